@@ -1,0 +1,53 @@
+# Two commands set everything up on a fresh Linux machine with Python 3.11:
+#   make demo   # bootstrap .venv, then run the main job
+#   make test   # bootstrap .venv and .venv-bpy45, then run every test (core + Blender 5.0 + Blender 4.5)
+PYTHON ?= python3.11
+VENV   := .venv
+VENV45 := .venv-bpy45
+# Caches (converted clips, features, default model) stay inside the checkout unless the user says otherwise.
+export LAVIMO_CACHE ?= $(CURDIR)/.cache/lavimo
+export PYTHONDONTWRITEBYTECODE := 1
+PIP_FLAGS := --disable-pip-version-check -q
+
+.PHONY: demo test test-core test-blender test-blender45 bench addon clean venv
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements/base.txt requirements/bpy50.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install $(PIP_FLAGS) --upgrade pip
+	$(VENV)/bin/python -m pip install $(PIP_FLAGS) -r requirements/bpy50.txt
+	$(VENV)/bin/python -m pip install $(PIP_FLAGS) --no-deps -e .
+	touch $@
+
+$(VENV45)/.installed: requirements/base.txt requirements/bpy45.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV45)
+	$(VENV45)/bin/python -m pip install $(PIP_FLAGS) --upgrade pip
+	$(VENV45)/bin/python -m pip install $(PIP_FLAGS) -r requirements/bpy45.txt
+	$(VENV45)/bin/python -m pip install $(PIP_FLAGS) --no-deps -e .
+	touch $@
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/lavimo demo
+
+test: test-core test-blender test-blender45
+
+test-core: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest tests
+
+# Blender tests run in their own processes: bpy and torch each bring native libraries.
+test-blender: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest blender_tests
+
+test-blender45: $(VENV45)/.installed
+	$(VENV45)/bin/python -m pytest blender_tests
+
+bench: $(VENV)/.installed
+	$(VENV)/bin/python bench/run_all.py
+
+addon: $(VENV)/.installed
+	$(VENV)/bin/python build_addon.py
+
+clean:
+	rm -rf $(VENV) $(VENV45) .cache demo_out dist .pytest_cache
