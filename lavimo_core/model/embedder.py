@@ -1,0 +1,142 @@
+"""Inference facade: a trained checkpoint -> L2-normalised embeddings of texts, motions and videos.
+
+    emb = Embedder.from_checkpoint("path/to/checkpoint")
+    q = emb.embed_text(["a person walks sadly"])          # (1, emb.dim) float32
+    m = emb.embed_motion(motions)                          # cosine = q @ m.T
+    p = emb.calibration.probability("text", q @ m.T)       # P(match), see calibration.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from .calibration import Calibration
+from .checkpoint import load_checkpoint, weights_sha256
+from .errors import InputShapeError, TextModelError
+from .lavimo import Lavimo, normalized
+
+if TYPE_CHECKING:
+    from ..motion.motion import Motion
+    from ..video.features import VideoFeatures
+
+BATCH = 32
+
+
+class Embedder:
+    """Embeds queries and motions with one trained model; all outputs are float32 (N, dim), unit length."""
+
+    def __init__(self, model: Lavimo, meta: dict, folder: Path, device: str | torch.device = "cpu"):
+        self.model = model.eval()
+        self.meta = meta
+        self.folder = folder
+        self.device = torch.device(device)
+        self.dim = int(model.cfg.latent_dim)
+        self.weights_hash = weights_sha256(folder)
+        self.model_id = f"lavimo-{meta.get('preset', 'custom')}-{self.weights_hash[:12]}"
+        self.calibration = Calibration.from_dict(meta.get("calibration", {}))
+        self._backbone = None
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, device: str = "cpu") -> "Embedder":
+        """Load a checkpoint folder (raises CheckpointError if incomplete or mismatched)."""
+        model, _config, meta = load_checkpoint(path, device)
+        return cls(model, meta, Path(path), device)
+
+    @property
+    def has_video(self) -> bool:
+        """Whether this model embeds videos (False for the bi-modal ablation)."""
+        return self.model.video_encoder is not None
+
+    def _text_backbone(self):
+        if self._backbone is None:
+            from .text_backbone import TextBackbone
+            ref = self.meta["text_model"]
+            backbone = TextBackbone(ref["name"], self.model.cfg.text_max_tokens, self.device)
+            if backbone.ref.sha256 != ref["sha256"]:
+                raise TextModelError(
+                    f"this model was trained with text model {ref['name']!r} whose weights have sha256 "
+                    f"{ref['sha256']}, but the one found at {backbone.ref.path} has {backbone.ref.sha256}. "
+                    "Provide the same text model (set model.text_model in the checkpoint's config.json to its folder).")
+            self._backbone = backbone
+        return self._backbone
+
+    @torch.no_grad()
+    def embed_text(self, texts: list[str]) -> np.ndarray:
+        """Captions or free-text queries -> (N, dim)."""
+        texts = [str(t) for t in texts]
+        out = []
+        for i in range(0, len(texts), BATCH):
+            feats, mask = self._text_backbone().token_features(texts[i:i + BATCH])
+            out.append(normalized(self.model.encode_text(feats, mask)))
+        return _stack(out, self.dim)
+
+    @torch.no_grad()
+    def embed_motion(self, motions: list["Motion"]) -> np.ndarray:
+        """Canonical motions -> (N, dim); uses Motion.features, computing them from the joints when None."""
+        feats = []
+        for m in motions:
+            f = m.features
+            if f is None:
+                from ..motion.features import joints_to_features
+                f = joints_to_features(m.joints)
+            feats.append(np.asarray(f, dtype=np.float32))
+        return self.embed_motion_features(feats)
+
+    @torch.no_grad()
+    def embed_motion_features(self, features: list[np.ndarray]) -> np.ndarray:
+        """Raw (un-normalised) HumanML3D features, one (T, 263) array per motion -> (N, dim)."""
+        expected = self.model.cfg.motion_feature_dim
+        for i, f in enumerate(features):
+            if f.ndim != 2 or f.shape[1] != expected or f.shape[0] < 1:
+                raise InputShapeError(f"motion {i}: features must be (frames >= 1, {expected}), got {f.shape}; "
+                                      "compute them with lavimo_core.motion.features.joints_to_features")
+        out = []
+        for chunk in _chunks(features):
+            x, mask = _pad(chunk, self.device)
+            out.append(normalized(self.model.encode_motion(x, mask)))
+        return _stack(out, self.dim)
+
+    @torch.no_grad()
+    def embed_video(self, videos: list["VideoFeatures"]) -> np.ndarray:
+        """Per-frame pose features of videos -> (N, dim); frames without a person are masked out."""
+        if not self.has_video:
+            raise InputShapeError("this model was trained without video (bi-modal ablation); use a tri-modal checkpoint")
+        expected = self.model.cfg.video_feature_dim
+        arrays, present = [], []
+        for i, v in enumerate(videos):
+            f = np.asarray(v.features, dtype=np.float32)
+            if f.ndim != 2 or f.shape[1] != expected or f.shape[0] < 1:
+                raise InputShapeError(f"video {i} ({getattr(v, 'source', '')}): features must be (frames >= 1, "
+                                      f"{expected}), got {f.shape}; was it made by a different pose featurizer?")
+            arrays.append(f)
+            present.append(np.asarray(v.present, dtype=bool))
+        out = []
+        for idx in _chunks(list(range(len(arrays)))):
+            x, _ = _pad([arrays[i] for i in idx], self.device)
+            p, _ = _pad([present[i][:, None] for i in idx], self.device)
+            out.append(normalized(self.model.encode_video(x, p[..., 0].bool())))
+        return _stack(out, self.dim)
+
+
+def _chunks(items: list) -> list[list]:
+    return [items[i:i + BATCH] for i in range(0, len(items), BATCH)]
+
+
+def _pad(arrays: list[np.ndarray], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    length = max(a.shape[0] for a in arrays)
+    x = torch.zeros(len(arrays), length, arrays[0].shape[1], dtype=torch.float32)
+    mask = torch.zeros(len(arrays), length, dtype=torch.bool)
+    for i, a in enumerate(arrays):
+        x[i, :a.shape[0]] = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
+        mask[i, :a.shape[0]] = True
+    return x.to(device), mask.to(device)
+
+
+def _stack(chunks: list[torch.Tensor], dim: int) -> np.ndarray:
+    if not chunks:
+        return np.zeros((0, dim), dtype=np.float32)
+    return torch.cat(chunks).cpu().numpy().astype(np.float32)
