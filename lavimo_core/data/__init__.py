@@ -1,0 +1,1 @@
+"""Datasets of canonical motions with captions and splits (Bandai-Namco, HumanML3D/KIT-ML, BVH folders)."""
