@@ -1,0 +1,75 @@
+"""Turn canonical motions into what a store keeps: checked arrays, features, and the embeddings of each motion and its mirror."""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..motion.motion import Motion
+from ..motion.skeleton import FEATURE_DIM, FPS
+from .errors import StoreError
+
+Progress = Callable[[float, str], None]
+Cancel = Callable[[], bool]
+
+
+class BuildCancelled(StoreError):
+    """The caller cancelled an add or a build; nothing of the unfinished part was written."""
+
+
+def check_motion(motion: Motion) -> Motion:
+    """Return `motion` with features filled, or raise StoreError saying what is wrong with it."""
+    where = f"motion {motion.name!r}" + (f" ({motion.source.path})" if motion.source.path else "")
+    if abs(float(motion.fps) - FPS) > 1e-6:
+        raise StoreError(f"{where} is at {motion.fps} fps; stores keep canonical motions at {FPS:g} fps "
+                         "(load it with lavimo_core.motion.load.load_motion, which resamples)")
+    if motion.num_frames < 2:
+        raise StoreError(f"{where} has {motion.num_frames} frame(s); a motion needs at least 2")
+    if not np.isfinite(motion.joints).all():
+        raise StoreError(f"{where} has NaN or infinite joint positions; re-export the source file")
+    if motion.features is None:
+        from ..motion.features import joints_to_features
+        motion.features = joints_to_features(motion.joints)
+    feats = np.asarray(motion.features, dtype=np.float32)
+    if feats.shape != (motion.num_frames - 1, FEATURE_DIM) or not np.isfinite(feats).all():
+        raise StoreError(f"{where}: features must be finite ({motion.num_frames - 1}, {FEATURE_DIM}), "
+                         f"got {feats.shape}")
+    motion.features = feats
+    return motion
+
+
+def mirrored(motion: Motion) -> Motion:
+    """The left/right mirror image of a checked motion, for its mirror embedding."""
+    from ..motion.mirror import mirror_features, mirror_joints
+
+    return Motion(name=motion.name + "~mirror", joints=mirror_joints(motion.joints), fps=motion.fps,
+                  source=motion.source, features=mirror_features(motion.features))
+
+
+def normalise_rows(x: np.ndarray, what: str) -> np.ndarray:
+    """Rows scaled to unit length (float32); raise StoreError on NaN or zero rows."""
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    if not np.isfinite(x).all() or (norms <= 1e-12).any():
+        raise StoreError(f"{what} contain NaN, infinite or zero vectors; the model produced invalid embeddings")
+    return x / norms
+
+
+def encode_motions(embedder, motions: Sequence[Motion], *, batch_size: int = 32, progress: Progress | None = None,
+                   cancel: Cancel | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Embeddings (n, dim) of each motion and of its mirror image, in batches, with progress and cancellation."""
+    emb, mir = [], []
+    n = len(motions)
+    for i in range(0, n, batch_size):
+        if cancel is not None and cancel():
+            raise BuildCancelled("cancelled; the motions of this batch were not added")
+        batch = list(motions[i:i + batch_size])
+        emb.append(np.asarray(embedder.embed_motion(batch), dtype=np.float32))
+        mir.append(np.asarray(embedder.embed_motion([mirrored(m) for m in batch]), dtype=np.float32))
+        if progress is not None:
+            progress(min(i + batch_size, n) / n, f"encoded {min(i + batch_size, n)}/{n} motions")
+    dim = int(embedder.dim)
+    if not emb:
+        return np.zeros((0, dim), np.float32), np.zeros((0, dim), np.float32)
+    return normalise_rows(np.concatenate(emb), "motion embeddings"), normalise_rows(np.concatenate(mir), "mirror embeddings")

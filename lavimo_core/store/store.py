@@ -1,0 +1,453 @@
+"""`Store`: motion embeddings, canonical motions and metadata in a folder (see format.py), searchable by cosine."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from ..motion.motion import Motion, SourceInfo
+from ..motion.skeleton import FPS
+from . import format as fmt
+from .encode import Cancel, Progress, check_motion, encode_motions, normalise_rows
+from .errors import StoreError, StoreModelMismatchError
+from .folding import DUPLICATE_THRESHOLD, MIRROR_THRESHOLD, Group, fold
+from .search import Filters, LabelIndex, cosine_scores, filter_mask, top_k
+
+KINDS = ("text", "video", "motion")
+
+
+@dataclass
+class Hit:
+    """One search result. See search.py for what score, probability and is_match mean."""
+
+    motion_id: str
+    name: str
+    score: float  # cosine similarity (weighted mean over the parts of a combined query)
+    probability: float  # calibrated P(match); NaN when the store was opened without a model
+    duration: float  # seconds
+    captions: list[str]
+    labels: dict
+    source: str  # source file path
+    folded: list["Hit"] = field(default_factory=list)  # mirror images / near-duplicates of this hit
+    relation: str = ""  # on a folded hit: "mirror" or "near-duplicate"
+    is_match: bool = True  # score >= the model's no-match threshold for this query kind
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (folded hits nested)."""
+        d = {k: getattr(self, k) for k in ("motion_id", "name", "score", "probability", "duration", "captions",
+                                          "labels", "source", "relation", "is_match")}
+        d["probability"] = None if math.isnan(self.probability) else self.probability
+        d["folded"] = [h.to_dict() for h in self.folded]
+        return d
+
+
+@dataclass
+class QueryPart:
+    """One modality of a (possibly combined) query: an embedding, its kind and its weight."""
+
+    embedding: np.ndarray
+    kind: str = "text"
+    weight: float = 1.0
+
+
+class Store:
+    """A searchable motion library on disk. Use Store.open or Store.create; safe to share between threads."""
+
+    def __init__(self, root: Path, manifest: dict, embedder=None):
+        self.path = Path(root)
+        self.model = fmt.ModelIdentity.from_dict(manifest["model"])
+        self.dtype = manifest["dtype"]
+        self.calibration = getattr(embedder, "calibration", None)
+        self.embedder = embedder
+        self.fold_thresholds = (DUPLICATE_THRESHOLD, MIRROR_THRESHOLD)
+        self._lock = threading.RLock()
+        self._load(manifest)
+
+    # ------------------------------------------------------------ open / create
+
+    @classmethod
+    def open(cls, path: str | os.PathLike, embedder=None) -> "Store":
+        """Open the store at `path`; with an embedder, refuse (StoreModelMismatchError) if it is another model."""
+        root = Path(path).expanduser()
+        manifest = fmt.read_manifest(root)
+        if embedder is not None:
+            check_model(root, fmt.ModelIdentity.from_dict(manifest["model"]), embedder)
+        return cls(root, manifest, embedder)
+
+    @classmethod
+    def create(cls, path: str | os.PathLike, embedder, *, dtype: str = "float32",
+               model_path: str | os.PathLike | None = None) -> "Store":
+        """Create an empty store at `path` (which must not exist or be an empty folder) for `embedder`'s model."""
+        root = Path(path).expanduser()
+        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+            raise StoreError(f"cannot create a store at {root}: it already exists and is not empty. Choose another "
+                             "path, open it to add motions, or remove it first")
+        manifest = fmt.new_manifest(fmt.ModelIdentity.of(embedder, model_path), dtype)
+        tmp = root.with_name(f".{root.name}.creating-{uuid.uuid4().hex[:8]}")
+        try:
+            (tmp / fmt.SEGMENTS).mkdir(parents=True)
+            fmt.write_manifest(tmp, manifest)
+            if root.exists():
+                root.rmdir()
+            os.replace(tmp, root)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return cls(root, fmt.read_manifest(root), embedder if hasattr(embedder, "embed_motion") else None)
+
+    def attach(self, embedder) -> None:
+        """Use `embedder` for adding motions and for calibrated probabilities (refused if it is another model)."""
+        check_model(self.path, self.model, embedder)
+        self.embedder = embedder
+        self.calibration = getattr(embedder, "calibration", None)
+
+    def _load(self, manifest: dict) -> None:
+        records, rows_seg, embs, mirrors = [], [], [], []
+        for seg in manifest["segments"]:
+            recs, emb, mir = fmt.read_segment(self.path, seg, self.dtype, self.model.dim)
+            removed = set(seg["removed"])
+            keep = [i for i, r in enumerate(recs) if r["id"] not in removed]
+            if len(keep) < len(recs):
+                recs, emb, mir = [recs[i] for i in keep], emb[keep], mir[keep]
+            records += recs
+            rows_seg += [seg["name"]] * len(recs)
+            embs.append(emb)
+            mirrors.append(mir)
+        dim, dt = self.model.dim, np.dtype(self.dtype)
+        self._manifest = manifest
+        self._set_rows(records, rows_seg,
+                       np.concatenate(embs) if embs else np.zeros((0, dim), dt),
+                       np.concatenate(mirrors) if mirrors else np.zeros((0, dim), dt))
+
+    def _set_rows(self, records: list[dict], rows_seg: list[str], emb: np.ndarray, mirror: np.ndarray) -> None:
+        self._records, self._row_segment, self._emb, self._mirror = records, rows_seg, emb, mirror
+        self._row_of = {r["id"]: i for i, r in enumerate(records)}
+        if len(self._row_of) != len(records):
+            raise fmt.StoreCorruptError(f"store {self.path} is damaged: motion ids are not unique; rebuild it "
+                                        "with `lavimo index`")
+        self._durations = np.array([r["duration"] for r in records], dtype=np.float32)
+        self._sources = [str(r["source"].get("path", "")).lower() for r in records]
+        self._label_index: LabelIndex | None = None
+
+    def _reload_if_changed(self) -> None:
+        # Called under the write lock: another process may have committed since we read the manifest.
+        on_disk = fmt.read_manifest(self.path)
+        if on_disk["segments"] != self._manifest["segments"]:
+            self._load(on_disk)
+        else:
+            self._manifest = on_disk
+
+    # ------------------------------------------------------------ reading
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __contains__(self, motion_id: str) -> bool:
+        return motion_id in self._row_of
+
+    def ids(self) -> list[str]:
+        """All motion ids, in store order."""
+        return [r["id"] for r in self._records]
+
+    def record(self, motion_id: str) -> dict:
+        """The metadata record of a motion (see format.py)."""
+        return self._records[self._row(motion_id)]
+
+    def embedding(self, motion_id: str, mirror: bool = False) -> np.ndarray:
+        """A motion's stored embedding (or its mirror image's), float32 (dim,)."""
+        row = self._row(motion_id)
+        return np.asarray((self._mirror if mirror else self._emb)[row], dtype=np.float32)
+
+    def ids_from_source(self, path: str | os.PathLike) -> list[str]:
+        """Ids of motions whose source file is `path` (compared after resolving)."""
+        want = _norm_path(path)
+        return [r["id"] for r in self._records if _norm_path(r["source"].get("path", "")) == want]
+
+    def motion(self, motion_id: str) -> Motion:
+        """The canonical Motion (joints, features, captions, labels, source) of a stored motion."""
+        with self._lock:
+            row = self._row(motion_id)
+            rec, seg = self._records[row], self._row_segment[row]
+        joints, feats = fmt.read_motion_arrays(self.path, seg, rec)
+        return Motion(name=rec["name"], joints=joints, fps=float(rec.get("fps", FPS)), captions=list(rec["captions"]),
+                      labels=dict(rec["labels"]), source=SourceInfo(**_source_fields(rec["source"])), features=feats)
+
+    def info(self) -> dict:
+        """A summary for `lavimo info`: model, format, counts, duration, licenses, sizes."""
+        licenses: dict[str, int] = {}
+        for r in self._records:
+            key = " / ".join(x for x in (r["source"].get("license"), r["source"].get("attribution")) if x) or "unknown"
+            licenses[key] = licenses.get(key, 0) + 1
+        m = self._manifest
+        size = _bytes(m["segments"])
+        return {"path": str(self.path), "format_version": m["format_version"], "created": m["created"],
+                "updated": m["updated"], "model": self.model.to_dict(), "dtype": self.dtype, "motions": len(self),
+                "segments": len(m["segments"]), "removed_pending_compaction": sum(len(s["removed"]) for s in m["segments"]),
+                "total_duration_s": float(self._durations.sum()), "bytes": size, "licenses": licenses}
+
+    def _row(self, motion_id: str) -> int:
+        try:
+            return self._row_of[motion_id]
+        except KeyError:
+            raise StoreError(f"no motion {motion_id!r} in store {self.path}") from None
+
+    # ------------------------------------------------------------ writing
+
+    def add(self, motions: Sequence[Motion], *, embeddings: np.ndarray | None = None,
+            mirror_embeddings: np.ndarray | None = None, batch_size: int = 32, progress: Progress | None = None,
+            cancel: Cancel | None = None) -> list[str]:
+        """Encode (unless embeddings are given) and add motions as one new segment; return their ids.
+
+        Atomic: if anything fails or `cancel()` turns true, the store is unchanged.
+        """
+        motions = [check_motion(m) for m in motions]
+        if not motions:
+            return []
+        if embeddings is None or mirror_embeddings is None:
+            if self.embedder is None:
+                raise StoreError("this store was opened without a model, so it cannot encode motions; open it with "
+                                 "Store.open(path, embedder) or pass embeddings")
+            embeddings, mirror_embeddings = encode_motions(self.embedder, motions, batch_size=batch_size,
+                                                           progress=progress, cancel=cancel)
+        embeddings = normalise_rows(embeddings, "embeddings")
+        mirror_embeddings = normalise_rows(mirror_embeddings, "mirror embeddings")
+        for what, arr in (("embeddings", embeddings), ("mirror embeddings", mirror_embeddings)):
+            if arr.shape != (len(motions), self.model.dim):
+                raise StoreError(f"{what} must be ({len(motions)}, {self.model.dim}), got {arr.shape}")
+        if cancel is not None and cancel():
+            from .encode import BuildCancelled
+            raise BuildCancelled("cancelled before writing; nothing was added")
+        dt = np.dtype(self.dtype)
+        with self._lock, fmt.write_lock(self.path):
+            self._reload_if_changed()
+            fmt.remove_debris(self.path, self._manifest)
+            taken = set(self._row_of)
+            records, joints, feats = [], [], []
+            j_off = f_off = 0
+            for m in motions:
+                mid = _unique_id(m.name, taken)
+                taken.add(mid)
+                records.append(_record(mid, m, j_off, f_off))
+                joints.append(m.joints)
+                feats.append(m.features)
+                j_off += m.num_frames
+                f_off += len(m.features)
+            manifest = dict(self._manifest)
+            name = f"{manifest['next_segment']:06d}"
+            entry = fmt.write_segment(self.path, name, records, embeddings.astype(dt), mirror_embeddings.astype(dt),
+                                      np.concatenate(joints), np.concatenate(feats))
+            manifest["segments"] = manifest["segments"] + [entry]
+            manifest["next_segment"] = manifest["next_segment"] + 1
+            try:
+                fmt.write_manifest(self.path, manifest)
+            except BaseException:
+                shutil.rmtree(fmt.segment_dir(self.path, name), ignore_errors=True)
+                raise
+            self._manifest = fmt.read_manifest(self.path)
+            self._set_rows(self._records + records, self._row_segment + [name] * len(records),
+                           np.concatenate([self._emb, embeddings.astype(dt)]),
+                           np.concatenate([self._mirror, mirror_embeddings.astype(dt)]))
+        return [r["id"] for r in records]
+
+    def remove(self, motion_ids: Iterable[str]) -> None:
+        """Remove motions (no re-encoding of the others); atomic. Unknown ids raise StoreError and change nothing."""
+        ids = list(dict.fromkeys(motion_ids))
+        with self._lock, fmt.write_lock(self.path):
+            self._reload_if_changed()
+            unknown = [i for i in ids if i not in self._row_of]
+            if unknown:
+                raise StoreError(f"not in store {self.path}: {', '.join(map(repr, unknown[:10]))}"
+                                 + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "") + "; nothing removed")
+            by_seg: dict[str, list[str]] = {}
+            for i in ids:
+                by_seg.setdefault(self._row_segment[self._row_of[i]], []).append(i)
+            segments, dropped = [], []
+            for seg in self._manifest["segments"]:
+                seg = dict(seg, removed=seg["removed"] + by_seg.get(seg["name"], []))
+                (dropped if len(seg["removed"]) >= seg["count"] else segments).append(seg)
+            fmt.write_manifest(self.path, dict(self._manifest, segments=segments))
+            self._manifest = fmt.read_manifest(self.path)
+            for seg in dropped:
+                shutil.rmtree(fmt.segment_dir(self.path, seg["name"]), ignore_errors=True)
+            gone = set(ids)
+            keep = [i for i, r in enumerate(self._records) if r["id"] not in gone]
+            self._set_rows([self._records[i] for i in keep], [self._row_segment[i] for i in keep],
+                           self._emb[keep], self._mirror[keep])
+
+    def compact(self) -> int:
+        """Rewrite segments that have removed motions, dropping them (no re-encoding); return bytes freed."""
+        with self._lock, fmt.write_lock(self.path):
+            self._reload_if_changed()
+            manifest = dict(self._manifest)
+            old = [s for s in manifest["segments"] if s["removed"]]
+            if not old:
+                return 0
+            segments, written, next_seg = [], [], manifest["next_segment"]
+            for seg in manifest["segments"]:
+                if not seg["removed"]:
+                    segments.append(seg)
+                    continue
+                recs, emb, mir = fmt.read_segment(self.path, seg, self.dtype, self.model.dim)
+                removed = set(seg["removed"])
+                keep = [i for i, r in enumerate(recs) if r["id"] not in removed]
+                records, joints, feats, j_off, f_off = [], [], [], 0, 0
+                for i in keep:
+                    j, f = fmt.read_motion_arrays(self.path, seg["name"], recs[i])
+                    records.append(dict(recs[i], joints_offset=j_off, features_offset=f_off))
+                    joints.append(j)
+                    feats.append(f)
+                    j_off, f_off = j_off + len(j), f_off + len(f)
+                entry = fmt.write_segment(self.path, f"{next_seg:06d}", records, emb[keep], mir[keep],
+                                          np.concatenate(joints), np.concatenate(feats))
+                next_seg += 1
+                segments.append(entry)
+                written.append(entry)
+            fmt.write_manifest(self.path, dict(manifest, segments=segments, next_segment=next_seg))
+            for seg in old:
+                shutil.rmtree(fmt.segment_dir(self.path, seg["name"]), ignore_errors=True)
+            self._load(fmt.read_manifest(self.path))
+            return _bytes(old) - _bytes(written)
+
+    # ------------------------------------------------------------ search
+
+    def search(self, query: np.ndarray, kind: str = "text", k: int = 10, filters: Filters | None = None,
+               fold: bool = True, exclude: Iterable[str] = ()) -> list[Hit]:
+        """Top-k motions for one query embedding of `kind` ("text", "video" or "motion")."""
+        return self.search_combined([QueryPart(query, kind, 1.0)], k=k, filters=filters, fold=fold, exclude=exclude)
+
+    def search_combined(self, parts: Sequence[QueryPart], k: int = 10, filters: Filters | None = None,
+                        fold: bool = True, exclude: Iterable[str] = ()) -> list[Hit]:
+        """Top-k motions for a weighted combination of query embeddings (e.g. text 0.7 + video 0.3).
+
+        `exclude`: motion ids never returned (the query motion of a "find similar"); with fold=True their
+        mirror images and near-duplicates are dropped too.
+        """
+        parts = self._check_parts(parts)
+        if k < 1:
+            raise StoreError(f"k must be at least 1, got {k}")
+        weights = np.array([p.weight for p in parts], dtype=np.float32)
+        weights /= weights.sum()
+        q = sum(w * p.embedding for w, p in zip(weights, parts))
+        with self._lock:
+            n = len(self._records)
+            if n == 0:
+                return []
+            emb, mirror = self._emb, self._mirror
+            scores = cosine_scores(emb, q)
+            if self._label_index is None:
+                self._label_index = LabelIndex([r["labels"] for r in self._records])
+            mask = filter_mask(filters, self._durations, self._sources, self._label_index)
+            hidden = np.array([self._row_of[i] for i in exclude if i in self._row_of], dtype=np.int64)
+            if len(hidden):
+                mask = np.ones(n, dtype=bool) if mask is None else mask.copy()
+                mask[hidden] = False
+            if not fold:
+                groups = [Group(int(r)) for r in top_k(scores, k, mask)]
+            else:
+                m = max(4 * k, k + 32)
+                while True:
+                    rows = top_k(scores, m, mask)
+                    groups = _fold(rows, emb, mirror, k, hidden, *self.fold_thresholds)
+                    if len(groups) >= k or len(rows) < m:
+                        break
+                    m *= 4
+            return self._hits(groups, parts, weights)
+
+    def _check_parts(self, parts: Sequence[QueryPart]) -> list[QueryPart]:
+        if not parts:
+            raise StoreError("a query needs at least one part (text, video or motion)")
+        out = []
+        for p in parts:
+            if p.kind not in KINDS:
+                raise StoreError(f"unknown query kind {p.kind!r}; use one of {', '.join(KINDS)}")
+            if not (p.weight > 0 and math.isfinite(p.weight)):
+                raise StoreError(f"query weights must be positive numbers, got {p.weight!r} for {p.kind}")
+            e = np.asarray(p.embedding, dtype=np.float32).reshape(-1)
+            if e.shape != (self.model.dim,):
+                raise StoreError(f"{p.kind} query embedding has {e.size} values; this store's model "
+                                 f"({self.model.model_id}) uses {self.model.dim}")
+            out.append(QueryPart(normalise_rows(e[None], f"{p.kind} query embedding")[0], p.kind, float(p.weight)))
+        return out
+
+    def _hits(self, groups: list[Group], parts: list[QueryPart], weights: np.ndarray) -> list[Hit]:
+        rows = [g.head for g in groups] + [r for g in groups for r, _ in g.folded]
+        if not rows:
+            return []
+        e = np.asarray(self._emb[rows], dtype=np.float32)
+        cos = np.stack([e @ p.embedding for p in parts])  # (parts, rows), exact float32 rescoring
+        score = weights @ cos
+        if self.calibration is not None:
+            prob = weights @ np.stack([np.asarray(self.calibration.probability(p.kind, c), dtype=np.float64)
+                                       for p, c in zip(parts, cos)])
+            threshold = float(sum(w * self.calibration.no_match_below[p.kind] for w, p in zip(weights, parts)))
+        else:
+            prob, threshold = np.full(len(rows), np.nan), -np.inf
+        at = {r: i for i, r in enumerate(rows)}
+
+        def hit(row: int, relation: str = "") -> Hit:
+            r, i = self._records[row], at[row]
+            return Hit(r["id"], r["name"], float(score[i]), float(prob[i]), float(r["duration"]), list(r["captions"]),
+                       dict(r["labels"]), str(r["source"].get("path", "")), [], relation, bool(score[i] >= threshold))
+
+        hits = []
+        for g in groups:
+            h = hit(g.head)
+            h.folded = [hit(r, rel) for r, rel in g.folded]
+            hits.append(h)
+        hits.sort(key=lambda h: -h.score)  # float16 stores: order by the exact float32 rescoring
+        return hits
+
+
+def _fold(rows, emb, mirror, k, hidden, dup_t, mir_t) -> list[Group]:
+    return fold(rows, emb, mirror, k, hidden_heads=hidden, duplicate_threshold=dup_t, mirror_threshold=mir_t)
+
+
+def check_model(root: Path, built_with: fmt.ModelIdentity, embedder) -> None:
+    """Raise StoreModelMismatchError unless `embedder` is the model the store at `root` was built with."""
+    given = fmt.ModelIdentity.of(embedder)
+    if given.weights_hash == built_with.weights_hash and given.dim == built_with.dim:
+        return
+    where = f" (from {built_with.path})" if built_with.path else ""
+    raise StoreModelMismatchError(
+        f"store {root} was built with model {built_with.model_id!r}{where}, weights sha256 "
+        f"{built_with.weights_hash[:12]}, but the model given is {given.model_id!r}"
+        + (f" ({given.path})" if given.path else "") + f", weights sha256 {given.weights_hash[:12]}: their embeddings "
+        "are not comparable. Use the model the store was built with, or rebuild the store with this model: "
+        "`lavimo index SOURCE --model CKPT --out STORE`")
+
+
+def _bytes(segments: list[dict]) -> int:
+    return sum(sum(s.get("bytes", {}).values()) for s in segments)
+
+
+def _unique_id(name: str, taken: set[str]) -> str:
+    mid, n = name, 1
+    while mid in taken:
+        n += 1
+        mid = f"{name}~{n}"
+    return mid
+
+
+def _record(mid: str, m: Motion, j_off: int, f_off: int) -> dict:
+    s = m.source
+    return {"id": mid, "name": m.name, "fps": float(m.fps), "frames": m.num_frames, "duration": m.duration,
+            "joints_offset": j_off, "feature_frames": int(len(m.features)), "features_offset": f_off,
+            "captions": [str(c) for c in m.captions], "labels": {str(k): str(v) for k, v in m.labels.items()},
+            "source": {"path": str(s.path), "format": s.format, "skeleton": s.skeleton, "fps": float(s.fps),
+                       "duration": float(s.duration), "license": s.license, "attribution": s.attribution}}
+
+
+def _source_fields(d: dict) -> dict:
+    return {k: d[k] for k in ("path", "format", "skeleton", "fps", "duration", "license", "attribution") if k in d}
+
+
+def _norm_path(p) -> str:
+    return os.path.normcase(os.path.abspath(os.fspath(p))) if p else ""
