@@ -1,0 +1,38 @@
+"""Resample local joint transforms to another frame rate (slerp rotations, lerp translations), before FK.
+
+Interpolating the local rotations and then running forward kinematics keeps every bone length exact;
+interpolating world positions linearly would shorten limbs that swing between two frames.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+
+def resample_indices(num_frames: int, src_fps: float, dst_fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """For each output frame, the source frame before it and the blend weight towards the next one."""
+    duration = (num_frames - 1) / src_fps
+    count = int(np.floor(duration * dst_fps + 1e-6)) + 1   # every output time lies within the source clip
+    s = np.arange(count) * (src_fps / dst_fps)
+    i0 = np.minimum(np.floor(s + 1e-9).astype(np.int64), max(num_frames - 2, 0))
+    frac = np.clip(s - i0, 0.0, 1.0) if num_frames > 1 else np.zeros(count)
+    return i0, frac
+
+
+def resample_local(quats: np.ndarray, translations: np.ndarray, src_fps: float, dst_fps: float
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Local rotations (T, J, 4) xyzw and translations (T, J, 3) at `src_fps` -> the same at `dst_fps`."""
+    T, J = quats.shape[:2]
+    if T < 2 or abs(src_fps - dst_fps) < 1e-9:
+        return quats, translations
+    i0, frac = resample_indices(T, src_fps, dst_fps)
+    i1 = np.minimum(i0 + 1, T - 1)
+    w = np.repeat(frac, J)
+    r0 = Rotation.from_quat(quats[i0].reshape(-1, 4))
+    r1 = Rotation.from_quat(quats[i1].reshape(-1, 4))
+    # Slerp for every (frame, joint) at once: r0 * exp(w * log(r0^-1 r1)), the shortest arc.
+    out = r0 * Rotation.from_rotvec((r0.inv() * r1).as_rotvec() * w[:, None])
+    f = frac[:, None, None]
+    trans = translations[i0] * (1.0 - f) + translations[i1] * f
+    return out.as_quat().reshape(len(i0), J, 4), trans
