@@ -1,0 +1,47 @@
+"""`lavimo info STORE`: what a store holds, which model built it, and whether its files are intact."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+HELP = "describe a store (model, format, motions, licenses); --verify reads every file"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of `lavimo info`."""
+    p.add_argument("store", help="store folder")
+    p.add_argument("--verify", action="store_true", help="read every motion to check the files are intact")
+    p.add_argument("--json", action="store_true", help="print as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the store summary."""
+    from ..store import Store
+
+    store = Store.open(args.store)
+    info = store.info()
+    if args.verify:
+        for mid in store.ids():
+            store.motion(mid)  # raises StoreCorruptError naming the file
+        info["verified"] = True
+    if args.json:
+        print(json.dumps(info, indent=1, ensure_ascii=False))
+        return 0
+    m = info["model"]
+    lines = [
+        f"store      {info['path']}",
+        f"format     lavimo-store v{info['format_version']}, embeddings {info['dtype']}, {info['segments']} segment(s), "
+        f"{info['bytes'] / 1e6:.1f} MB",
+        f"model      {m['model_id']} (dim {m['dim']}, weights sha256 {m['weights_hash'][:16]}...)",
+        f"           built from {m['path'] or 'an unrecorded path'}",
+        f"motions    {info['motions']} ({info['total_duration_s'] / 60:.1f} min)"
+        + (f", {info['removed_pending_compaction']} removed (run `lavimo index --out STORE --remove ... --compact`)"
+           if info["removed_pending_compaction"] else ""),
+        f"created    {info['created']}, updated {info['updated']}",
+        "licenses   " + ("; ".join(f"{k}: {v} motions" for k, v in info["licenses"].items()) or "-"),
+    ]
+    if args.verify:
+        lines.append("verified   every motion read back intact")
+    print("\n".join(lines))
+    return 0
