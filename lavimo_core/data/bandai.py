@@ -1,0 +1,178 @@
+"""Bandai-Namco-Research-Motiondataset-1: content/style labels, natural captions, a deterministic split.
+
+Captions describe what the clips show (checked on the joint trajectories, not only the label names):
+bye = one (right) hand raised to chest height, waving; byebye = both hands raised to face height,
+waving; guide = the right arm extends forward-inward with an open hand, showing the way; respond =
+the left hand goes up above the head, leaning in (answering "here!"); call = leaning far forward,
+hands towards the face, calling out; punch = jabs from a raised guard; kick = high kicks with the
+right leg (ankle ~1 m up); slash = both hands together on a sword, three big swings with a step in;
+dance-short = a 60 s dance (kicks, arm swings, one drop to the floor) after ~8 s standing still;
+walk-left/right = walking diagonally forward-left/right (~35-50 degrees) while facing ahead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..motion.motion import Motion
+from .bvh_folder import HOLDOUT, load_bvh_dataset
+from .dataset import DatasetError, MotionDataset
+
+NAME = "bandai-namco-1"
+LICENSE = "CC BY-NC 4.0"
+ATTRIBUTION = ("Bandai-Namco-Research-Motiondataset-1, (c) 2022 Bandai Namco Research Inc., "
+               "https://github.com/BandaiNamcoResearchInc/Bandai-Namco-Research-Motiondataset "
+               "(Kobayashi et al., arXiv:2306.08861, 2023)")
+CAPTIONS_PER_CLIP = 6
+
+# Verb phrases per content (third person, after a subject).
+CONTENT_PHRASES: dict[str, tuple[str, ...]] = {
+    "walk": ("walks forward", "walks straight ahead", "takes a walk forward", "walks"),
+    "run": ("runs forward", "jogs forward", "runs ahead at a steady pace"),
+    "dash": ("sprints forward", "dashes forward", "runs forward as fast as they can"),
+    "walk-back": ("walks backwards", "walks backward step by step", "moves backwards on foot"),
+    "walk-left": ("walks diagonally forward to the left", "walks forward and to the left",
+                  "walks towards the front left"),
+    "walk-right": ("walks diagonally forward to the right", "walks forward and to the right",
+                   "walks towards the front right"),
+    "bow": ("bows", "bows politely", "bends forward at the waist in a bow"),
+    "bye": ("waves goodbye with one hand", "raises the right hand and waves bye",
+            "waves a hand to say goodbye"),
+    "byebye": ("waves goodbye with both hands", "raises both hands and waves them side to side",
+               "waves bye-bye with both arms"),
+    "guide": ("shows the way with the right hand", "gestures forward with an open hand to guide someone",
+              "points the way with the right arm"),
+    "respond": ("raises the left hand high to answer", "puts a hand up above the head as if answering a call",
+                "raises a hand to respond"),
+    "call": ("calls out to someone, leaning forward", "leans forward and shouts to someone far away",
+             "calls someone with the hands near the mouth"),
+    "punch": ("throws punches", "punches from a fighting stance", "throws quick jabs with the fists raised"),
+    "kick": ("kicks", "kicks high with the right leg", "does high kicks with the right foot"),
+    "slash": ("slashes with a sword held in both hands", "swings a sword with both hands",
+              "steps in and cuts with a two-handed sword"),
+    "dance-short": ("dances", "performs an energetic dance", "dances with big arm swings and kicks"),
+    "dance-long": ("dances", "performs a long dance routine", "dances with big arm swings and kicks"),
+}
+# Style as phrases after the verb, and as adjectives before "person" (None: no adjective form).
+STYLE_PHRASES: dict[str, tuple[str, ...]] = {
+    "normal": ("", "in a normal way", "in a neutral manner"),
+    "happy": ("happily", "looking happy", "cheerfully"),
+    "sad": ("sadly", "looking sad", "with a sad, downcast air"),
+    "angry": ("angrily", "looking angry", "in an angry way"),
+    "proud": ("proudly", "looking proud", "with a proud, chest-out posture"),
+    "not-confident": ("timidly", "without confidence", "hesitantly, lacking confidence"),
+    "masculinity": ("in a masculine way", "with a manly attitude", "in a very masculine style"),
+    "feminine": ("in a feminine way", "gracefully, in a feminine style", "with feminine gestures"),
+    "childish": ("like a child", "in a childish way", "playfully like a little kid"),
+    "old": ("like an elderly person", "with the slow, stiff movements of an old person", "slowly, like an old person"),
+    "tired": ("wearily", "looking tired", "like someone exhausted"),
+    "active": ("energetically", "in a lively, active way", "vigorously"),
+    "musical": ("theatrically, like in a musical", "rhythmically, like a musical performer",
+                "with showy musical-theatre flair"),
+    "giant": ("like a giant", "with heavy, lumbering movements like a giant", "like a huge, heavy giant"),
+    "chimpira": ("like a thug", "with a street punk's swagger", "like a small-time hoodlum"),
+}
+STYLE_ADJECTIVES: dict[str, str | None] = {
+    "normal": None, "happy": "happy", "sad": "sad", "angry": "angry", "proud": "proud",
+    "not-confident": "timid", "masculinity": "macho", "feminine": None, "childish": "childish",
+    "old": "old", "tired": "tired", "active": "energetic", "musical": None, "giant": None, "chimpira": None,
+}
+SUBJECTS = ("a person", "someone", "the person", "a character")
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
+
+
+def captions_for(content: str, style: str | None = None, rng: np.random.Generator | None = None) -> list[str]:
+    """Natural captions for a content (and style; None: captions that mention the content only).
+
+    Without `rng` the list is fixed; with it, phrasings are drawn at random (for training-time variety).
+    """
+    if content not in CONTENT_PHRASES:
+        raise KeyError(f"unknown Bandai-Namco content {content!r}; known: {sorted(CONTENT_PHRASES)}")
+    if style is not None and style not in STYLE_PHRASES:
+        raise KeyError(f"unknown Bandai-Namco style {style!r}; known: {sorted(STYLE_PHRASES)}")
+    verbs = CONTENT_PHRASES[content]
+    pick = (lambda seq, i: seq[i % len(seq)]) if rng is None else (lambda seq, i: seq[rng.integers(len(seq))])
+    if style is None:
+        n = max(len(verbs), 3)
+        return list(dict.fromkeys(f"{pick(SUBJECTS, i)} {pick(verbs, i)}" for i in range(n)))
+    styles = STYLE_PHRASES[style]
+    adjective = STYLE_ADJECTIVES[style]
+    out = []
+    for i in range(CAPTIONS_PER_CLIP * 3):
+        verb, phrase = pick(verbs, i), pick(styles, i + i // len(verbs))
+        if adjective and i % 3 == 2:
+            out.append(f"{_article(adjective)} {adjective} person {verb}")
+        else:
+            out.append(f"{pick(SUBJECTS, i)} {verb} {phrase}".rstrip())
+        out = list(dict.fromkeys(out))
+        if len(out) == CAPTIONS_PER_CLIP:
+            break
+    return out
+
+
+def parse_name(stem: str) -> tuple[str, str]:
+    """(content, style) from a file stem `dataset-1_{content}_{style}_{id}`."""
+    parts = stem.split("_")
+    if len(parts) != 4 or parts[1] not in CONTENT_PHRASES or parts[2] not in STYLE_PHRASES:
+        raise DatasetError(f"{stem}: not a Bandai-Namco clip name (dataset-1_<content>_<style>_<id>).")
+    return parts[1], parts[2]
+
+
+def split_by_content(names: list[str], contents: list[str], holdout: float = HOLDOUT) -> dict[str, list[int]]:
+    """Deterministic split stratified by content: within each content, clips ordered by sha256 of the name;
+    round(holdout*n) go to test, as many to val, the rest to train. Contents with fewer than 3 clips
+    (the normal-only ones: call, punch, slash, kick, respond, dance-short) go to train whole, so that
+    every content in val/test is also in train."""
+    splits: dict[str, list[int]] = {"train": [], "val": [], "test": []}
+    for content in sorted(set(contents)):
+        idx = sorted((i for i, c in enumerate(contents) if c == content),
+                     key=lambda i: hashlib.sha256(names[i].encode()).hexdigest())
+        k = int(holdout * len(idx) + 0.5) if len(idx) >= 3 else 0
+        splits["test"] += idx[:k]
+        splits["val"] += idx[k:2 * k]
+        splits["train"] += idx[2 * k:]
+    return {s: sorted(v) for s, v in splits.items()}
+
+
+def _labels_from_json(path: Path, contents: list[str], styles: list[str]) -> tuple[str, str] | None:
+    try:
+        d = json.loads(path.read_text())
+        return contents[d["content"]], styles[d["style"]]
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def load_bandai(root: str | Path, *, use_cache: bool = True, progress: bool = False) -> MotionDataset:
+    """The Bandai-Namco-1 dataset at `root` (cfg/, data/*.bvh) with labels, captions and split."""
+    root = Path(root)
+    try:
+        cfg_contents = [l.strip().removeprefix("dataset-1_") for l in (root / "cfg" / "content_label.txt").read_text().split()]
+        cfg_styles = [l.strip().removeprefix("dataset-1_") for l in (root / "cfg" / "style_label.txt").read_text().split()]
+    except OSError as exc:
+        raise DatasetError(f"{root}: cannot read cfg/content_label.txt or cfg/style_label.txt ({exc}).") from exc
+    files = sorted((root / "data").glob("*.bvh"))
+    if not files:
+        raise DatasetError(f"{root / 'data'}: no .bvh files; is this the Bandai-Namco-1 dataset folder?")
+
+    def decorate(m: Motion, f: Path) -> None:
+        content, style = parse_name(f.stem)
+        side = _labels_from_json(f.with_suffix(".json"), cfg_contents, cfg_styles)
+        if side is not None and side != (content, style):
+            raise DatasetError(f"{f.with_suffix('.json')}: labels {side} disagree with the file name.")
+        m.labels = {"content": content, "style": style}
+        seed = int(hashlib.sha256(m.name.encode()).hexdigest()[:16], 16)
+        m.captions = captions_for(content, style, np.random.default_rng(seed))
+        m.source.license = LICENSE
+        m.source.attribution = ATTRIBUTION
+
+    return load_bvh_dataset(NAME, root, files, decorate=decorate,
+                            split=lambda ms: split_by_content([m.name for m in ms],
+                                                              [m.labels["content"] for m in ms]),
+                            license=LICENSE, attribution=ATTRIBUTION, use_cache=use_cache, progress=progress)
