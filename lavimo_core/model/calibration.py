@@ -1,9 +1,10 @@
 """What a score means: a monotone map cosine -> P(match), and a no-match threshold, per query kind.
 
 Fitted at the end of training on the validation split. A "match" is a (query, motion) pair where the
-motion carries every label the query names (for a text query "a person walks sadly": content "walk" and
-style "sad"; for "a person walks": content "walk"; for a video or motion query: the labels of the clip
-it shows). P(match) is Platt scaling, sigmoid(a * cosine + b) with a >= 0, fitted by maximum likelihood
+motion carries every label the query names: for a text query "a person walks sadly", content "walk" and
+style "sad"; for "a person walks", content "walk". For a video or motion query, a match is a motion of
+the same content (the action shown; the exact style of a clip rarely recurs in a library). Without
+labels (HumanML3D) a match is a motion whose caption is a near-duplicate of the query's. P(match) is Platt scaling, sigmoid(a * cosine + b) with a >= 0, fitted by maximum likelihood
 on all (query, validation motion) pairs, so it is the fraction of such pairs at that cosine that
 matched on held-out data — it depends on how many motions in a library match a typical query, so
 read it as a relative confidence, not a guarantee. `no_match_below[kind]` is the cosine that best
@@ -90,7 +91,14 @@ def fit_calibration(pairs: dict[str, tuple[np.ndarray, np.ndarray]]) -> Calibrat
     """pairs[kind] = (cosines, match flags) from the validation split -> Calibration."""
     cal = Calibration()
     for kind, (cos, match) in pairs.items():
+        match = np.asarray(match, dtype=bool)
+        cal.fitted_on[kind] = {"pairs": int(match.size), "matches": int(match.sum())}
+        if match.all() or not match.any():
+            # Nothing to separate: a constant probability (the observed rate) is all the data supports.
+            rate = (match.sum() + 1.0) / (match.size + 2.0)
+            cal.platt[kind] = (0.0, float(np.log(rate / (1 - rate))))
+            cal.no_match_below[kind] = 1.0 if not match.any() else -1.0
+            continue
         cal.platt[kind] = fit_platt(cos, match)
         cal.no_match_below[kind] = youden_threshold(cos, match)
-        cal.fitted_on[kind] = {"pairs": int(np.size(match)), "matches": int(np.sum(match))}
     return cal

@@ -88,11 +88,12 @@ class TrainConfig:
     crop_max_frames: int = 120       # ... up to this many; longer clips are cropped at random positions
     mirror_prob: float = 0.5         # mirror the motion (and swap left/right words in its caption)
     content_only_prob: float = 0.3   # use a caption naming only the content ("a person walks") for a clip
-    # Random camera views precomputed per clip (and per mirror) for video features; 0 = a fresh random
-    # camera for every sample, computed on the fly (for large datasets such as HumanML3D).
-    cameras_per_clip: int = 8
-    video_noise: bool = True         # add the measured MediaPipe noise to projected landmarks
-    use_rendered_video: bool = False  # also train on cached render -> MediaPipe features (slow to prepare)
+    # Video: every sample gets landmarks projected from its (cropped, maybe mirrored) joints through a fresh
+    # random camera, with MediaPipe-like noise. Optionally mix in real render -> MediaPipe tracks (cached
+    # on disk by the video module; slow to prepare the first time).
+    video_noise: bool = True         # add the noise measured on renders to projected landmarks
+    rendered_cameras: int = 0        # cached rendered views per clip (and per mirror); 0 = projected only
+    rendered_prob: float = 0.5       # chance a sample uses one of those rendered views instead of projecting
     frame_drop_prob: float = 0.1     # mark random video frames missing, as MediaPipe does
     # Validation, early stopping, checkpoints.
     eval_every: int = 100            # steps between validations (and checkpoints)
@@ -187,7 +188,7 @@ def preset(name: str) -> LavimoConfig:
             model=ModelConfig(latent_dim=64, hidden_dim=64, heads=4, ff_dim=128, motion_layers=2,
                               text_layers=1, video_layers=2, decoder_layers=1),
             train=TrainConfig(max_steps=300, warmup_steps=30, eval_every=100, patience=0,
-                              crop_max_frames=80, cameras_per_clip=2, lr=1e-3),
+                              crop_max_frames=80, lr=1e-3),
         )
     elif name == "humanml3d":
         # TMR's sizes and schedule; run under torchrun on GPUs (see lavimo_core/train/loop.py).
@@ -197,8 +198,7 @@ def preset(name: str) -> LavimoConfig:
             loss=LossConfig(label_positives=False, w_recon=1.0),
             train=TrainConfig(dataset="humanml3d", device="auto", batch_size=32, lr=1e-4, max_steps=200_000,
                               warmup_steps=1000, eval_every=2000, patience=10, crop_min_frames=40,
-                              crop_max_frames=200, mirror_prob=0.5, content_only_prob=0.0,
-                              cameras_per_clip=0),
+                              crop_max_frames=200, mirror_prob=0.5, content_only_prob=0.0),
         )
     else:
         raise ConfigError(f"unknown preset {name!r}; choose one of: default, tiny, bimodal, humanml3d")

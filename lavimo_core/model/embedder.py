@@ -18,6 +18,7 @@ from .calibration import Calibration
 from .checkpoint import load_checkpoint, weights_sha256
 from .errors import InputShapeError, TextModelError
 from .lavimo import Lavimo, normalized
+from .padding import pad_sequences
 
 if TYPE_CHECKING:
     from ..motion.motion import Motion
@@ -127,12 +128,7 @@ def _chunks(items: list) -> list[list]:
 
 
 def _pad(arrays: list[np.ndarray], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    length = max(a.shape[0] for a in arrays)
-    x = torch.zeros(len(arrays), length, arrays[0].shape[1], dtype=torch.float32)
-    mask = torch.zeros(len(arrays), length, dtype=torch.bool)
-    for i, a in enumerate(arrays):
-        x[i, :a.shape[0]] = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
-        mask[i, :a.shape[0]] = True
+    x, mask = pad_sequences(arrays)
     return x.to(device), mask.to(device)
 
 

@@ -100,6 +100,8 @@ class TextBackbone:
 
     def __init__(self, name: str, max_tokens: int = 40, device: str | torch.device = "cpu"):
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+        hf_logging.disable_progress_bar()  # its "Loading weights" bar would break our own progress output
         self.ref = locate_text_model(name)
         self.max_tokens = max_tokens
         self.device = torch.device(device)

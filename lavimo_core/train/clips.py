@@ -1,0 +1,83 @@
+"""Training material per clip, prepared once: the clip and its mirror image, each with captions, labels
+and precomputed projected video tracks.
+
+Mirroring is done on the joints' features (mirror_features, exact) and on the words (mirror_caption), so
+"walks to the left" on a mirrored walk-left clip becomes "walks to the right" and its content label
+"walk-left" becomes "walk-right": the pair stays true.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..motion.mirror import mirror_caption, mirror_features, mirror_joints
+from ..motion.motion import Motion
+
+
+@dataclass
+class ClipView:
+    """One way of seeing a clip (as recorded, or mirrored)."""
+
+    features: np.ndarray                 # (T, 263) raw HumanML3D features
+    joints: np.ndarray                   # (T+1, 22, 3) canonical joints the features came from
+    captions: list[str]                  # captions naming everything the labels say
+    content_captions: list[str]          # captions naming only the content ("a person walks"); may be empty
+    labels: dict[str, str]               # e.g. {"content": "walk-left", "style": "sad"}; {} if unlabelled
+    tracks: list = field(default_factory=list)  # projected PoseTracks, one per precomputed camera
+
+
+@dataclass
+class TrainClip:
+    """A clip of the dataset with its views: [as recorded] or [as recorded, mirrored]."""
+
+    name: str
+    views: list[ClipView]
+
+    @property
+    def frames(self) -> int:
+        """Feature frames of the clip."""
+        return int(self.views[0].features.shape[0])
+
+
+def clip_seed(seed: int, name: str) -> int:
+    """A per-clip seed that does not depend on the order clips were loaded in."""
+    return int.from_bytes(hashlib.sha256(f"{seed}:{name}".encode()).digest()[:8], "little")
+
+
+def content_captions(motion: Motion) -> list[str]:
+    """Captions that name only the clip's content, when the dataset can make them (Bandai-Namco)."""
+    content = motion.labels.get("content")
+    if not content:
+        return []
+    from ..data.bandai import captions_for
+    return list(captions_for(content))
+
+
+def mirror_labels(labels: dict[str, str]) -> dict[str, str]:
+    """Labels of the mirrored clip ("walk-left" -> "walk-right"; styles are unchanged)."""
+    return {k: mirror_caption(v) if k == "content" else v for k, v in labels.items()}
+
+
+def prepare_clips(motions: list[Motion], *, mirror: bool, with_content_captions: bool = True) -> list[TrainClip]:
+    """Turn motions into training clips (features computed from joints where missing)."""
+    from ..motion.features import joints_to_features
+    clips = []
+    for m in motions:
+        feats = m.features if m.features is not None else joints_to_features(m.joints)
+        feats = np.asarray(feats, dtype=np.float32)
+        content = content_captions(m) if with_content_captions else []
+        views = [ClipView(feats, m.joints, list(m.captions), content, dict(m.labels))]
+        if mirror:
+            views.append(ClipView(mirror_features(feats), mirror_joints(m.joints),
+                                  [mirror_caption(c) for c in m.captions], [mirror_caption(c) for c in content],
+                                  mirror_labels(m.labels)))
+        clips.append(TrainClip(m.name, views))
+    return clips
+
+
+def all_captions(clips: list[TrainClip]) -> list[str]:
+    """Every caption any view may be trained with."""
+    return sorted({c for clip in clips for v in clip.views for c in v.captions + v.content_captions})

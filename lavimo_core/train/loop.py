@@ -1,0 +1,285 @@
+"""The training run: data -> augmented batches -> AdamW -> validation, early stopping, checkpoints,
+resume, calibration. Same code on one CPU, one GPU, or many processes under torchrun (see distributed.py).
+
+Determinism: the batch at step s (clips, crops, mirrors, captions, cameras, dropout) depends only on
+(seed, s, rank), so a run interrupted at any step and resumed from its `resume/` folder ends with the
+same weights as an uninterrupted run (bit-identical on the same machine and thread count).
+
+HumanML3D / KIT-ML on GPUs (the data is not shipped; get it from the HumanML3D repository):
+    lavimo train --preset humanml3d --set train.dataset=/data/HumanML3D --out runs/h3d
+    torchrun --nproc_per_node 4 --no-python lavimo train --preset humanml3d \
+        --set train.dataset=/data/HumanML3D --out runs/h3d
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..model.calibration import fit_calibration
+from ..model.checkpoint import RESUME_DIR, load_train_state, read_json, save_checkpoint, save_train_state
+from ..model.config import LavimoConfig
+from ..model.errors import CheckpointError
+from ..model.lavimo import Lavimo
+from ..model.text_backbone import TextBackbone, TokenFeatureCache
+from .batching import BatchMaker
+from .clips import all_captions, prepare_clips
+from .data import load_splits
+from .distributed import Dist, close_distributed, init_distributed, resolve_device, set_threads
+from .validation import Validator
+
+# Settings that change how fast or how visibly a run goes, but not its result: a resumed run may differ here.
+_RUNTIME_KEYS = {"device", "threads", "progress", "eval_batch", "max_minutes"}
+
+
+class TrainingInterrupted(Exception):
+    """Training stopped on request (Ctrl-C / SIGTERM); its state is saved and the same command resumes it."""
+
+    def __init__(self, step: int, out: Path):
+        super().__init__(f"interrupted at step {step}; run the same command again to resume from {out / RESUME_DIR}")
+        self.step = step
+
+
+def train(config: LavimoConfig, out: str | Path, *, restart: bool = False) -> Path:
+    """Train (or resume) a model into folder `out`; returns the checkpoint folder."""
+    device = resolve_device(config.train.device)
+    dist = init_distributed(device)
+    try:
+        return _Run(config, Path(out), device, dist, restart).run()
+    finally:
+        close_distributed(dist)
+
+
+def lr_at(step: int, cfg) -> float:
+    """Linear warm-up to cfg.lr, then cosine decay to cfg.lr * cfg.min_lr_ratio at cfg.max_steps."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    t = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps))
+    return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def batch_indices(step: int, n: int, batch: int, world: int, rank: int, seed: int) -> list[int]:
+    """Clips of this process at `step`: epochs are seeded permutations, each process takes its share."""
+    per_step = min(batch * world, n)
+    steps_per_epoch = max(1, n // per_step)
+    epoch, k = divmod(step, steps_per_epoch)
+    perm = np.random.default_rng([seed, epoch]).permutation(n)
+    return perm[k * per_step:(k + 1) * per_step][rank::world].tolist()
+
+
+class _Run:
+    def __init__(self, config: LavimoConfig, out: Path, device: torch.device, dist: Dist, restart: bool):
+        self.cfg, self.out, self.device, self.dist, self.restart = config, out, device, dist, restart
+        self.stop_requested = False
+
+    def run(self) -> Path:
+        cfg, t = self.cfg, self.cfg.train
+        threads = set_threads(t.threads, self.dist.world)
+        started = time.perf_counter()
+        self.out.mkdir(parents=True, exist_ok=True)
+        data = load_splits(t.dataset, t.val_fraction, progress=t.progress and self.dist.main)
+        train_clips = prepare_clips(data.train, mirror=t.mirror_prob > 0)
+        val_clips = prepare_clips(data.val, mirror=False)
+        if cfg.model.use_video and not cfg.model.video_feature_dim:
+            from ..video.features import POSE_FEATURE_DIM
+            cfg.model.video_feature_dim = POSE_FEATURE_DIM
+        self._check_resumable()
+
+        backbone = TextBackbone(cfg.model.text_model, cfg.model.text_max_tokens)
+        captions = all_captions(train_clips + val_clips)
+        text = self._on_main_first(lambda: TokenFeatureCache(backbone, captions, progress=t.progress and self.dist.main))
+        text_ref, text_dim = backbone.ref, backbone.hidden_size
+        del backbone  # only cached token features are needed from here on
+
+        if cfg.model.use_video and t.rendered_cameras > 0:
+            self._on_main_first(lambda: _attach_rendered_tracks(train_clips, t.rendered_cameras, t.seed, t.progress))
+
+        from ..motion.normalizer import Normalizer
+        torch.manual_seed(t.seed)
+        model = Lavimo(cfg.model, text_dim)
+        norm = Normalizer.fit([c.views[0].features for c in train_clips])
+        model.set_normalizer(norm.mean, norm.std)
+        model.to(self.device)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
+        state = {"step": 0, "best_score": -1.0, "best_step": 0, "bad_evals": 0, "seconds": 0.0, "history": []}
+        if not self.restart:
+            state = load_train_state(self.out, model, optimizer) or state
+        net = model
+        if self.dist.world > 1:
+            net = torch.nn.parallel.DistributedDataParallel(
+                model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+
+        maker = BatchMaker(train_clips, text, cfg, cfg.model.use_video)
+        validator = Validator(val_clips, text, cfg, cfg.model.use_video) if self.dist.main else None
+        self.meta = {"preset": cfg.preset, "text_model": {"name": text_ref.name, "sha256": text_ref.sha256},
+                     "dataset": {"name": data.name, "license": data.license, "attribution": data.attribution,
+                                 "train": len(data.train), "val": len(data.val), "test": len(data.test)}}
+        if cfg.model.use_video:
+            from ..video.normalize import NORMALIZATION_VERSION
+            self.meta["video"] = {"feature_dim": cfg.model.video_feature_dim, "normalization": NORMALIZATION_VERSION}
+
+        previous = self._install_signal_handlers()
+        try:
+            self._loop(model, net, optimizer, maker, validator, state, started)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        state["ranks_in_sync"] = self._ranks_in_sync(model)
+        if self.dist.main:
+            self._finish(model, validator, state, threads)
+        self.dist.barrier()
+        return self.out
+
+    # -- the loop ---------------------------------------------------------------------------------
+    def _loop(self, model, net, optimizer, maker, validator, state, started) -> None:
+        from tqdm import tqdm
+        t, dist = self.cfg.train, self.dist
+        n = len(maker.clips)
+        seconds_before = state["seconds"]
+        bar = tqdm(total=t.max_steps, initial=state["step"], disable=not (t.progress and dist.main),
+                   desc="train", dynamic_ncols=True)
+        model.train()
+        stop_reason = "finished" if state.get("done") else None
+        while stop_reason is None and state["step"] < t.max_steps:
+            step = state["step"]
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(step, t)
+            torch.manual_seed((t.seed * 1_000_003 + step * 1009 + dist.rank) % 2**63)
+            rng = np.random.default_rng([t.seed, step, dist.rank])
+            batch = maker.make(batch_indices(step, n, t.batch_size, dist.world, dist.rank, t.seed), rng)
+            loss, parts = net(batch.to(self.device), self.cfg.loss)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if t.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
+            optimizer.step()
+            state["step"] = step + 1
+            state["seconds"] = seconds_before + time.perf_counter() - started
+            bar.update(1)
+            bar.set_postfix({k: f"{v:.3f}" for k, v in parts.items()} | {"val": f"{state['best_score']:.3f}"})
+
+            interrupted = self._agree(self.stop_requested)
+            out_of_time = t.max_minutes > 0 and self._agree(state["seconds"] > 60 * t.max_minutes)
+            last = state["step"] >= t.max_steps
+            if state["step"] % t.eval_every == 0 or last or out_of_time:
+                if self._validate(model, validator, state):
+                    stop_reason = "early stop"
+                state["done"] = bool(stop_reason) or last or out_of_time
+                if dist.main:
+                    save_train_state(self.out, model, optimizer, self._resume_state(state))
+                if out_of_time:
+                    stop_reason = "time limit"
+            if interrupted:
+                if dist.main:
+                    save_train_state(self.out, model, optimizer, self._resume_state(state))
+                bar.close()
+                raise TrainingInterrupted(state["step"], self.out)
+        bar.close()
+        state["stop_reason"] = stop_reason or "max steps"
+
+    def _validate(self, model, validator, state) -> bool:
+        """Validate on rank 0, keep the best checkpoint, and say (to every rank) whether to stop early."""
+        stop = False
+        if self.dist.main:
+            metrics = validator.metrics(model)
+            score = validator.score(metrics)
+            state["history"].append({"step": state["step"], "score": score})
+            if score > state["best_score"]:
+                state.update(best_score=score, best_step=state["step"], bad_evals=0, best_metrics=metrics)
+                save_checkpoint(self.out, model, self.cfg, {**self.meta, "training": _summary(state)})
+            else:
+                state["bad_evals"] += 1
+            stop = self.cfg.train.patience > 0 and state["bad_evals"] >= self.cfg.train.patience
+        return bool(self._agree(stop, from_main=True))
+
+    def _finish(self, model: Lavimo, validator: Validator, state: dict, threads: int) -> None:
+        """Reload the best weights, fit the calibration on validation data, write the final checkpoint."""
+        from ..model.checkpoint import load_checkpoint
+        best, _, _ = load_checkpoint(self.out, self.device)
+        pairs = validator.calibration_pairs(best)
+        calibration = fit_calibration(pairs)
+        training = _summary(state) | {"threads": threads, "processes": self.dist.world,
+                                      "device": str(self.device)}
+        save_checkpoint(self.out, best, self.cfg, {**self.meta, "calibration": calibration.to_dict(),
+                                                   "training": training})
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def _agree(self, flag: bool, from_main: bool = False) -> bool:
+        """One decision for every process: rank 0's (from_main) or anyone's."""
+        if self.dist.world == 1:
+            return bool(flag)
+        value = torch.tensor([int(flag)], device=self.device)
+        if from_main:
+            torch.distributed.broadcast(value, 0)
+        else:
+            torch.distributed.all_reduce(value, op=torch.distributed.ReduceOp.MAX)
+        return bool(value.item())
+
+    def _ranks_in_sync(self, model: Lavimo) -> bool:
+        """Whether every process ends with the same weights (what DDP promises; checked, not assumed)."""
+        if self.dist.world == 1:
+            return True
+        total = torch.stack([p.detach().double().sum() for p in model.parameters()]).sum().reshape(1)
+        lo, hi = total.clone().to(self.device), total.clone().to(self.device)
+        torch.distributed.all_reduce(lo, op=torch.distributed.ReduceOp.MIN)
+        torch.distributed.all_reduce(hi, op=torch.distributed.ReduceOp.MAX)
+        return bool(lo.item() == hi.item())
+
+    def _on_main_first(self, make):
+        """Run `make` on rank 0 first (it fills a disk cache), then on the others (they read it)."""
+        result = make() if self.dist.main else None
+        self.dist.barrier()
+        return result if self.dist.main else make()
+
+    def _resume_state(self, state: dict) -> dict:
+        return {**state, "config": self.cfg.to_dict()}
+
+    def _check_resumable(self) -> None:
+        path = self.out / RESUME_DIR / "state.json"
+        if self.restart or not path.is_file():
+            return
+        saved = read_json(path).get("config", {})
+        now = self.cfg.to_dict()
+        diffs = [f"{section}.{k}" for section in ("model", "loss", "train")
+                 for k in now[section] if (section != "train" or k not in _RUNTIME_KEYS)
+                 and saved.get(section, {}).get(k) != now[section][k]]
+        if diffs:
+            raise CheckpointError(f"{self.out} holds an unfinished run with a different config ({', '.join(diffs[:6])}); "
+                                  "use another --out folder, or --restart to start over in this one.")
+
+    def _install_signal_handlers(self) -> dict:
+        import threading
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+
+        def request_stop(signum, frame):
+            if self.stop_requested:      # a second Ctrl-C stops at once
+                raise KeyboardInterrupt
+            self.stop_requested = True
+        return {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+
+def _summary(state: dict) -> dict:
+    keys = ("step", "best_step", "best_score", "best_metrics", "seconds", "stop_reason", "ranks_in_sync")
+    return {k: state.get(k) for k in keys}
+
+
+def _attach_rendered_tracks(clips, cameras: int, seed: int, progress: bool) -> None:
+    """Real render -> MediaPipe tracks for every view of every clip (cached on disk by the video module)."""
+    from tqdm import tqdm
+
+    from ..motion.motion import Motion
+    from ..video.features import default_featurizer, rendered_track
+    from ..video.render import random_camera
+    from .clips import clip_seed
+    featurizer = default_featurizer()
+    for clip in tqdm(clips, desc="rendered video", disable=not progress, leave=False):
+        for v_i, view in enumerate(clip.views):
+            rng = np.random.default_rng(clip_seed(seed + 7 + v_i, clip.name))
+            view.tracks = [(rendered_track(Motion(clip.name, view.joints), random_camera(rng), featurizer=featurizer),
+                            featurizer.version) for _ in range(cameras)]
