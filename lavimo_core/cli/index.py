@@ -20,6 +20,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     mode.add_argument("--overwrite", action="store_true", help="replace an existing store once the new one is built")
     mode.add_argument("--remove", nargs="+", metavar="ID", help="remove these motion ids from the store (no re-encoding)")
     p.add_argument("--compact", action="store_true", help="after removing, rewrite segments to free the space")
+    p.add_argument("--faiss", action="store_true",
+                   help="also build an approximate (HNSW) index for very large stores; needs faiss-cpu")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--device", default="cpu", help='torch device for encoding, e.g. "cuda"')
 
@@ -65,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
     for f, reason in report.skipped:
         print(f"skipped {f}: {reason}", file=sys.stderr)
     store = Store.open(args.out)
+    if args.faiss:
+        store.build_faiss_index()
+    if report.resumed:
+        print("resumed an interrupted build", file=sys.stderr)
     print(f"{args.out}: {len(store)} motions ({report.added} added"
           + (f", {report.already_present} already there" if report.already_present else "")
           + (f", {len(skipped) + len(report.skipped)} skipped" if skipped or report.skipped else "")

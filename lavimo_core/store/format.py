@@ -6,6 +6,8 @@ A store is a folder::
       store.json                  manifest; the ONLY file that is ever rewritten. Replacing it (temp file +
                                   os.replace) is the commit point of every change: whatever it lists is the store.
       lock                        empty file; a writer holds an advisory lock on it (absent until the first write)
+      faiss.index                 optional HNSW index (faiss's own serialisation) for approximate search of very
+                                  large stores; see faiss_index.py. Used only while its "ids_sha256" matches.
       segments/
         000001/                   one segment per committed `add`; a segment is immutable once committed
           embeddings.safetensors  "embedding" (n, dim) and "mirror_embedding" (n, dim), dtype = manifest "dtype"
@@ -24,7 +26,9 @@ A store is a folder::
       "dtype": "float32" | "float16",
       "segments": [{"name": "000001", "count": n, "removed": [motion ids deleted from this segment],
                     "bytes": {"embeddings.safetensors": size, "motions.safetensors": size, "motions.json": size}}],
-      "next_segment": int}
+      "next_segment": int,
+      "faiss": optional {"file": "faiss.index", "ids_sha256": sha256 of the motion ids joined by newlines, in store
+                         order (the faiss row numbers), "rows": int, "bytes": int}}
 
     record = {
       "id": unique motion id in this store (the motion name, made unique with "~2", "~3", ...),
@@ -34,7 +38,7 @@ A store is a folder::
       "source": {"path", "format", "skeleton", "fps", "duration", "license", "attribution"} (Motion.source)}
 
 Writes: a new segment is written into `segments/.tmp-*/`, fsynced, renamed to its final name, and only then
-listed in a new store.json; removing motions rewrites store.json only (their ids go to "removed"); a segment
+listed in a new store.json (which drops "faiss": the index no longer matches); removing motions rewrites store.json only (their ids go to "removed"); a segment
 whose motions are all removed is dropped from the manifest, then deleted. Anything in segments/ that the
 manifest does not list is debris of an interrupted write; the next writer deletes it and readers ignore it.
 So a reader always sees either the old or the new store, never a half-written one.
@@ -69,6 +73,7 @@ EMBEDDINGS_FILE = "embeddings.safetensors"
 MOTIONS_FILE = "motions.safetensors"
 RECORDS_FILE = "motions.json"
 SEGMENT_FILES = (EMBEDDINGS_FILE, MOTIONS_FILE, RECORDS_FILE)
+FAISS_FILE = "faiss.index"
 DTYPES = ("float32", "float16")
 _TMP_PREFIX = ".tmp-"
 
@@ -203,6 +208,8 @@ def read_manifest(root: Path) -> dict:
         for seg in manifest["segments"]:
             str(seg["name"]), int(seg["count"]), list(seg["removed"])
         int(manifest["next_segment"])
+        if "faiss" in manifest:
+            str(manifest["faiss"]["file"]), str(manifest["faiss"]["ids_sha256"])
     except (KeyError, TypeError, ValueError) as exc:
         raise StoreCorruptError(f"{path} is damaged (bad or missing field: {exc}); rebuild the store with "
                                 "`lavimo index` or restore it from a backup") from None

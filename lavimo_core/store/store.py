@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
 import os
 import shutil
@@ -22,6 +24,7 @@ from .folding import DUPLICATE_THRESHOLD, MIRROR_THRESHOLD, Group, fold
 from .search import Filters, LabelIndex, cosine_scores, filter_mask, top_k
 
 KINDS = ("text", "video", "motion")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -68,6 +71,8 @@ class Store:
         self.calibration = getattr(embedder, "calibration", None)
         self.embedder = embedder
         self.fold_thresholds = (DUPLICATE_THRESHOLD, MIRROR_THRESHOLD)
+        self.use_faiss = True  # use a valid faiss.index when faiss is installed (see faiss_index.py)
+        self._faiss = None
         self._lock = threading.RLock()
         self._load(manifest)
 
@@ -136,6 +141,7 @@ class Store:
         self._durations = np.array([r["duration"] for r in records], dtype=np.float32)
         self._sources = [str(r["source"].get("path", "")).lower() for r in records]
         self._label_index: LabelIndex | None = None
+        self._ids_hash: str | None = None
 
     def _reload_if_changed(self) -> None:
         # Called under the write lock: another process may have committed since we read the manifest.
@@ -191,7 +197,8 @@ class Store:
         return {"path": str(self.path), "format_version": m["format_version"], "created": m["created"],
                 "updated": m["updated"], "model": self.model.to_dict(), "dtype": self.dtype, "motions": len(self),
                 "segments": len(m["segments"]), "removed_pending_compaction": sum(len(s["removed"]) for s in m["segments"]),
-                "total_duration_s": float(self._durations.sum()), "bytes": size, "licenses": licenses}
+                "total_duration_s": float(self._durations.sum()), "bytes": size, "licenses": licenses,
+                "faiss_index": self.faiss_status()}
 
     def _row(self, motion_id: str) -> int:
         try:
@@ -199,7 +206,61 @@ class Store:
         except KeyError:
             raise StoreError(f"no motion {motion_id!r} in store {self.path}") from None
 
+    def _ids_sha256(self) -> str:
+        if self._ids_hash is None:
+            self._ids_hash = hashlib.sha256("\n".join(self.ids()).encode("utf-8")).hexdigest()
+        return self._ids_hash
+
+    def faiss_status(self) -> str:
+        """"none", "ready", "stale" (store changed since it was built) or "unavailable" (faiss not installed)."""
+        entry = self._manifest.get("faiss")
+        if not entry:
+            return "none"
+        if entry["ids_sha256"] != self._ids_sha256():
+            return "stale"
+        from .faiss_index import available
+        return "ready" if available() else "unavailable"
+
+    def _faiss_index(self):
+        if self._faiss is None and self.faiss_status() == "ready":
+            from .faiss_index import FaissIndex
+            try:
+                self._faiss = FaissIndex.load(self.path / self._manifest["faiss"]["file"])
+            except Exception as exc:  # exact search is always correct: fall back to it
+                log.warning("ignoring damaged faiss index in %s (%s); searching exactly", self.path, exc)
+                self.use_faiss = False
+                return None
+            if len(self._faiss) != len(self):
+                self._faiss, self.use_faiss = None, False
+        return self._faiss
+
     # ------------------------------------------------------------ writing
+
+    def build_faiss_index(self) -> None:
+        """Build and save an HNSW index for approximate search of very large stores (needs faiss-cpu)."""
+        from .faiss_index import FaissIndex, available
+        if not available():
+            raise StoreError("faiss is not installed (pip install faiss-cpu); exact search needs no index and is "
+                             "fast up to a few million motions")
+        with self._lock, fmt.write_lock(self.path):
+            self._reload_if_changed()
+            index = FaissIndex.build(self._emb)
+            data = index.to_bytes()
+            fmt.write_bytes_atomic(self.path / fmt.FAISS_FILE, data)
+            fmt.write_manifest(self.path, dict(self._manifest, faiss={
+                "file": fmt.FAISS_FILE, "ids_sha256": self._ids_sha256(), "rows": len(self), "bytes": len(data)}))
+            self._manifest = fmt.read_manifest(self.path)
+            self._faiss, self.use_faiss = index, True
+
+    def _commit(self, manifest: dict) -> None:
+        # Every change of the motions makes a faiss index stale: drop it in the same commit.
+        had_faiss = manifest.pop("faiss", None) is not None
+        fmt.write_manifest(self.path, manifest)
+        self._manifest = fmt.read_manifest(self.path)
+        if had_faiss:
+            (self.path / fmt.FAISS_FILE).unlink(missing_ok=True)
+            self._faiss = None
+
 
     def add(self, motions: Sequence[Motion], *, embeddings: np.ndarray | None = None,
             mirror_embeddings: np.ndarray | None = None, batch_size: int = 32, progress: Progress | None = None,
@@ -247,11 +308,10 @@ class Store:
             manifest["segments"] = manifest["segments"] + [entry]
             manifest["next_segment"] = manifest["next_segment"] + 1
             try:
-                fmt.write_manifest(self.path, manifest)
+                self._commit(manifest)
             except BaseException:
                 shutil.rmtree(fmt.segment_dir(self.path, name), ignore_errors=True)
                 raise
-            self._manifest = fmt.read_manifest(self.path)
             self._set_rows(self._records + records, self._row_segment + [name] * len(records),
                            np.concatenate([self._emb, embeddings.astype(dt)]),
                            np.concatenate([self._mirror, mirror_embeddings.astype(dt)]))
@@ -273,8 +333,7 @@ class Store:
             for seg in self._manifest["segments"]:
                 seg = dict(seg, removed=seg["removed"] + by_seg.get(seg["name"], []))
                 (dropped if len(seg["removed"]) >= seg["count"] else segments).append(seg)
-            fmt.write_manifest(self.path, dict(self._manifest, segments=segments))
-            self._manifest = fmt.read_manifest(self.path)
+            self._commit(dict(self._manifest, segments=segments))
             for seg in dropped:
                 shutil.rmtree(fmt.segment_dir(self.path, seg["name"]), ignore_errors=True)
             gone = set(ids)
@@ -310,7 +369,7 @@ class Store:
                 next_seg += 1
                 segments.append(entry)
                 written.append(entry)
-            fmt.write_manifest(self.path, dict(manifest, segments=segments, next_segment=next_seg))
+            self._commit(dict(manifest, segments=segments, next_segment=next_seg))
             for seg in old:
                 shutil.rmtree(fmt.segment_dir(self.path, seg["name"]), ignore_errors=True)
             self._load(fmt.read_manifest(self.path))
@@ -341,7 +400,6 @@ class Store:
             if n == 0:
                 return []
             emb, mirror = self._emb, self._mirror
-            scores = cosine_scores(emb, q)
             if self._label_index is None:
                 self._label_index = LabelIndex([r["labels"] for r in self._records])
             mask = filter_mask(filters, self._durations, self._sources, self._label_index)
@@ -349,17 +407,39 @@ class Store:
             if len(hidden):
                 mask = np.ones(n, dtype=bool) if mask is None else mask.copy()
                 mask[hidden] = False
+            ranked = self._ranker(q, mask)
             if not fold:
-                groups = [Group(int(r)) for r in top_k(scores, k, mask)]
+                groups = [Group(int(r)) for r in ranked(k)]
             else:
                 m = max(4 * k, k + 32)
                 while True:
-                    rows = top_k(scores, m, mask)
+                    rows = ranked(m)
                     groups = _fold(rows, emb, mirror, k, hidden, *self.fold_thresholds)
                     if len(groups) >= k or len(rows) < m:
                         break
                     m *= 4
             return self._hits(groups, parts, weights)
+
+    def _ranker(self, q: np.ndarray, mask: np.ndarray | None):
+        """A function m -> the m best rows (passing mask), best first: from faiss when usable, else exact."""
+        scores = None
+        index = self._faiss_index() if self.use_faiss else None
+        valid = len(self._records) if mask is None else int(mask.sum())
+
+        def ranked(m: int) -> np.ndarray:
+            nonlocal scores
+            if index is not None:
+                rows = index.candidates(q, min(len(index), m if mask is None else 4 * m))
+                if mask is not None:
+                    rows = rows[mask[rows]]
+                if len(rows) >= min(m, valid):  # else too few pass the filters: fall back to exact
+                    exact = np.asarray(self._emb[rows], dtype=np.float32) @ q
+                    return rows[np.argsort(-exact, kind="stable")][:m]
+            if scores is None:
+                scores = cosine_scores(self._emb, q)
+            return top_k(scores, m, mask)
+
+        return ranked
 
     def _check_parts(self, parts: Sequence[QueryPart]) -> list[QueryPart]:
         if not parts:
