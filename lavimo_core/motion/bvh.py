@@ -126,6 +126,16 @@ def _parse_hierarchy(lines: list[str], stop: int, where: str):
         pos += 1
         return toks[pos - 1]
 
+    def take_name() -> str:
+        # A name is the rest of its line ("Bip01 L Thigh" from 3ds Max has spaces), without a trailing "{".
+        nonlocal pos
+        tok, line = take("a joint name")
+        parts = [tok]
+        while pos < len(toks) and toks[pos][1] == line and toks[pos][0] != "{":
+            parts.append(toks[pos][0])
+            pos += 1
+        return " ".join(parts)
+
     def expect(word: str) -> int:
         tok, line = take(repr(word))
         if tok.upper() != word.upper():
@@ -151,7 +161,7 @@ def _parse_hierarchy(lines: list[str], stop: int, where: str):
     kind = "ROOT"
     while True:
         parent = stack[-1] if stack else -1
-        name = f"{names[parent]}_end" if kind == "End" else take("a joint name")[0]
+        name = f"{names[parent]}_end" if kind == "End" else take_name()
         expect("{")
         expect("OFFSET")
         off = [number("OFFSET x"), number("OFFSET y"), number("OFFSET z")]

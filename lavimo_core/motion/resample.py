@@ -28,11 +28,14 @@ def resample_local(quats: np.ndarray, translations: np.ndarray, src_fps: float, 
         return quats, translations
     i0, frac = resample_indices(T, src_fps, dst_fps)
     i1 = np.minimum(i0 + 1, T - 1)
-    w = np.repeat(frac, J)
-    r0 = Rotation.from_quat(quats[i0].reshape(-1, 4))
-    r1 = Rotation.from_quat(quats[i1].reshape(-1, 4))
-    # Slerp for every (frame, joint) at once: r0 * exp(w * log(r0^-1 r1)), the shortest arc.
-    out = r0 * Rotation.from_rotvec((r0.inv() * r1).as_rotvec() * w[:, None])
+    out = quats[i0].copy()
+    between = frac > 1e-12  # output frames on a source frame need no blending (every other one at 30 -> 20 fps)
+    if between.any():
+        w = np.repeat(frac[between], J)[:, None]
+        r0 = Rotation.from_quat(quats[i0[between]].reshape(-1, 4))
+        r1 = Rotation.from_quat(quats[i1[between]].reshape(-1, 4))
+        # Slerp for every (frame, joint) at once: r0 * exp(w * log(r0^-1 r1)), the shortest arc.
+        out[between] = (r0 * Rotation.from_rotvec((r0.inv() * r1).as_rotvec() * w)).as_quat().reshape(-1, J, 4)
     f = frac[:, None, None]
     trans = translations[i0] * (1.0 - f) + translations[i1] * f
-    return out.as_quat().reshape(len(i0), J, 4), trans
+    return out, trans

@@ -36,6 +36,12 @@ def test_all_clips_with_labels_from_names_and_json(bandai):
         assert m.labels["content"] in m.name and m.labels["style"] in m.name
 
 
+def test_a_path_to_the_dataset_is_recognised(bandai):
+    by_path = load_dataset(str(ROOT))
+    assert by_path.name == bandai.name and by_path.splits == bandai.splits
+    assert [m.labels for m in by_path.motions] == [m.labels for m in bandai.motions]
+
+
 def test_license_and_attribution(bandai):
     assert bandai.license == LICENSE == "CC BY-NC 4.0"
     assert "Bandai Namco Research" in bandai.attribution == ATTRIBUTION

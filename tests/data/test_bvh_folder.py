@@ -129,9 +129,6 @@ def test_dispatch(tmp_path, folder):
     (tmp_path / "file.txt").write_text("x")
     with pytest.raises(DatasetError, match="not a folder"):
         load_dataset(str(tmp_path / "file.txt"))
-    # A Bandai-Namco root given as a path is recognised as such (labels, split).
-    bandai = load_dataset(str(find_dataset("bandai-namco-1")))
-    assert bandai.name == "bandai-namco-1" and bandai.motions[0].labels
 
 
 def test_humanml3d_root_goes_to_the_humanml3d_loader(tmp_path):

@@ -148,6 +148,15 @@ def test_parse_accepts_crlf_tabs_and_lowercase_channels():
     assert b.channels == a.channels
 
 
+def test_names_with_spaces_and_braces_on_the_joint_line(bow, tmp_path):
+    text = CLIP.read_text().replace("JOINT UpperLeg_L\n    {", "JOINT Bip01 L Thigh {")
+    assert "Bip01 L Thigh {" in text
+    spaced = parse_bvh(text)
+    assert "Bip01 L Thigh" in spaced.names and spaced.parents == bow.parents
+    write_bvh(tmp_path / "spaced.bvh", spaced)
+    assert read_bvh(tmp_path / "spaced.bvh").names == spaced.names
+
+
 def test_writer_writes_atomically(bow, tmp_path):
     target = tmp_path / "out.bvh"
     target.write_text("old")

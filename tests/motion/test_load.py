@@ -71,7 +71,7 @@ def test_walk_left_moves_to_the_left():
     assert j[-1, 0, 0] > 1.0 and k[-1, 0, 0] < -1.0
 
 
-@pytest.mark.parametrize("units,scale", [("m", 0.01), ("inch", 1 / 2.54), ("mm", 10.0)])
+@pytest.mark.parametrize("units,scale", [("m", 0.01), ("inch", 1 / 2.54), ("mm", 10.0), ("cmu", 0.45 / 2.54)])
 def test_units_are_detected(walk, tmp_path, units, scale):
     path = tmp_path / f"walk_{units}.bvh"
     variant(WALK, path, scale=scale)
