@@ -91,7 +91,7 @@ class ModelIdentity:
     def of(cls, embedder, path: str | os.PathLike | None = None) -> "ModelIdentity":
         """The identity of an Embedder (or anything with model_id, weights_hash and dim)."""
         if path is None:
-            path = getattr(embedder, "path", None) or getattr(embedder, "checkpoint", None)
+            path = getattr(embedder, "folder", None) or getattr(embedder, "path", None)
         return cls(str(embedder.model_id), str(embedder.weights_hash), int(embedder.dim),
                    str(Path(path).resolve()) if path else None)
 

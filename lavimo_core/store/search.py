@@ -15,16 +15,21 @@ the per-kind thresholds. Without a model (a store opened with no embedder) proba
 
 Speed: float32 uses BLAS gemv (multi-threaded, memory-bound). float16 has no BLAS kernel in numpy and
 numpy's half->float conversion is scalar, so it uses torch's half gemv when torch is installed (the
-engine always has it), else converts in cache-sized chunks; the winners are rescored in float32.
+engine always has it), split over the cores, else converts in cache-sized chunks; the winners are
+rescored in float32.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
 _CHUNK_ROWS = 16384  # float16 fallback: 16k x 256 x 4 B = 16 MiB of float32 per chunk
+_PARALLEL_ROWS = 65536  # float16 rows per task in the thread pool (8 MiB at dim 256)
+_POOL: ThreadPoolExecutor | None = None
 
 
 @dataclass
@@ -50,8 +55,23 @@ def cosine_scores(matrix: np.ndarray, query: np.ndarray) -> np.ndarray:
         import torch
     except ImportError:
         return _half_scores_numpy(matrix, query)
-    t = torch.from_numpy(matrix)
-    return torch.mv(t, torch.from_numpy(query).to(t.dtype)).float().numpy()
+    t, q = torch.from_numpy(matrix), torch.from_numpy(query).half()
+    out = torch.empty(len(t), dtype=torch.float16)
+    # torch's half gemv runs on one core: split the rows over a small thread pool (it releases the GIL).
+    spans = [(i, min(i + _PARALLEL_ROWS, len(t))) for i in range(0, len(t), _PARALLEL_ROWS)]
+    if len(spans) == 1:
+        torch.mv(t, q, out=out)
+    else:
+        list(_pool().map(lambda ab: torch.mv(t[ab[0]:ab[1]], q, out=out[ab[0]:ab[1]]), spans))
+    return out.float().numpy()
+
+
+def _pool():
+    global _POOL
+    if _POOL is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        _POOL = ThreadPoolExecutor(max(1, cores), thread_name_prefix="lavimo-scan")
+    return _POOL
 
 
 def _half_scores_numpy(matrix: np.ndarray, query: np.ndarray) -> np.ndarray:

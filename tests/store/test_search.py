@@ -187,3 +187,15 @@ def test_find_similar_hides_the_querys_own_mirror(store_with_twins, bandai_motio
     hits = store.search(store.embedding(mid), "motion", k=5, exclude=[mid])
     ids = [h.motion_id for h in hits] + [f.motion_id for h in hits for f in h.folded]
     assert mid not in ids and mid + "_mirrored" not in ids
+
+
+def test_half_precision_scan_split_over_threads_is_exact(make_store):
+    # More rows than one thread-pool task, so the parallel split (and its row offsets) is exercised.
+    store = make_store()
+    rng = np.random.default_rng(0)
+    big = np.tile(store._emb, (150_000 // len(store) + 1, 1))[:150_000]
+    big = big + rng.standard_normal(big.shape).astype(np.float32) * 0.01
+    big = (big / np.linalg.norm(big, axis=1, keepdims=True)).astype(np.float16)
+    q = store.embedding(store.ids()[5])
+    np.testing.assert_allclose(cosine_scores(big, q), big.astype(np.float32) @ q, atol=2e-3)
+    assert top_k(cosine_scores(big, q), 1)[0] == top_k(big.astype(np.float32) @ q, 1)[0]
