@@ -1,0 +1,235 @@
+"""Which rig bone plays which canonical joint: naming presets, automatic detection, user overrides, a report.
+
+A canonical joint maps to the bone whose head sits at that joint (e.g. `left_knee` -> Mixamo `LeftLeg`).
+Names are compared after `normalize_bone_name` (lower case, FBX/Mixamo namespaces and SMPL's
+`m_avg_`/`f_avg_` prefixes removed), so `mixamorig:LeftLeg`, `mixamorig12:LeftLeg` and `LeftLeg` all match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ..motion.skeleton import JOINT_NAMES
+from .errors import BoneMapError
+from .rig import Rig
+
+# Without these the body cannot be posed; at least one torso joint is needed too.
+REQUIRED_JOINTS: tuple[str, ...] = (
+    "pelvis", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
+    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
+)
+TORSO_JOINTS: tuple[str, ...] = ("spine1", "spine2", "spine3", "neck", "head")
+ROOT_KEY = "root"  # override key for a separate root bone above the pelvis
+
+
+def _sided(table: dict[str, str], left: str, right: str) -> dict[str, tuple[str, ...]]:
+    """Expand `side_x: pattern{s}` entries into left_x/right_x with the preset's side tokens."""
+    out: dict[str, tuple[str, ...]] = {}
+    for joint, names in table.items():
+        names = (names,) if isinstance(names, str) else tuple(names)
+        if joint.startswith("side_"):
+            out["left_" + joint[5:]] = tuple(n.format(s=left) for n in names)
+            out["right_" + joint[5:]] = tuple(n.format(s=right) for n in names)
+        else:
+            out[joint] = names
+    return out
+
+
+def _mixamo_like(spine: tuple[str, str, str]) -> dict[str, tuple[str, ...]]:
+    return _sided({
+        "pelvis": "hips", "spine1": spine[0], "spine2": spine[1], "spine3": spine[2], "neck": "neck",
+        "head": "head", "side_hip": "{s}upleg", "side_knee": "{s}leg", "side_ankle": "{s}foot",
+        "side_foot": "{s}toebase", "side_collar": "{s}shoulder", "side_shoulder": "{s}arm",
+        "side_elbow": "{s}forearm", "side_wrist": "{s}hand",
+    }, "left", "right")
+
+
+def _rigify(prefix: str) -> dict[str, tuple[str, ...]]:
+    table = {
+        "pelvis": "spine", "spine1": "spine.001", "spine2": "spine.002", "spine3": "spine.003",
+        "neck": "spine.004", "head": "spine.006", "side_hip": "thigh.{s}", "side_knee": "shin.{s}",
+        "side_ankle": "foot.{s}", "side_foot": "toe.{s}", "side_collar": "shoulder.{s}",
+        "side_shoulder": "upper_arm.{s}", "side_elbow": "forearm.{s}", "side_wrist": "hand.{s}",
+    }
+    return _sided({k: prefix + v for k, v in table.items()}, "l", "r")
+
+
+def _unreal(spine2: str, spine3: str) -> dict[str, tuple[str, ...]]:
+    return _sided({
+        "pelvis": "pelvis", "spine1": "spine_01", "spine2": spine2, "spine3": spine3, "neck": "neck_01",
+        "head": "head", "side_hip": "thigh_{s}", "side_knee": "calf_{s}", "side_ankle": "foot_{s}",
+        "side_foot": "ball_{s}", "side_collar": "clavicle_{s}", "side_shoulder": "upperarm_{s}",
+        "side_elbow": "lowerarm_{s}", "side_wrist": "hand_{s}",
+    }, "l", "r")
+
+
+def _smpl(left: str, right: str) -> dict[str, tuple[str, ...]]:
+    return _sided({
+        "pelvis": "pelvis", "spine1": "spine1", "spine2": "spine2", "spine3": "spine3", "neck": "neck",
+        "head": "head", "side_hip": "{s}_hip", "side_knee": "{s}_knee", "side_ankle": "{s}_ankle",
+        "side_foot": "{s}_foot", "side_collar": "{s}_collar", "side_shoulder": "{s}_shoulder",
+        "side_elbow": "{s}_elbow", "side_wrist": "{s}_wrist",
+    }, left, right)
+
+
+# Canonical joint -> candidate bone names (normalised). Order breaks ties: a UE5 rig also matches
+# every UE4 name, so UE5 comes first; Mixamo before CMU for the same reason.
+PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
+    "mixamo": _mixamo_like(("spine", "spine1", "spine2")),
+    "cmu": _mixamo_like(("lowerback", "spine", "spine1")),
+    "rigify_def": _rigify("def-"),
+    "rigify_org": _rigify("org-"),
+    "rigify_metarig": _rigify(""),
+    "unreal5": _unreal("spine_03", "spine_05"),
+    "unreal4": _unreal("spine_02", "spine_03"),
+    "smplx": _smpl("left", "right"),
+    "smpl": _smpl("l", "r"),
+    "bandai_bvh": _sided({
+        "pelvis": "hips", "spine1": "spine", "spine3": "chest", "neck": "neck", "head": "head",
+        "side_hip": "upperleg_{s}", "side_knee": "lowerleg_{s}", "side_ankle": "foot_{s}",
+        "side_foot": "toes_{s}", "side_collar": "shoulder_{s}", "side_shoulder": "upperarm_{s}",
+        "side_elbow": "lowerarm_{s}", "side_wrist": "hand_{s}",
+    }, "l", "r"),
+}
+
+_NAMESPACE = re.compile(r"^.*[:|]")            # FBX namespaces: "mixamorig:Hips", "Armature|Hips"
+_PREFIXES = re.compile(r"^(mixamorig\d*_|[mf]_avg_)")
+
+
+def normalize_bone_name(name: str) -> str:
+    """The form bone names are compared in: lower case, without namespaces or known rig prefixes."""
+    return _PREFIXES.sub("", _NAMESPACE.sub("", name.strip())).lower()
+
+
+@dataclass(frozen=True)
+class BoneMapReport:
+    """What was mapped and what was not, for the user."""
+
+    preset: str
+    mapped: dict[str, str]              # canonical joint -> bone
+    unmapped_joints: list[str]          # canonical joints without a bone (they are skipped)
+    unmapped_bones: list[str]           # rig bones left untouched (fingers, twist, helpers, ...)
+    root: str | None = None             # separate root bone, keyed with the trajectory and heading
+
+    def summary(self) -> str:
+        """A few lines for a UI report or a log."""
+        lines = [f"bone map: {self.preset}, {len(self.mapped)}/{len(JOINT_NAMES)} joints mapped"
+                 + (f", root bone {self.root!r}" if self.root else "")]
+        if self.unmapped_joints:
+            lines.append("unmapped joints: " + ", ".join(self.unmapped_joints))
+        if self.unmapped_bones:
+            lines.append(f"untouched bones ({len(self.unmapped_bones)}): " + ", ".join(self.unmapped_bones[:12])
+                         + (" ..." if len(self.unmapped_bones) > 12 else ""))
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class BoneMap:
+    """Canonical joint -> rig bone, and the separate root bone (if the rig has one)."""
+
+    joints: dict[str, str]
+    root: str | None = None
+    preset: str = "custom"
+    warnings: list[str] = field(default_factory=list)
+
+    def bone(self, joint: str) -> str | None:
+        """The bone mapped to canonical `joint`, or None."""
+        return self.joints.get(joint)
+
+    def missing_required(self) -> list[str]:
+        """Required canonical joints without a bone (a torso joint counts when none is mapped)."""
+        missing = [j for j in REQUIRED_JOINTS if j not in self.joints]
+        if not any(j in self.joints for j in TORSO_JOINTS):
+            missing.append("spine1 (or spine2, spine3, neck, head)")
+        return missing
+
+    def validate(self, rig: Rig) -> None:
+        """Raise BoneMapError unless every required joint has a distinct bone of `rig`."""
+        unknown = {j: b for j, b in self.joints.items() if b not in rig.names}
+        if self.root is not None and self.root not in rig.names:
+            unknown[ROOT_KEY] = self.root
+        if unknown:
+            raise BoneMapError(f"armature {rig.name!r} has no bone(s) " + ", ".join(
+                f"{b!r} (for {j})" for j, b in unknown.items()) + "; check the bone-map overrides.")
+        seen: dict[str, str] = {}
+        for joint, bone in self.joints.items():
+            if bone in seen:
+                raise BoneMapError(f"armature {rig.name!r}: bone {bone!r} is mapped to both {seen[bone]} and "
+                                   f"{joint}; map each canonical joint to its own bone.")
+            seen[bone] = joint
+        missing = self.missing_required()
+        if missing:
+            raise BoneMapError(
+                f"armature {rig.name!r}: too few bones could be matched to the body "
+                f"({len(self.joints)}/{len(JOINT_NAMES)} joints, best naming guess: {self.preset}). "
+                f"Missing canonical joints: {', '.join(missing)}. Use a supported naming (Mixamo, Rigify, "
+                f"Unreal UE4/UE5, SMPL/SMPL-X, Bandai-Namco/BVH, CMU) or map these joints to your bones with "
+                f"bone-map overrides, e.g. {{'{missing[0].split()[0]}': 'YourBoneName'}}.")
+
+    def report(self, rig: Rig) -> BoneMapReport:
+        """Mapped and unmapped joints and bones of `rig`."""
+        used = set(self.joints.values()) | ({self.root} if self.root else set())
+        return BoneMapReport(
+            preset=self.preset,
+            mapped={j: self.joints[j] for j in JOINT_NAMES if j in self.joints},
+            unmapped_joints=[j for j in JOINT_NAMES if j not in self.joints],
+            unmapped_bones=[b for b in rig.names if b not in used],
+            root=self.root,
+        )
+
+
+def _match(preset: dict[str, tuple[str, ...]], by_norm: dict[str, str]) -> dict[str, str]:
+    found = {}
+    for joint, candidates in preset.items():
+        for cand in candidates:
+            if cand in by_norm:
+                found[joint] = by_norm[cand]
+                break
+    return found
+
+
+def detect_bone_map(rig: Rig, overrides: Mapping[str, str | None] | None = None, *, strict: bool = True) -> BoneMap:
+    """Guess the bone map from bone names (best preset), apply `overrides`, and validate when `strict`.
+
+    `overrides` maps canonical joint names (or "root") to bone names, or to None to leave a joint unmapped.
+    """
+    by_norm: dict[str, str] = {}
+    for name in rig.names:
+        by_norm.setdefault(normalize_bone_name(name), name)
+    preset, joints = "none", {}
+    for name, table in PRESETS.items():
+        found = _match(table, by_norm)
+        if len(found) > len(joints):
+            preset, joints = name, found
+
+    root: str | None = None
+    overrides = dict(overrides or {})
+    bad = [k for k in overrides if k not in JOINT_NAMES and k != ROOT_KEY]
+    if bad:
+        raise BoneMapError(f"unknown canonical joint(s) in bone-map overrides: {', '.join(map(repr, bad))}; "
+                           f"use one of {', '.join(JOINT_NAMES)} or {ROOT_KEY!r}.")
+    if overrides:
+        preset = f"{preset}+overrides" if joints else "custom"
+    for joint, bone in overrides.items():
+        if joint == ROOT_KEY:
+            continue
+        if bone is None:
+            joints.pop(joint, None)
+        else:
+            joints[joint] = bone
+
+    if ROOT_KEY in overrides:
+        root = overrides[ROOT_KEY]
+    elif joints.get("pelvis") in rig.names:
+        # A bone above the pelvis (UE "root", BVH "joint_Root") carries the ground trajectory and heading.
+        ancestors = rig.ancestors(rig.index(joints["pelvis"]))
+        root = rig.names[ancestors[-1]] if ancestors else None
+    if root is not None and root in joints.values():
+        root = None
+
+    bone_map = BoneMap(joints=joints, root=root, preset=preset)
+    if strict:
+        bone_map.validate(rig)
+    return bone_map

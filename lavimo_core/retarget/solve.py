@@ -1,0 +1,330 @@
+"""Canonical motion -> per-bone rotations for a target rig, by matching world directions.
+
+Each mapped bone turns so that its direction (head -> the next mapped joint's bone head) follows the
+source segment, with its twist taken from a body plane (hips/shoulders across, elbow/knee planes,
+the shin for the foot). Working on directions rather than copying local rotations is what makes
+T-pose vs A-pose, bone rolls, axis conventions and proportions irrelevant. Rotations are returned
+as Blender pose-bone basis quaternions (w, x, y, z), continuous in sign over time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+from ..motion.motion import Motion
+from ..motion.resample import resample_indices
+from ..motion.skeleton import JOINT_INDEX, JOINT_NAMES, PARENTS
+from .bone_maps import BoneMap, BoneMapReport
+from .errors import EmptyMotionError, RetargetError
+from .placement import RigPlacement, foot_bones, place_on_rig
+from .rig import Rig
+from .root import apply_root_motion, heading_yaw, leg_length, lowest_foot_height
+from .rotations import continuous_quaternions, matrices_to_quaternions
+
+# The joint a bone points at (pelvis and chest point up the spine).
+CHILD: dict[str, str] = {
+    "pelvis": "spine1", "spine1": "spine2", "spine2": "spine3", "spine3": "neck", "neck": "head",
+    "left_hip": "left_knee", "right_hip": "right_knee", "left_knee": "left_ankle", "right_knee": "right_ankle",
+    "left_ankle": "left_foot", "right_ankle": "right_foot", "left_collar": "left_shoulder",
+    "right_collar": "right_shoulder", "left_shoulder": "left_elbow", "right_shoulder": "right_elbow",
+    "left_elbow": "left_wrist", "right_elbow": "right_wrist",
+}
+# Elbows and knees count as bent (their plane sets the limb's twist) from these angles on; below,
+# the twist eases towards the straight-limb reference so a straightening limb never flips.
+BEND_DEGREES = (8.0, 25.0)
+TWIST_SMOOTHING_S = 0.06
+TWIST_PRIOR = 0.15
+_J = JOINT_INDEX
+
+
+@dataclass(frozen=True)
+class RetargetOptions:
+    """How to retarget: root motion mode, output frame rate, floor contact."""
+
+    root_motion: str = "full"     # "full", "in_place" or "locked_heading"
+    fps: float = 20.0             # output frame rate (the scene's); the motion is resampled to it
+    floor_contact: bool = True    # keep the feet's height above the floor as in the source
+
+
+@dataclass
+class RetargetReport:
+    """What the solve did, for the user and for tests."""
+
+    bone_map: BoneMapReport
+    scale: float                  # armature units per source metre
+    root_motion: str
+    root_bone: str
+    fps: float
+    num_frames: int
+    max_penetration: float        # armature units the lowest foot point goes below the floor (0 = never)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RetargetResult:
+    """Blender pose-bone basis channels per bone, at `fps`, starting at the motion's first frame."""
+
+    rotations: dict[str, np.ndarray]     # bone -> (T, 4) quaternions (w, x, y, z), sign-continuous
+    root_bone: str                        # the bone carrying the trajectory
+    root_translation: np.ndarray          # (T, 3) basis location of root_bone
+    locations: dict[str, np.ndarray]      # bone -> (T, 3) basis locations (root bone, and the pelvis under it)
+    fps: float
+    placement: RigPlacement
+    source_joints: np.ndarray             # (T, 22, 3) canonical joints followed (resampled, root mode applied)
+    report: RetargetReport
+
+    @property
+    def num_frames(self) -> int:
+        """Number of output frames."""
+        return int(self.root_translation.shape[0])
+
+
+def resample(joints: np.ndarray, fps: float, target_fps: float) -> np.ndarray:
+    """Linearly resample joints (T, J, 3) from `fps` to `target_fps`, keeping the clip's duration."""
+    joints = np.asarray(joints, dtype=np.float64)
+    if abs(fps - target_fps) < 1e-9 or len(joints) < 2:
+        return joints
+    i0, frac = resample_indices(len(joints), fps, target_fps)
+    f = frac[:, None, None]
+    return joints[i0] * (1.0 - f) + joints[np.minimum(i0 + 1, len(joints) - 1)] * f
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(a * b, axis=-1, keepdims=True)
+
+
+def _frame(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
+    """Orthonormal frames (..., 3, 3): x along primary, z normal to the (primary, secondary) plane."""
+    x = _unit(primary)
+    z = _unit(np.cross(x, secondary))
+    return np.stack([x, np.cross(z, x), z], axis=-1)
+
+
+def _swing(a: np.ndarray, b: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Apply the smallest rotation taking unit a onto unit b to v (all (..., 3))."""
+    k = np.cross(a, b)
+    c = np.maximum(1.0 + _dot(a, b), 1e-6)
+    return v + np.cross(k, v) + np.cross(k, np.cross(k, v)) / c
+
+
+def _bend_direction(upper: np.ndarray, straight: np.ndarray, bend: np.ndarray, lower: np.ndarray | None,
+                    fps: float = 20.0) -> np.ndarray:
+    """Where the limb's lower segment swings when the joint bends (unit, normal to `upper`).
+
+    Reference: `bend` for a limb along `straight` (T-pose arm: forward; hanging leg: backward),
+    carried by the smallest rotation onto the actual upper segment. With `lower` (T, 3) given, the
+    actual bend direction takes over as the joint bends, averaged over a few frames and weighted by
+    how bent the joint is, so a limb passing through straight turns smoothly instead of flipping
+    (a straight limb says nothing about its twist).
+    """
+    u = _unit(upper)
+    ref = _unit(_swing(straight, u, bend))
+    ref = _unit(ref - _dot(ref, u) * u)
+    if lower is None:
+        return ref
+    actual = _unit(lower - _dot(lower, u) * u)
+    angle = np.degrees(np.arccos(np.clip(_dot(u, _unit(lower)), -1.0, 1.0)))
+    w = np.clip((angle - BEND_DEGREES[0]) / (BEND_DEGREES[1] - BEND_DEGREES[0]), 0.0, 1.0)
+    w = w * w * (3.0 - 2.0 * w)
+    # Average over neighbouring frames the actual bend (weight w) and, weakly, the reference: a straight
+    # frame between bent ones keeps their bend plane; a limb straight for a while eases to the reference.
+    evidence = w * actual + TWIST_PRIOR * (1.0 - w) * ref
+    if len(evidence) > 1:
+        evidence = gaussian_filter1d(evidence, TWIST_SMOOTHING_S * fps, axis=0, mode="nearest")
+    d = evidence - _dot(evidence, u) * u
+    return np.where(np.linalg.norm(d, axis=-1, keepdims=True) > 1e-6, _unit(d), ref)
+
+
+def _targets(p: np.ndarray, mapped: set[str], axes: dict[str, np.ndarray] | None,
+             fps: float = 20.0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(primary, secondary) vectors per mapped joint from joint positions p (..., 22, 3).
+
+    For the rest pose, `axes` gives the bone's own +Y for joints whose child joint has no bone.
+    Rest and source go through this same function, so both sides mean the same thing.
+    """
+    def at(j):
+        return p[..., _J[j], :]
+
+    up = _unit((at("left_shoulder") + at("right_shoulder")) / 2 - at("pelvis"))
+    hips = at("left_hip") - at("right_hip")
+    shoulders = at("left_shoulder") - at("right_shoulder")
+    pelvis_left = _unit(hips - _dot(hips, up) * up)
+    chest_left = _unit(shoulders - _dot(shoulders, up) * up)
+    pelvis_fwd, chest_fwd = np.cross(pelvis_left, up), np.cross(chest_left, up)
+    rest = axes is not None
+
+    def primary(j):
+        c = CHILD.get(j)
+        while c is not None and c not in mapped:
+            c = CHILD.get(c)
+        if c is not None:
+            return at(c) - at(j)
+        return axes[j] if rest else at(CHILD[j]) - at(j)
+
+    def limb(side, hinge_at):
+        """(upper segment, bend direction) of an arm (hinge_at="elbow") or a leg ("knee")."""
+        sign = 1.0 if side == "left" else -1.0
+        top, end = ("shoulder", "wrist") if hinge_at == "elbow" else ("hip", "ankle")
+        upper = at(f"{side}_{hinge_at}") - at(f"{side}_{top}")
+        lower = None if rest else at(f"{side}_{end}") - at(f"{side}_{hinge_at}")
+        if hinge_at == "elbow":
+            return upper, _bend_direction(upper, sign * chest_left, chest_fwd, lower, fps)
+        return upper, _bend_direction(upper, -up, -pelvis_fwd, lower, fps)
+
+    out = {}
+    for j in mapped:
+        if j not in CHILD:
+            continue  # end joints (head, hands, toes) follow their parent joint's bone
+        side, _, part = j.partition("_")
+        if j == "pelvis" or j == "spine1":
+            sec = hips
+        elif j == "spine2":
+            sec = _unit(hips) + _unit(shoulders)
+        elif j in ("spine3", "neck"):
+            sec = shoulders
+        elif part == "collar":
+            sec = chest_fwd
+        elif part in ("shoulder", "hip"):
+            sec = limb(side, "elbow" if part == "shoulder" else "knee")[1]
+        else:
+            # Forearm, shin and foot turn about the limb's hinge axis (the foot can point along the shin,
+            # so the shin itself would not do).
+            upper, d = limb(side, "elbow" if part == "elbow" else "knee")
+            sec = np.cross(upper, d)
+        out[j] = (primary(j), sec)
+    return out
+
+
+def _heads_posed(rig: Rig, world: np.ndarray, fixed: dict[int, np.ndarray]) -> np.ndarray:
+    """Posed heads (T, N, 3): bones in `fixed` go where given, the rest follow their parents."""
+    rest_heads = rig.heads
+    heads = np.empty(world.shape[:2] + (3,))
+    for i in rig.order:
+        p = rig.parents[i]
+        if i in fixed:
+            heads[:, i] = fixed[i]
+        elif p == -1:
+            heads[:, i] = rest_heads[i]
+        else:
+            heads[:, i] = heads[:, p] + world[:, p] @ (rest_heads[i] - rest_heads[p])
+    return heads
+
+
+def solve(motion: Motion, rig: Rig, bone_map: BoneMap, options: RetargetOptions | None = None) -> RetargetResult:
+    """Retarget `motion` onto `rig`: basis rotations for mapped bones, basis location for the root."""
+    options = options or RetargetOptions()
+    if motion.num_frames == 0:
+        raise EmptyMotionError(f"motion {motion.name!r} has no frames; pick another clip.")
+    if not np.all(np.isfinite(motion.joints)):
+        raise RetargetError(f"motion {motion.name!r} has NaN or infinite joint positions; re-import the file.")
+    if options.fps <= 0:
+        raise RetargetError(f"output frame rate must be positive, got {options.fps}")
+    bone_map.validate(rig)
+
+    joints = resample(motion.joints.astype(np.float64), motion.fps, options.fps)
+    joints = apply_root_motion(joints, options.root_motion, options.fps)
+    placement = place_on_rig(rig, bone_map, leg_length(joints))
+    src = placement.to_armature(joints)
+    T, N = len(joints), len(rig.names)
+    rest_rot = rig.rest_rotations
+    bone_of = {j: rig.index(b) for j, b in bone_map.joints.items()}
+
+    # World rotation (armature space) of each mapped joint's bone: source frame @ rest frame^T.
+    rest_p = np.full((len(JOINT_NAMES), 3), np.nan)
+    for j, i in bone_of.items():
+        rest_p[_J[j]] = rig.heads[i]
+    axes = {j: rest_rot[i][:, 1] for j, i in bone_of.items()}
+    rest_t = _targets(rest_p, set(bone_of), axes)
+    src_t = _targets(src, set(bone_of), None, options.fps)
+    joint_world = {}
+    for j in rest_t:
+        frame = _frame(*src_t[j])
+        # Coincident joints (a broken source frame) leave no direction: keep the bone at rest there.
+        ok = (np.abs(np.linalg.det(frame) - 1.0) < 1e-3)[:, None, None]
+        joint_world[j] = np.where(ok, frame @ _frame(*rest_t[j]).T, np.eye(3))
+    for j in JOINT_NAMES:  # end joints and joints without a direction follow the nearest mapped ancestor
+        if j in bone_of and j not in joint_world:
+            a = PARENTS[_J[j]]
+            while a != -1 and JOINT_NAMES[a] not in joint_world:
+                a = PARENTS[a]
+            joint_world[j] = joint_world[JOINT_NAMES[a]] if a != -1 else np.broadcast_to(np.eye(3), (T, 3, 3))
+
+    pelvis = bone_of["pelvis"]
+    root = rig.index(bone_map.root) if bone_map.root else None
+    up = placement.up
+    # The separate root bone carries the ground trajectory and the smoothed heading.
+    if root is not None:
+        turn = heading_yaw(joints, options.fps)
+        turn = turn - turn[0] if options.root_motion != "locked_heading" else np.zeros(T)
+        c, s = np.cos(turn)[:, None, None], np.sin(turn)[:, None, None]
+        k = np.array([[0, -up[2], up[1]], [up[2], 0, -up[0]], [-up[1], up[0], 0]])
+        root_world = np.eye(3) + s * k + (1 - c) * (k @ k)
+        ground = joints[:, _J["pelvis"]] * (1.0, 0.0, 1.0)
+        root_head = rig.heads[root] + placement.scale * (ground - ground[:1]) @ placement.rotation.T
+
+    joint_of = {i: j for j, i in bone_of.items()}
+    world = np.empty((T, N, 3, 3))
+    for i in rig.order:
+        if i in joint_of:
+            world[:, i] = joint_world[joint_of[i]]
+        elif i == root:
+            world[:, i] = root_world
+        elif rig.parents[i] != -1:
+            world[:, i] = world[:, rig.parents[i]]
+        else:
+            world[:, i] = np.eye(3)
+
+    fixed = {pelvis: src[:, _J["pelvis"]]}
+    if root is not None:
+        fixed[root] = root_head
+    heads = _heads_posed(rig, world, fixed)
+
+    # Floor contact: the lowest foot point sits as high above the floor as the source's lowest foot joint.
+    warnings = list(bone_map.warnings) + list(placement.warnings)
+    feet = foot_bones(rig, bone_map)
+    below_pelvis = set(rig.descendants(pelvis))
+
+    def lowest(heads):
+        tails = heads[:, feet] + np.einsum("tkij,kj->tki", world[:, feet], rig.tails[feet] - rig.heads[feet])
+        return np.concatenate([heads[:, feet], tails], axis=1) @ up
+
+    if options.floor_contact:
+        if set(feet) <= below_pelvis:
+            target = placement.floor + placement.scale * np.maximum(lowest_foot_height(joints), 0.0)
+            lift = target - lowest(heads).min(axis=1)
+            moved = [pelvis] + sorted(below_pelvis)
+            heads[:, moved] += lift[:, None, None] * up
+        else:
+            warnings.append(f"armature {rig.name!r}: the feet are not below the pelvis bone; floor contact skipped.")
+    penetration = float(max(0.0, placement.floor - lowest(heads).min()))
+
+    # Basis rotation: rest(b)^T world(parent)^T world(b) rest(b); basis location from the posed heads.
+    rotations, locations = {}, {}
+    keyed = sorted(set(bone_of.values()) | ({root} if root is not None else set()))
+    for i in keyed:
+        p = rig.parents[i]
+        rel = world[:, i] if p == -1 else np.swapaxes(world[:, p], 1, 2) @ world[:, i]
+        basis = rest_rot[i].T @ rel @ rest_rot[i]
+        rotations[rig.names[i]] = continuous_quaternions(matrices_to_quaternions(basis))
+    for i in ([root] if root is not None else []) + [pelvis]:
+        p = rig.parents[i]
+        if p == -1:
+            offset = heads[:, i] - rig.heads[i]
+        else:
+            offset = np.einsum("tji,tj->ti", world[:, p], heads[:, i] - heads[:, p]) - (rig.heads[i] - rig.heads[p])
+        locations[rig.names[i]] = offset @ rest_rot[i]
+    root_bone = rig.names[root if root is not None else pelvis]
+
+    report = RetargetReport(
+        bone_map=bone_map.report(rig), scale=placement.scale, root_motion=options.root_motion, root_bone=root_bone,
+        fps=options.fps, num_frames=T, max_penetration=penetration, warnings=warnings)
+    return RetargetResult(rotations=rotations, root_bone=root_bone, root_translation=locations[root_bone],
+                          locations=locations, fps=options.fps, placement=placement, source_joints=joints,
+                          report=report)
