@@ -1,0 +1,148 @@
+"""Fixtures and checks shared by the add-on tests (blender_tests/test_addon_*.py).
+
+- `addon`: the add-on enabled the way Blender enables it (addon_utils), on a factory-fresh scene.
+- `ready_addon`: the same, with its preferences pointing at the real test model and store.
+- `fingerprint(...)`: what a failed operator must leave unchanged.
+- `RecordingLayout`: draws a panel without a window (background mode has none), checking each call
+  against the real UILayout RNA (function and keyword names, property names, operator ids).
+"""
+
+from __future__ import annotations
+
+import sys
+from types import SimpleNamespace
+
+import addon_utils
+import bpy
+import numpy as np
+import pytest
+
+ADDON = "lavimo_blender"
+
+
+@pytest.fixture
+def addon(clean_scene):
+    """The add-on enabled through addon_utils (so its preferences exist), disabled afterwards."""
+    module = addon_utils.enable(ADDON, default_set=True)
+    assert module is not None, "lavimo_blender failed to enable"
+    yield module
+    addon_utils.disable(ADDON, default_set=True)
+
+
+@pytest.fixture
+def ready_addon(addon, trained_model, built_store):
+    """The add-on with its preferences set to the test model and the Bandai-Namco store."""
+    prefs = bpy.context.preferences.addons[ADDON].preferences
+    prefs.model_path = str(trained_model)
+    prefs.stores.clear()
+    prefs.stores.add().path = str(built_store)
+    prefs.active_store = 0
+    prefs.top_k = 5
+    prefs.device = 'cpu'
+    return addon
+
+
+def prefs():
+    """The enabled add-on's preferences."""
+    return bpy.context.preferences.addons[ADDON].preferences
+
+
+def fingerprint() -> dict:
+    """Objects, actions, each object's animation and pose, the current frame: all an operator could change."""
+    scene = bpy.context.scene
+    out = {"frame": (scene.frame_current, scene.frame_subframe),
+           "objects": sorted(o.name for o in bpy.data.objects),
+           "actions": sorted(a.name for a in bpy.data.actions),
+           "active": getattr(bpy.context.view_layer.objects.active, "name", None)}
+    for obj in bpy.data.objects:
+        anim = obj.animation_data
+        out[f"anim:{obj.name}"] = (anim.action.name if anim and anim.action else None,
+                                   len(anim.nla_tracks) if anim else 0)
+        out[f"matrix:{obj.name}"] = np.round(np.array(obj.matrix_world), 6).tolist()
+        if obj.type == 'ARMATURE':
+            out[f"pose:{obj.name}"] = [np.round(np.array(pb.matrix_basis), 6).tolist() for pb in obj.pose.bones]
+    return out
+
+
+def make_rig(preset: str = "mixamo"):
+    """A test rig from the retargeting engineer's builder ("mixamo", "rigify", ...), active and selected."""
+    from lavimo_blender.apply.rig_builder import build_armature
+
+    obj = build_armature(preset)
+    bpy.context.view_layer.objects.active = obj
+    obj.select_set(True)
+    return obj
+
+
+def real_motion(index: int = 0):
+    """A real Bandai-Namco clip as a canonical Motion (via the import engineer's loader)."""
+    from lavimo_core.motion.load import load_motion
+    from lavimo_core.paths import find_dataset
+
+    files = sorted((find_dataset("bandai-namco-1") / "data").glob("*.bvh"))
+    return load_motion(files[index])
+
+
+class RecordingLayout:
+    """A stand-in for UILayout that records what a panel draws and validates every call against the RNA."""
+
+    _functions = {f.identifier: {p.identifier for p in f.parameters}
+                  for f in bpy.types.UILayout.bl_rna.functions}
+
+    def __init__(self, log: list | None = None) -> None:
+        self.log = log if log is not None else []
+        self.alert = self.active = self.enabled = False
+        self.use_property_split = self.use_property_decorate = False
+        self.scale_y = self.scale_x = 1.0
+        self.operator_context = 'INVOKE_DEFAULT'
+
+    def __getattr__(self, name):
+        if name not in self._functions:
+            raise AttributeError(f"UILayout has no function {name!r}")
+
+        def call(*args, **kwargs):
+            unknown = set(kwargs) - self._functions[name]
+            assert not unknown, f"UILayout.{name}() has no parameter(s) {unknown}"
+            if name in ("prop", "prop_search"):
+                data, prop = args[0], args[1]
+                assert prop in data.bl_rna.properties, f"{type(data).__name__} has no property {prop!r}"
+            if name == "operator":
+                idname = args[0] if args else kwargs["operator"]
+                module, op = idname.split(".")
+                getattr(getattr(bpy.ops, module), op).get_rna_type()  # raises if not registered
+                props = _OperatorProperties()
+                self.log.append((name, args, kwargs))
+                return props
+            if name == "progress":
+                assert 0.0 <= kwargs.get("factor", 0.0) <= 1.0
+            self.log.append((name, args, kwargs))
+            if name in ("row", "column", "box", "split", "column_flow", "grid_flow"):
+                return RecordingLayout(self.log)
+            return None
+
+        return call
+
+    def texts(self) -> list[str]:
+        """Every text drawn (labels, operator buttons, progress)."""
+        return [kw.get("text", "") for _, _, kw in self.log if kw.get("text")]
+
+    def operators(self) -> list[str]:
+        """Every operator button's idname."""
+        return [a[0] if a else kw["operator"] for name, a, kw in self.log if name == "operator"]
+
+
+class _OperatorProperties(SimpleNamespace):
+    """What layout.operator() returns: takes the button's operator properties."""
+
+
+def draw_panel(panel_cls, context=None) -> RecordingLayout:
+    """Run a panel's draw() with a RecordingLayout; returns it for inspection."""
+    layout = RecordingLayout()
+    # A Panel cannot be instantiated outside a region; draw() only uses self.layout.
+    panel_cls.draw(SimpleNamespace(layout=layout), context or bpy.context)
+    return layout
+
+
+def modules_loaded(prefix: str) -> list[str]:
+    """Names in sys.modules under `prefix` (to check what an import pulled in)."""
+    return sorted(m for m in sys.modules if m == prefix or m.startswith(prefix + "."))

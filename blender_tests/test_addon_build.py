@@ -1,0 +1,93 @@
+"""Packaging: build_addon.py makes a valid extension zip that Blender installs and enables as bl_ext.*.lavimo."""
+
+import os
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import build_addon
+
+
+@pytest.fixture(scope="module")
+def built_zip(tmp_path_factory):
+    return build_addon.build(tmp_path_factory.mktemp("dist"))
+
+
+def test_zip_holds_the_code_the_manifest_and_the_core_wheel(built_zip):
+    with zipfile.ZipFile(built_zip) as zf:
+        names = set(zf.namelist())
+        manifest = tomllib.loads(zf.read("blender_manifest.toml").decode())
+    assert {"__init__.py", "batch.py", "bridge.py", "deps/requirements.txt", "search/ui.py", "apply/core.py"} <= names
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    assert manifest["id"] == "lavimo" and manifest["schema_version"] == "1.0.0"
+    assert manifest["blender_version_min"] == "4.5.0"
+    assert list(manifest["permissions"]) == ["files"]  # no network
+    [wheel] = manifest["wheels"]
+    assert wheel.startswith("./wheels/lavimo_core-") and wheel.endswith("-py3-none-any.whl")
+    assert wheel[2:] in names
+    assert build_addon.validate_zip(built_zip) == []
+
+
+@pytest.mark.parametrize("change, problem", [
+    ({"permissions": {"files": "Read files", "network": "Download"}}, "never opens a network connection"),
+    ({"version": "1.0"}, "not a semantic version"),
+    ({"tagline": "Ends with a period."}, "tagline"),
+    ({"id": "lavimo__x"}, "id"),
+    ({"wheels": ["./wheels/missing-1.0-py3-none-any.whl"]}, "not in the archive"),
+])
+def test_manifest_validation_catches_mistakes(change, problem):
+    manifest = tomllib.loads((build_addon.ADDON / "blender_manifest.toml").read_text()) | change
+    problems = build_addon.validate_manifest(manifest, {"__init__.py", "blender_manifest.toml"})
+    assert any(problem in p for p in problems), problems
+
+
+def test_missing_key_is_reported():
+    manifest = tomllib.loads((build_addon.ADDON / "blender_manifest.toml").read_text())
+    del manifest["license"]
+    assert "missing key 'license'" in build_addon.validate_manifest(manifest, {"__init__.py"})
+
+
+def test_bad_model_folder_is_refused(tmp_path):
+    with pytest.raises(build_addon.BuildError, match="not a LAVIMO checkpoint"):
+        build_addon.build(tmp_path / "dist", model=tmp_path)
+
+
+def test_command_line_prints_how_to_install(tmp_path):
+    out = subprocess.run([sys.executable, str(build_addon.ROOT / "build_addon.py"), "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "Install from Disk" in out.stdout and "extension install-file" in out.stdout
+
+
+INSTALL = """
+import sys, bpy, addon_utils
+assert bpy.ops.extensions.package_install_files(filepath=sys.argv[1], repo="user_default",
+                                                enable_on_install=True) == {"FINISHED"}
+name = "bl_ext.user_default.lavimo"
+prefs = bpy.context.preferences.addons[name].preferences
+print("PREFS", type(prefs).bl_idname)
+print("PANEL", hasattr(bpy.types, "LAVIMO_PT_search"))
+print("SITE", sys.modules[name + ".deps"].site_packages())
+import glob
+print("WHEEL", glob.glob(bpy.utils.user_resource("EXTENSIONS") + "/.local/lib/python3*/site-packages/lavimo_core/__init__.py"))
+addon_utils.disable(name, default_set=True)
+print("AFTER", hasattr(bpy.types, "LAVIMO_PT_search"))
+"""
+
+
+def test_blender_installs_and_enables_the_zip_as_an_extension(built_zip, tmp_path):
+    # A separate Blender (bpy module) with its own user folder, so the developer's Blender is untouched.
+    env = dict(os.environ, BLENDER_USER_RESOURCES=str(tmp_path / "user"))
+    out = subprocess.run([sys.executable, "-c", INSTALL, str(built_zip)], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "PREFS bl_ext.user_default.lavimo" in out.stdout  # bl_idname follows __package__
+    assert "PANEL True" in out.stdout and "AFTER False" in out.stdout
+    site = tmp_path / "user" / "extensions" / ".user" / "user_default" / "lavimo" / "site-packages"
+    assert f"SITE {site}" in out.stdout
+    # While enabled, Blender had unpacked the bundled lavimo_core wheel into its extensions' site-packages.
+    assert "WHEEL ['" in out.stdout and "/extensions/.local/lib/python3" in out.stdout

@@ -1,0 +1,53 @@
+"""Apply options, saved with the scene: root motion, start frame, NLA strip, floor contact, bone-map overrides."""
+
+from __future__ import annotations
+
+import bpy
+from bpy.props import BoolProperty, CollectionProperty, EnumProperty, IntProperty, PointerProperty, StringProperty
+from bpy.types import PropertyGroup
+
+ROOT_MODES = [
+    ('full', "Full", "Follow the clip's trajectory across the floor (stride scaled to the rig's legs)"),
+    ('in_place', "In Place", "Keep the character over its origin (for game loops)"),
+    ('locked_heading', "Locked Heading", "Travel, but keep facing the starting direction"),
+]
+
+
+class LAVIMO_PG_bone_override(PropertyGroup):
+    """One canonical joint (name) and the bone that plays it; empty bone: detected automatically."""
+
+    bone: StringProperty(name="Bone", description="Bone of the armature that plays this joint")
+
+
+class LAVIMO_PG_apply(PropertyGroup):
+    root_motion: EnumProperty(name="Root Motion", items=ROOT_MODES, default='full')
+    use_current_frame: BoolProperty(name="At Current Frame", default=True,
+                                    description="Start the keys at the scene's current frame")
+    frame_start: IntProperty(name="Start Frame", default=1, description="First frame of the applied keys")
+    as_nla_strip: BoolProperty(name="As NLA Strip", default=False,
+                               description="Add the motion as an NLA strip instead of replacing the active action")
+    floor_contact: BoolProperty(name="Feet on Floor", default=True,
+                                description="Keep the feet at the clip's height above the floor")
+    bone_overrides: CollectionProperty(type=LAVIMO_PG_bone_override)
+
+
+def overrides(props: LAVIMO_PG_apply) -> dict[str, str]:
+    """The bone-map overrides the user set (joints with a bone chosen)."""
+    return {item.name: item.bone for item in props.bone_overrides if item.bone}
+
+
+_classes = (LAVIMO_PG_bone_override, LAVIMO_PG_apply)
+
+
+def register() -> None:
+    """Register the options and attach them to scenes."""
+    for cls in _classes:
+        bpy.utils.register_class(cls)
+    bpy.types.Scene.lavimo_apply = PointerProperty(type=LAVIMO_PG_apply)
+
+
+def unregister() -> None:
+    """Detach and unregister."""
+    del bpy.types.Scene.lavimo_apply
+    for cls in reversed(_classes):
+        bpy.utils.unregister_class(cls)

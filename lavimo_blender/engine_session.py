@@ -1,0 +1,147 @@
+"""The add-on's one search engine (model + store), opened on a background thread and kept warm between queries.
+
+No bpy here: this runs on worker threads. Engine callbacks arrive on the engine's thread and are
+forwarded to the bridge job that asked, which delivers them on Blender's main thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from lavimo_core.errors import LavimoError
+
+
+class SetupError(LavimoError):
+    """The model or store the preferences point at cannot be used; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class EngineKey:
+    """What identifies an open engine: model folder, store folder and device."""
+
+    model_path: str
+    store_path: str
+    device: str
+
+
+class Session:
+    """An open model, store and engine; routes engine callbacks to the job of each request."""
+
+    def __init__(self, key: EngineKey, embedder, store) -> None:
+        from lavimo_core.engine import Engine
+
+        self.key = key
+        self.embedder = embedder
+        self.store = store
+        self._jobs: dict[int, object] = {}
+        self._lock = threading.Lock()
+        self.engine = Engine(embedder, store, on_progress=self._on_progress, on_result=self._on_result)
+
+    def submit(self, query, job, k: int, on_result) -> int:
+        """Submit `query` for `job`; the Result goes to `on_result` on the main thread, progress to the job."""
+        with self._lock:
+            rid = self.engine.submit(query, k=k)
+            self._jobs[rid] = (job, on_result)
+        job.on_cancel = lambda: self.engine.cancel(rid)
+        return rid
+
+    def _on_progress(self, rid: int, fraction: float, message: str) -> None:
+        with self._lock:
+            entry = self._jobs.get(rid)
+        if entry is not None:
+            entry[0].progress(fraction, message)
+
+    def _on_result(self, rid: int, result) -> None:
+        with self._lock:
+            entry = self._jobs.pop(rid, None)
+        if entry is not None:
+            job, on_result = entry
+            job.finish(on_result, result)
+
+    def close(self) -> None:
+        """Stop the engine's worker."""
+        self.engine.close()
+
+
+_lock = threading.Lock()
+_session: Session | None = None
+_embedders: dict[tuple[str, str], object] = {}  # (model, device) -> Embedder, so switching stores keeps the model
+
+
+def check_paths(model_path: str, store_path: str) -> None:
+    """Fail fast (on the main thread, before any work) when the model or store folder is missing."""
+    if not model_path:
+        raise SetupError("no model is set: choose a checkpoint folder in Preferences > Add-ons > LAVIMO > Model")
+    if not (Path(model_path) / "config.json").is_file():
+        raise SetupError(f"model not found: {model_path} has no config.json; choose a LAVIMO checkpoint folder "
+                         "in Preferences > Add-ons > LAVIMO > Model")
+    if not store_path:
+        raise SetupError("no store is set: add one in Preferences > Add-ons > LAVIMO, or index a folder of BVH "
+                         "files (LAVIMO panel > Library)")
+    if not Path(store_path).is_dir():
+        raise SetupError(f"store not found: {store_path} does not exist; fix the path in Preferences > Add-ons > "
+                         "LAVIMO, or index a folder of BVH files (LAVIMO panel > Library)")
+
+
+def open_session(model_path: str, store_path: str, device: str = "cpu") -> Session:
+    """The session for these paths, opening model and store if needed (slow the first time: call off the main thread)."""
+    global _session
+    key = EngineKey(str(model_path), str(store_path), device)
+    with _lock:
+        if _session is not None and _session.key == key:
+            return _session
+        check_paths(key.model_path, key.store_path)
+        embedder = load_embedder(key.model_path, device)
+        from lavimo_core.store import Store
+
+        store = Store.open(key.store_path, embedder)
+        if _session is not None:
+            _session.close()
+            _session = None
+        _session = Session(key, embedder, store)
+        return _session
+
+
+def load_embedder(model_path: str, device: str = "cpu"):
+    """The embedder of a checkpoint, loaded once per (model, device)."""
+    key = (str(model_path), device)
+    if key not in _embedders:
+        from lavimo_core.model.embedder import Embedder
+
+        _embedders.clear()  # keep one model in memory
+        _embedders[key] = Embedder.from_checkpoint(model_path, device=device)
+    return _embedders[key]
+
+
+_stores: dict[str, object] = {}  # stores opened without the engine (results of an earlier store), by path
+
+
+def store_for(path: str):
+    """The store at `path` for reading motions: the engine's own when it is that one, else opened once."""
+    session = _session
+    if session is not None and Path(session.key.store_path) == Path(path):
+        return session.store
+    if path not in _stores:
+        from lavimo_core.store import Store
+
+        _stores.clear()
+        _stores[path] = Store.open(path)
+    return _stores[path]
+
+
+def current() -> Session | None:
+    """The open session, if any (e.g. to read a result's motion from its store)."""
+    return _session
+
+
+def close() -> None:
+    """Close the engine and forget the model (unregister)."""
+    global _session
+    with _lock:
+        if _session is not None:
+            _session.close()
+            _session = None
+        _embedders.clear()
+        _stores.clear()

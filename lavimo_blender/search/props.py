@@ -1,0 +1,58 @@
+"""What the panel shows: the query fields, the results of the last search and the state of work in flight."""
+
+from __future__ import annotations
+
+import bpy
+from bpy.props import BoolProperty, CollectionProperty, FloatProperty, IntProperty, PointerProperty, StringProperty
+from bpy.types import PropertyGroup
+
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi")
+
+
+class LAVIMO_PG_result(PropertyGroup):
+    """One hit of the last search (name is the motion's name)."""
+
+    motion_id: StringProperty()
+    store_path: StringProperty(description="The store this motion comes from")
+    score: FloatProperty(description="Cosine similarity between query and motion")
+    probability: FloatProperty(description="Calibrated chance that this motion matches the query", subtype='FACTOR')
+    good: BoolProperty(description="Above the model's no-good-match threshold")
+    duration: FloatProperty(unit='TIME_ABSOLUTE', subtype='TIME_ABSOLUTE')
+    caption: StringProperty()
+    labels: StringProperty()
+    source: StringProperty()
+    folded: IntProperty(description="Near-identical takes and mirror images folded into this result")
+    thumbnail: StringProperty(description="Key of the result's pose-strip icon")
+
+
+class LAVIMO_PG_search(PropertyGroup):
+    """Session state on the window manager (not saved in the .blend)."""
+
+    prompt: StringProperty(name="Prompt", description="Describe the motion, e.g. \"a person waves with the left hand\"")
+    video_path: StringProperty(name="Video", subtype='FILE_PATH', description="A reference video of a person moving")
+    results: CollectionProperty(type=LAVIMO_PG_result)
+    result_index: IntProperty(name="Result", default=0)
+    query_label: StringProperty(description="What the shown results answer")
+    no_match: BoolProperty(description="Even the best result is below the no-good-match threshold")
+
+
+_classes = (LAVIMO_PG_result, LAVIMO_PG_search)
+
+
+def state(context=None) -> LAVIMO_PG_search:
+    """The add-on's session state."""
+    return (context or bpy.context).window_manager.lavimo
+
+
+def register() -> None:
+    """Register the property groups and attach the state to the window manager."""
+    for cls in _classes:
+        bpy.utils.register_class(cls)
+    bpy.types.WindowManager.lavimo = PointerProperty(type=LAVIMO_PG_search)
+
+
+def unregister() -> None:
+    """Detach and unregister."""
+    del bpy.types.WindowManager.lavimo
+    for cls in reversed(_classes):
+        bpy.utils.unregister_class(cls)

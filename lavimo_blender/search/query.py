@@ -1,0 +1,90 @@
+"""Run one query for the panel: open the engine on a thread, submit, show the Result on the main thread.
+
+The same path serves the UI (returns at once; the bridge's timer delivers the result) and background
+mode (blocks until the result is in the panel's data), so tests and the batch exercise the UI's code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .. import activity, bridge, engine_session
+from ..errors import describe
+from ..prefs import Settings
+from . import results
+from .props import state
+
+
+@dataclass
+class Outcome:
+    """How a query ended, for the operator that started it (filled on the main thread)."""
+
+    finished: bool = False
+    error: str = ""
+    cancelled: bool = False
+    hits: list = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    no_match: bool = False
+
+
+def start(context, settings: Settings, make_query: Callable[[engine_session.Session], object], label: str,
+          outcome: Outcome | None = None, with_thumbnails: bool = True) -> bridge.Job:
+    """Start a query; a newer one supersedes it. `make_query(session)` runs on the worker thread."""
+    outcome = outcome if outcome is not None else Outcome()
+    wm_state = state(context)
+    warm = engine_session.current()
+    warm = warm is not None and warm.key == engine_session.EngineKey(settings.model_path, settings.store_path,
+                                                                     settings.device)
+
+    def on_result(result) -> None:  # main thread
+        outcome.finished = True
+        outcome.notices = list(result.notices)
+        if result.cancelled:
+            outcome.cancelled = True
+            activity.end("search", job, "Cancelled")
+            return
+        if result.error:
+            outcome.error = result.error
+            activity.end("search", job, result.error, failed=True)
+            return
+        outcome.hits, outcome.no_match = result.hits, result.no_match
+        results.fill(wm_state, result.hits, settings.store_path, label, result.no_match)
+        message = f"{len(result.hits)} motions in {result.seconds:.2f} s"
+        if result.notices:
+            message += " (" + "; ".join(result.notices) + ")"
+        activity.end("search", job, message)
+        session = engine_session.current()
+        if with_thumbnails and session is not None and result.hits:
+            thumbs = results.start_thumbnails(session.store, settings.store_path, [h.motion_id for h in result.hits])
+            if thumbs is not None and bridge.is_synchronous():
+                bridge.wait(thumbs)
+
+    def on_error(exc: BaseException) -> None:  # main thread
+        outcome.finished = True
+        outcome.error = describe(exc)
+        activity.end("search", job, outcome.error, failed=True)
+
+    def work(job: bridge.Job) -> None:  # worker thread
+        if not warm:
+            job.progress(0.02, "Loading the model and the store…")
+        session = engine_session.open_session(settings.model_path, settings.store_path, settings.device)
+        if job.cancelled:
+            return
+        query = make_query(session)
+        if not job.cancelled:
+            session.submit(query, job, settings.top_k, on_result)
+
+    job = bridge.start_thread("search", work, None, on_error, ends_job=False,
+                              on_progress=lambda f, m: activity.progress("search", job, f, m))
+    activity.begin("search", job, "Searching…" if warm else "Loading the model…")
+    return job
+
+
+def run_blocking(context, settings: Settings, make_query, label: str, timeout: float | None = None,
+                 with_thumbnails: bool = True) -> Outcome:
+    """start() and wait for the result in place (background mode, the batch)."""
+    outcome = Outcome()
+    job = start(context, settings, make_query, label, outcome, with_thumbnails)
+    bridge.wait(job, timeout)
+    return outcome
