@@ -84,8 +84,8 @@ def place_on_rig(rig: Rig, bone_map: BoneMap, source_leg_length: float) -> RigPl
 
     feet = foot_bones(rig, bone_map)
     floor = float(min(np.concatenate([rig.heads[feet], rig.tails[feet]]) @ up))
-    legs = [np.linalg.norm(head[f"{s}_knee"] - head[f"{s}_hip"]) + np.linalg.norm(head[f"{s}_ankle"] - head[f"{s}_knee"])
-            for s in ("left", "right")]
+    legs = [np.linalg.norm(head[f"{s}_knee"] - head[f"{s}_hip"])
+            + np.linalg.norm(head[f"{s}_ankle"] - head[f"{s}_knee"]) for s in ("left", "right")]
     scale = float(np.mean(legs) / source_leg_length)
     pelvis = head["pelvis"]
     origin = pelvis - (np.dot(pelvis, up) - floor) * up

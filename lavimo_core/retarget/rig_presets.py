@@ -183,8 +183,10 @@ def _rigify() -> RigPreset:
     pts["neck_mid"] = _mid(pts, "neck", "head")
     d = "DEF-"
     rows = [(d + "spine", None, "pelvis", "spine1"), (d + "spine.001", d + "spine", "spine1", "spine2"),
-            (d + "spine.002", d + "spine.001", "spine2", "spine3"), (d + "spine.003", d + "spine.002", "spine3", "neck"),
-            (d + "spine.004", d + "spine.003", "neck", "neck_mid"), (d + "spine.005", d + "spine.004", "neck_mid", "head"),
+            (d + "spine.002", d + "spine.001", "spine2", "spine3"),
+            (d + "spine.003", d + "spine.002", "spine3", "neck"),
+            (d + "spine.004", d + "spine.003", "neck", "neck_mid"),
+            (d + "spine.005", d + "spine.004", "neck_mid", "head"),
             (d + "spine.006", d + "spine.005", "head", "head_top")]
     rolls = {}
     for side in (".L", ".R"):
@@ -241,7 +243,8 @@ def _apose() -> RigPreset:
     every bone rolled."""
     pts = _body({"legs": 0.9, "arms": 1.1, "spine": 1.08}, arm_down_deg=40.0, elbow_bend_deg=12.0)
     rows = [("Hips", None, "pelvis", "spine1"), ("Spine", "Hips", "spine1", "spine3"),
-            ("Chest", "Spine", "spine3", "neck"), ("Neck", "Chest", "neck", "head"), ("Head", "Neck", "head", "head_top")]
+            ("Chest", "Spine", "spine3", "neck"), ("Neck", "Chest", "neck", "head"),
+            ("Head", "Neck", "head", "head_top")]
     for side, s in ((".L", "_L"), (".R", "_R")):
         rows += [("Shoulder" + s, "Chest", "collar" + side, "shoulder" + side),
                  ("UpperArm" + s, "Shoulder" + s, "shoulder" + side, "elbow" + side),
@@ -262,7 +265,8 @@ def _unreal() -> RigPreset:
         pts[f"s{i + 1}"] = _mid(pts, "spine1", "spine3", f)
     pts["neck2"] = _mid(pts, "neck", "head")
     rows = [("root", None, (0.0, 0.0, 0.0), (0.0, 0.25, 0.0)), ("pelvis", "root", "pelvis", "s1"),
-            ("spine_01", "pelvis", "s1", "s2"), ("spine_02", "spine_01", "s2", "s3"), ("spine_03", "spine_02", "s3", "s4"),
+            ("spine_01", "pelvis", "s1", "s2"), ("spine_02", "spine_01", "s2", "s3"),
+            ("spine_03", "spine_02", "s3", "s4"),
             ("spine_04", "spine_03", "s4", "s5"), ("spine_05", "spine_04", "s5", "neck"),
             ("neck_01", "spine_05", "neck", "neck2"), ("neck_02", "neck_01", "neck2", "head"),
             ("head", "neck_02", "head", "head_top"), ("ik_foot_root", "root", (0.0, 0.0, 0.0), (0.0, 0.0, 0.1))]

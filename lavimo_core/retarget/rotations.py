@@ -41,7 +41,8 @@ def quaternions_to_euler(q: np.ndarray, order: str) -> np.ndarray:
     q = np.asarray(q, dtype=np.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # gimbal lock: either solution is fine, continuity picks
-        e1 = Rotation.from_quat(q.reshape(-1, 4), scalar_first=True).as_euler(order.lower()).reshape(q.shape[:-1] + (3,))
+        e1 = Rotation.from_quat(q.reshape(-1, 4), scalar_first=True).as_euler(order.lower())
+    e1 = e1.reshape(q.shape[:-1] + (3,))
     e2 = e1 + (np.pi, 0.0, np.pi)  # the other triple for the same rotation
     e2[..., 1] = np.pi - e1[..., 1]
     # scipy lists angles in sequence order; Blender stores (x, y, z) whatever the order.
@@ -89,7 +90,8 @@ def rotation_channels(rotations: dict[str, np.ndarray], modes: dict[str, str]) -
         if mode == "QUATERNION":
             prop, values = "rotation_quaternion", q
         elif mode == "AXIS_ANGLE":
-            prop, values = "rotation_axis_angle", np.stack([quaternions_to_axis_angle(q[:, i]) for i in range(len(bones))], 1)
+            prop = "rotation_axis_angle"
+            values = np.stack([quaternions_to_axis_angle(q[:, i]) for i in range(len(bones))], axis=1)
         else:
             prop, values = "rotation_euler", quaternions_to_euler(q, mode)
         for i, bone in enumerate(bones):

@@ -202,6 +202,45 @@ def _targets(p: np.ndarray, mapped: set[str], axes: dict[str, np.ndarray] | None
     return out
 
 
+def _joint_rotations(rig: Rig, bone_of: dict[str, int], src: np.ndarray, fps: float) -> dict[str, np.ndarray]:
+    """World (armature-space) rotation (T, 3, 3) of each mapped joint's bone: source frame @ rest frame^T."""
+    rest_rot = rig.rest_rotations
+    rest_p = np.full((len(JOINT_NAMES), 3), np.nan)
+    for j, i in bone_of.items():
+        rest_p[_J[j]] = rig.heads[i]
+    axes = {j: rest_rot[i][:, 1] for j, i in bone_of.items()}
+    rest_t = _targets(rest_p, set(bone_of), axes)
+    src_t = _targets(src, set(bone_of), None, fps)
+    out = {}
+    for j in rest_t:
+        frame = _frame(*src_t[j])
+        # Coincident joints (a broken source frame) leave no direction: keep the bone at rest there.
+        ok = (np.abs(np.linalg.det(frame) - 1.0) < 1e-3)[:, None, None]
+        out[j] = np.where(ok, frame @ _frame(*rest_t[j]).T, np.eye(3))
+    for j in JOINT_NAMES:  # end joints (head, hands, toes) follow the nearest mapped ancestor
+        if j in bone_of and j not in out:
+            a = PARENTS[_J[j]]
+            while a != -1 and JOINT_NAMES[a] not in out:
+                a = PARENTS[a]
+            out[j] = out[JOINT_NAMES[a]] if a != -1 else np.broadcast_to(np.eye(3), (len(src), 3, 3))
+    return out
+
+
+def _root_bone_motion(rig: Rig, root: int, joints: np.ndarray, placement: RigPlacement,
+                      options: RetargetOptions) -> tuple[np.ndarray, np.ndarray]:
+    """World rotation (T, 3, 3) and head (T, 3) of a separate root bone: the pelvis's ground track and the
+    body's smoothed heading (none with a locked heading)."""
+    T, up = len(joints), placement.up
+    turn = heading_yaw(joints, options.fps)
+    turn = turn - turn[0] if options.root_motion != "locked_heading" else np.zeros(T)
+    c, s = np.cos(turn)[:, None, None], np.sin(turn)[:, None, None]
+    k = np.array([[0, -up[2], up[1]], [up[2], 0, -up[0]], [-up[1], up[0], 0]])
+    world = np.eye(3) + s * k + (1 - c) * (k @ k)   # Rodrigues: turn about the up axis
+    ground = joints[:, _J["pelvis"]] * (1.0, 0.0, 1.0)
+    head = rig.heads[root] + placement.scale * (ground - ground[:1]) @ placement.rotation.T
+    return world, head
+
+
 def _heads_posed(rig: Rig, world: np.ndarray, fixed: dict[int, np.ndarray]) -> np.ndarray:
     """Posed heads (T, N, 3): bones in `fixed` go where given, the rest follow their parents."""
     rest_heads = rig.heads
@@ -215,6 +254,12 @@ def _heads_posed(rig: Rig, world: np.ndarray, fixed: dict[int, np.ndarray]) -> n
         else:
             heads[:, i] = heads[:, p] + world[:, p] @ (rest_heads[i] - rest_heads[p])
     return heads
+
+
+def _lowest_foot(rig: Rig, feet: list[int], world: np.ndarray, heads: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """Height along `up` (T,) of the lowest head or tail of the foot bones."""
+    tails = heads[:, feet] + np.einsum("tkij,kj->tki", world[:, feet], rig.tails[feet] - rig.heads[feet])
+    return (np.concatenate([heads[:, feet], tails], axis=1) @ up).min(axis=1)
 
 
 def solve(motion: Motion, rig: Rig, bone_map: BoneMap, options: RetargetOptions | None = None) -> RetargetResult:
@@ -233,86 +278,44 @@ def solve(motion: Motion, rig: Rig, bone_map: BoneMap, options: RetargetOptions 
     placement = place_on_rig(rig, bone_map, leg_length(joints))
     src = placement.to_armature(joints)
     T, N = len(joints), len(rig.names)
-    rest_rot = rig.rest_rotations
     bone_of = {j: rig.index(b) for j, b in bone_map.joints.items()}
-
-    # World rotation (armature space) of each mapped joint's bone: source frame @ rest frame^T.
-    rest_p = np.full((len(JOINT_NAMES), 3), np.nan)
-    for j, i in bone_of.items():
-        rest_p[_J[j]] = rig.heads[i]
-    axes = {j: rest_rot[i][:, 1] for j, i in bone_of.items()}
-    rest_t = _targets(rest_p, set(bone_of), axes)
-    src_t = _targets(src, set(bone_of), None, options.fps)
-    joint_world = {}
-    for j in rest_t:
-        frame = _frame(*src_t[j])
-        # Coincident joints (a broken source frame) leave no direction: keep the bone at rest there.
-        ok = (np.abs(np.linalg.det(frame) - 1.0) < 1e-3)[:, None, None]
-        joint_world[j] = np.where(ok, frame @ _frame(*rest_t[j]).T, np.eye(3))
-    for j in JOINT_NAMES:  # end joints and joints without a direction follow the nearest mapped ancestor
-        if j in bone_of and j not in joint_world:
-            a = PARENTS[_J[j]]
-            while a != -1 and JOINT_NAMES[a] not in joint_world:
-                a = PARENTS[a]
-            joint_world[j] = joint_world[JOINT_NAMES[a]] if a != -1 else np.broadcast_to(np.eye(3), (T, 3, 3))
-
+    joint_of = {i: j for j, i in bone_of.items()}
+    joint_world = _joint_rotations(rig, bone_of, src, options.fps)
     pelvis = bone_of["pelvis"]
     root = rig.index(bone_map.root) if bone_map.root else None
-    up = placement.up
-    # The separate root bone carries the ground trajectory and the smoothed heading.
+    fixed = {pelvis: src[:, _J["pelvis"]]}
     if root is not None:
-        turn = heading_yaw(joints, options.fps)
-        turn = turn - turn[0] if options.root_motion != "locked_heading" else np.zeros(T)
-        c, s = np.cos(turn)[:, None, None], np.sin(turn)[:, None, None]
-        k = np.array([[0, -up[2], up[1]], [up[2], 0, -up[0]], [-up[1], up[0], 0]])
-        root_world = np.eye(3) + s * k + (1 - c) * (k @ k)
-        ground = joints[:, _J["pelvis"]] * (1.0, 0.0, 1.0)
-        root_head = rig.heads[root] + placement.scale * (ground - ground[:1]) @ placement.rotation.T
+        root_world, fixed[root] = _root_bone_motion(rig, root, joints, placement, options)
 
-    joint_of = {i: j for j, i in bone_of.items()}
+    # Every bone's world rotation: mapped bones as solved, the root bone turning, the others carried along.
     world = np.empty((T, N, 3, 3))
     for i in rig.order:
         if i in joint_of:
             world[:, i] = joint_world[joint_of[i]]
         elif i == root:
             world[:, i] = root_world
-        elif rig.parents[i] != -1:
-            world[:, i] = world[:, rig.parents[i]]
         else:
-            world[:, i] = np.eye(3)
-
-    fixed = {pelvis: src[:, _J["pelvis"]]}
-    if root is not None:
-        fixed[root] = root_head
+            world[:, i] = world[:, rig.parents[i]] if rig.parents[i] != -1 else np.eye(3)
     heads = _heads_posed(rig, world, fixed)
 
     # Floor contact: the lowest foot point sits as high above the floor as the source's lowest foot joint.
     warnings = list(bone_map.warnings) + list(placement.warnings)
-    feet = foot_bones(rig, bone_map)
-    below_pelvis = set(rig.descendants(pelvis))
-
-    def lowest(heads):
-        tails = heads[:, feet] + np.einsum("tkij,kj->tki", world[:, feet], rig.tails[feet] - rig.heads[feet])
-        return np.concatenate([heads[:, feet], tails], axis=1) @ up
-
-    if options.floor_contact:
-        if set(feet) <= below_pelvis:
-            target = placement.floor + placement.scale * np.maximum(lowest_foot_height(joints), 0.0)
-            lift = target - lowest(heads).min(axis=1)
-            moved = [pelvis] + sorted(below_pelvis)
-            heads[:, moved] += lift[:, None, None] * up
-        else:
-            warnings.append(f"armature {rig.name!r}: the feet are not below the pelvis bone; floor contact skipped.")
-    penetration = float(max(0.0, placement.floor - lowest(heads).min()))
+    feet, below_pelvis, up = foot_bones(rig, bone_map), set(rig.descendants(pelvis)), placement.up
+    if options.floor_contact and set(feet) <= below_pelvis:
+        target = placement.floor + placement.scale * np.maximum(lowest_foot_height(joints), 0.0)
+        lift = target - _lowest_foot(rig, feet, world, heads, up)
+        heads[:, [pelvis] + sorted(below_pelvis)] += lift[:, None, None] * up
+    elif options.floor_contact:
+        warnings.append(f"armature {rig.name!r}: the feet are not below the pelvis bone; floor contact skipped.")
+    penetration = float(max(0.0, placement.floor - _lowest_foot(rig, feet, world, heads, up).min()))
 
     # Basis rotation: rest(b)^T world(parent)^T world(b) rest(b); basis location from the posed heads.
+    rest_rot = rig.rest_rotations
     rotations, locations = {}, {}
-    keyed = sorted(set(bone_of.values()) | ({root} if root is not None else set()))
-    for i in keyed:
+    for i in sorted(set(bone_of.values()) | ({root} if root is not None else set())):
         p = rig.parents[i]
         rel = world[:, i] if p == -1 else np.swapaxes(world[:, p], 1, 2) @ world[:, i]
-        basis = rest_rot[i].T @ rel @ rest_rot[i]
-        rotations[rig.names[i]] = continuous_quaternions(matrices_to_quaternions(basis))
+        rotations[rig.names[i]] = continuous_quaternions(matrices_to_quaternions(rest_rot[i].T @ rel @ rest_rot[i]))
     for i in ([root] if root is not None else []) + [pelvis]:
         p = rig.parents[i]
         if p == -1:

@@ -225,3 +225,14 @@ def test_empty_nan_and_bad_options_raise_clear_errors(humanml3d_motion):
         solve(humanml3d_motion, rig, bone_map, RetargetOptions(root_motion="sideways"))
     with pytest.raises(RetargetError, match="frame rate"):
         solve(humanml3d_motion, rig, bone_map, RetargetOptions(fps=0))
+
+
+def test_a_collapsed_source_frame_leaves_bones_at_rest_instead_of_failing(humanml3d_motion):
+    # Coincident joints once crashed the solve (a zero-length segment has no direction).
+    joints = humanml3d_motion.joints.copy()
+    joints[40] = joints[40, 0]
+    rig = preset_rig("rigify")
+    result = solve(Motion("collapsed", joints), rig, detect_bone_map(rig))
+    for bone, q in result.rotations.items():
+        assert np.all(np.isfinite(q)), bone
+    assert _rotation_angles(result.rotations["DEF-spine"][40]) < 1e-6

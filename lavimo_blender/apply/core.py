@@ -1,0 +1,175 @@
+"""`apply_motion`: put a canonical Motion on an armature as a new Action (or NLA strip), in one undo step.
+
+Everything that can fail (target checks, bone map, solve) runs before the scene is touched; writing
+uses data API calls only (no operators), so the caller's operator is the one undo step. If writing
+fails anyway, what was created is removed and the previous state restored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import bpy
+import numpy as np
+
+from lavimo_core.errors import LavimoError
+from lavimo_core.motion.motion import Motion
+from lavimo_core.retarget.bone_maps import BoneMapReport, detect_bone_map
+from lavimo_core.retarget.errors import EmptyMotionError
+from lavimo_core.retarget.rotations import rotation_channels
+from lavimo_core.retarget.solve import RetargetOptions, RetargetReport, solve
+
+from .keyframes import Channel, new_action, write_channels
+from .rig import read_rig, rotation_modes
+
+
+class ApplyError(LavimoError):
+    """The motion cannot be applied to the chosen object; the message says what to select or change."""
+
+
+@dataclass
+class ApplyOptions:
+    """How to apply: root motion, start frame, NLA strip, bone-map overrides, floor contact."""
+
+    root_motion: str = "full"                  # "full", "in_place" or "locked_heading"
+    frame_start: int | None = None             # None: the scene's current frame
+    as_nla_strip: bool = False                 # add an NLA strip instead of replacing the active action
+    bone_map_overrides: dict[str, str | None] | None = None   # canonical joint (or "root") -> bone name
+    floor_contact: bool = True
+
+
+@dataclass
+class ApplyReport:
+    """What apply_motion did."""
+
+    action_name: str
+    slot_identifier: str
+    frame_start: int
+    frame_end: int
+    fps: float
+    num_keys: int
+    keyed_bones: list[str]
+    bone_map: BoneMapReport
+    retarget: RetargetReport
+    previous_action: str | None = None         # the action that was active before; kept with a fake user
+    nla_track: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for the UI."""
+        where = f"NLA track {self.nla_track!r}" if self.nla_track else f"action {self.action_name!r}"
+        text = (f"Applied as {where}: frames {self.frame_start}-{self.frame_end} at {self.fps:g} fps, "
+                f"{len(self.keyed_bones)} bones keyed ({self.bone_map.preset} naming)")
+        if self.previous_action:
+            text += f"; previous action {self.previous_action!r} kept (fake user)"
+        return text + "."
+
+
+def _check_target(obj: bpy.types.Object | None) -> None:
+    if obj is None:
+        raise ApplyError("No armature selected: select your character's armature (the object with the bones) "
+                         "and apply again.")
+    if obj.type != "ARMATURE":
+        owner = next((m.object for m in getattr(obj, "modifiers", ()) if m.type == "ARMATURE" and m.object), None)
+        owner = owner or (obj.parent if obj.parent and obj.parent.type == "ARMATURE" else None)
+        hint = f"select its armature {owner.name!r}" if owner else "select the character's armature"
+        raise ApplyError(f"{obj.name!r} is a {obj.type.lower()}, not an armature: {hint} and apply again.")
+    if not obj.data.bones:
+        raise ApplyError(f"armature {obj.name!r} has no bones; add a skeleton or pick another armature.")
+    if obj.library is not None or obj.data.library is not None:
+        raise ApplyError(f"armature {obj.name!r} is linked from a library and cannot be animated here; "
+                         "make it local or a library override (Object > Library Override) first.")
+    if obj.animation_data is not None and obj.animation_data.use_tweak_mode:
+        raise ApplyError(f"armature {obj.name!r} is in NLA tweak mode; leave tweak mode (Tab in the NLA editor) "
+                         "and apply again.")
+
+
+def _data_path(bone: str, prop: str) -> str:
+    return f'pose.bones["{bpy.utils.escape_identifier(bone)}"].{prop}'
+
+
+def apply_motion(context: bpy.types.Context, armature_obj: bpy.types.Object | None, motion: Motion,
+                 options: ApplyOptions | None = None) -> ApplyReport:
+    """Retarget `motion` onto `armature_obj` and key it into a new Action named after the motion.
+
+    The new action becomes the active one (the previous active action gets a fake user so it is kept)
+    or, with `as_nla_strip`, goes on a new NLA track. Keys start at the scene's current frame, at the
+    scene's frame rate. Raises LavimoError subclasses, with nothing changed, on bad input.
+    """
+    options = options or ApplyOptions()
+    _check_target(armature_obj)
+    if motion is None or motion.num_frames == 0:
+        name = getattr(motion, "name", None)
+        raise EmptyMotionError(f"motion {name!r} has no frames; pick another clip." if motion is not None
+                               else "no motion given; pick a clip to apply.")
+    scene = context.scene
+    fps = scene.render.fps / scene.render.fps_base
+    rig = read_rig(armature_obj)
+    bone_map = detect_bone_map(rig, options.bone_map_overrides)
+    result = solve(motion, rig, bone_map, RetargetOptions(
+        root_motion=options.root_motion, fps=fps, floor_contact=options.floor_contact))
+
+    if armature_obj.pose is None:  # a just-created armature has no pose until evaluated
+        context.view_layer.update()
+    modes = rotation_modes(armature_obj)
+    warnings = list(result.report.warnings)
+    channels = []
+    for bone, (prop, values) in rotation_channels(result.rotations, modes).items():
+        channels += [Channel(_data_path(bone, prop), k, bone, values[:, k]) for k in range(values.shape[1])]
+    for bone, loc in result.locations.items():
+        if armature_obj.data.bones[bone].use_connect:
+            warnings.append(f"bone {bone!r} is connected to its parent, so Blender ignores its location keys; "
+                            "disconnect it for root motion.")
+        channels += [Channel(_data_path(bone, "location"), k, bone, loc[:, k]) for k in range(3)]
+    for bone in result.rotations:
+        pose_bone = armature_obj.pose.bones[bone]
+        if not armature_obj.data.bones[bone].use_inherit_rotation:
+            warnings.append(f"bone {bone!r} does not inherit rotation; its keys assume it does.")
+        if pose_bone.constraints and any(c.enabled and c.influence > 0 for c in pose_bone.constraints):
+            warnings.append(f"bone {bone!r} has constraints that may override the keys.")
+    start = scene.frame_current if options.frame_start is None else int(options.frame_start)
+    frames = start + np.arange(result.num_frames, dtype=np.float64)
+
+    created_anim_data = armature_obj.animation_data is None
+    anim = armature_obj.animation_data
+    previous = anim.action if anim is not None else None
+    previous_fake_user = previous.use_fake_user if previous is not None else False
+    previous_slot = anim.action_slot if anim is not None and previous is not None else None
+    action = track = None
+    try:
+        action, slot, channelbag = new_action(motion.name or "LAVIMO motion", armature_obj.name)
+        num_keys = write_channels(channelbag, channels, frames)
+        anim = armature_obj.animation_data_create()
+        if options.as_nla_strip:
+            track = anim.nla_tracks.new()
+            track.name = action.name
+            strip = track.strips.new(action.name, start, action)
+            if strip.action_slot != slot:
+                strip.action_slot = slot
+        else:
+            if previous is not None:
+                previous.use_fake_user = True
+            anim.action = action
+            if anim.action_slot != slot:
+                anim.action_slot = slot
+    except Exception:
+        if track is not None:
+            anim.nla_tracks.remove(track)
+        if created_anim_data:
+            armature_obj.animation_data_clear()
+        elif not options.as_nla_strip and anim is not None:
+            anim.action = previous
+            if previous is not None:
+                if previous_slot is not None and anim.action_slot != previous_slot:
+                    anim.action_slot = previous_slot
+                previous.use_fake_user = previous_fake_user
+        if action is not None:
+            bpy.data.actions.remove(action)
+        raise
+
+    return ApplyReport(
+        action_name=action.name, slot_identifier=slot.identifier, frame_start=start,
+        frame_end=start + result.num_frames - 1, fps=fps, num_keys=num_keys, keyed_bones=sorted(result.rotations),
+        bone_map=result.report.bone_map, retarget=result.report,
+        previous_action=previous.name if previous is not None and not options.as_nla_strip else None,
+        nla_track=track.name if track is not None else None, warnings=warnings)
