@@ -96,3 +96,15 @@ def test_a_failure_while_writing_rolls_everything_back(rig_with_history, monkeyp
     with pytest.raises(RuntimeError, match="disk full"):
         apply_motion(bpy.context, fresh, clip("bow_normal_001"))
     assert fresh.animation_data is None and scene_state(rig_with_history)["actions"] == before["actions"]
+
+
+def test_edit_mode(rig_with_history):
+    bpy.context.view_layer.objects.active = rig_with_history
+    bpy.ops.object.mode_set(mode="EDIT")
+    try:
+        before = scene_state(rig_with_history)
+        with pytest.raises(ApplyError, match="Edit Mode"):
+            apply_motion(bpy.context, rig_with_history, clip("bow_normal_001"))
+        assert scene_state(rig_with_history) == before
+    finally:
+        bpy.ops.object.mode_set(mode="OBJECT")

@@ -79,6 +79,8 @@ def _check_target(obj: bpy.types.Object | None) -> None:
     if obj.library is not None or obj.data.library is not None:
         raise ApplyError(f"armature {obj.name!r} is linked from a library and cannot be animated here; "
                          "make it local or a library override (Object > Library Override) first.")
+    if obj.mode == "EDIT":
+        raise ApplyError(f"armature {obj.name!r} is in Edit Mode; switch to Object or Pose Mode and apply again.")
     if obj.animation_data is not None and obj.animation_data.use_tweak_mode:
         raise ApplyError(f"armature {obj.name!r} is in NLA tweak mode; leave tweak mode (Tab in the NLA editor) "
                          "and apply again.")
