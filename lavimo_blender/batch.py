@@ -83,7 +83,7 @@ def parse_bone_map(text: str | None) -> dict[str, str] | None:
 
 
 def _addon():
-    """The add-on package, registered: the enabled extension when Blender loaded one, else this checkout's."""
+    """The add-on package and whether this call registered it (the enabled extension when Blender loaded one)."""
     here = Path(__file__).resolve().parent
     for name, module in list(sys.modules.items()):
         if getattr(module, "__file__", None) and Path(module.__file__).resolve() == here / "__init__.py":
@@ -94,13 +94,13 @@ def _addon():
         addon = importlib.import_module(here.name)
     import bpy
 
-    if not hasattr(bpy.types.WindowManager, "lavimo"):
-        addon.register()
-    return addon
+    if hasattr(bpy.types.WindowManager, "lavimo"):
+        return addon, False
+    addon.register()
+    return addon, True
 
 
-def _settings(args, context):
-    addon = _addon()
+def _settings(addon, args, context):
     prefs = importlib.import_module(f"{addon.__name__}.prefs")
     current = prefs.settings(context)
     if args.model:
@@ -110,11 +110,20 @@ def _settings(args, context):
     if args.device:
         current.device = args.device
     current.top_k = args.top
-    return addon, current
+    return current
 
 
 def run(args: argparse.Namespace) -> dict:
     """Run a parsed batch; returns the report (also written to --report). Raises BatchError on bad setup."""
+    addon, registered_here = _addon()
+    try:
+        return _run(addon, args)
+    finally:
+        if registered_here:  # leave the process as we found it (in-process callers, tests)
+            addon.unregister()
+
+
+def _run(addon, args: argparse.Namespace) -> dict:
     import bpy
 
     if args.blend is not None:
@@ -124,7 +133,7 @@ def run(args: argparse.Namespace) -> dict:
     if args.top < 1:
         raise BatchError("--top must be at least 1")
     context = bpy.context
-    addon, current = _settings(args, context)
+    current = _settings(addon, args, context)
     pkg = addon.__name__
     engine_session = importlib.import_module(f"{pkg}.engine_session")
     query = importlib.import_module(f"{pkg}.search.query")

@@ -42,8 +42,8 @@ def check_target(obj) -> bpy.types.Action:
                               "result) first")
     start, end = anim.action.frame_range
     if end - start < 1:
-        raise ActionReadError(f"action {anim.action.name!r} spans a single frame; Find similar needs motion "
-                              "over at least two frames")
+        raise ActionReadError(f"action {anim.action.name!r} has no motion to read (frames {start:g} to {end:g}); "
+                              "Find similar needs an animation over at least two frames")
     return anim.action
 
 

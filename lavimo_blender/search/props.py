@@ -22,6 +22,7 @@ class LAVIMO_PG_result(PropertyGroup):
     labels: StringProperty()
     source: StringProperty()
     folded: IntProperty(description="Near-identical takes and mirror images folded into this result")
+    folded_ids: StringProperty(description="Motion ids of the folded takes, comma-separated")
     thumbnail: StringProperty(description="Key of the result's pose-strip icon")
 
 

@@ -34,6 +34,7 @@ def fill(state, hits, store_path: str, query_label: str, no_match: bool) -> None
         item.labels = labels_text(hit.labels)
         item.source = hit.source
         item.folded = len(hit.folded)
+        item.folded_ids = ",".join(h.motion_id for h in hit.folded)
         item.thumbnail = thumbnail_key(store_path, hit.motion_id)
     state.result_index = 0
     state.query_label = query_label
