@@ -59,17 +59,20 @@ def normalise_rows(x: np.ndarray, what: str) -> np.ndarray:
 def encode_motions(embedder, motions: Sequence[Motion], *, batch_size: int = 32, progress: Progress | None = None,
                    cancel: Cancel | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Embeddings (n, dim) of each motion and of its mirror image, in batches, with progress and cancellation."""
-    emb, mir = [], []
     n = len(motions)
+    dim = int(embedder.dim)
+    # Batches of similar length waste little on padding (attention cost grows with the longest clip).
+    order = sorted(range(n), key=lambda i: motions[i].num_frames)
+    emb, mir = np.zeros((n, dim), np.float32), np.zeros((n, dim), np.float32)
     for i in range(0, n, batch_size):
         if cancel is not None and cancel():
             raise BuildCancelled("cancelled; the motions of this batch were not added")
-        batch = list(motions[i:i + batch_size])
-        emb.append(np.asarray(embedder.embed_motion(batch), dtype=np.float32))
-        mir.append(np.asarray(embedder.embed_motion([mirrored(m) for m in batch]), dtype=np.float32))
+        idx = order[i:i + batch_size]
+        batch = [motions[j] for j in idx]
+        emb[idx] = np.asarray(embedder.embed_motion(batch), dtype=np.float32)
+        mir[idx] = np.asarray(embedder.embed_motion([mirrored(m) for m in batch]), dtype=np.float32)
         if progress is not None:
             progress(min(i + batch_size, n) / n, f"encoded {min(i + batch_size, n)}/{n} motions")
-    dim = int(embedder.dim)
-    if not emb:
-        return np.zeros((0, dim), np.float32), np.zeros((0, dim), np.float32)
-    return normalise_rows(np.concatenate(emb), "motion embeddings"), normalise_rows(np.concatenate(mir), "mirror embeddings")
+    if n == 0:
+        return emb, mir
+    return normalise_rows(emb, "motion embeddings"), normalise_rows(mir, "mirror embeddings")

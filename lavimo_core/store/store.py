@@ -464,12 +464,14 @@ class Store:
         e = np.asarray(self._emb[rows], dtype=np.float32)
         cos = np.stack([e @ p.embedding for p in parts])  # (parts, rows), exact float32 rescoring
         score = weights @ cos
+        prob, threshold = np.full(len(rows), np.nan), -np.inf
         if self.calibration is not None:
-            prob = weights @ np.stack([np.asarray(self.calibration.probability(p.kind, c), dtype=np.float64)
-                                       for p, c in zip(parts, cos)])
-            threshold = float(sum(w * self.calibration.no_match_below[p.kind] for w, p in zip(weights, parts)))
-        else:
-            prob, threshold = np.full(len(rows), np.nan), -np.inf
+            try:
+                prob = weights @ np.stack([np.asarray(self.calibration.probability(p.kind, c), dtype=np.float64)
+                                           for p, c in zip(parts, cos)])
+                threshold = float(sum(w * self.calibration.no_match_below[p.kind] for w, p in zip(weights, parts)))
+            except KeyError:  # a model without calibration for this kind: scores only
+                prob, threshold = np.full(len(rows), np.nan), -np.inf
         at = {r: i for i, r in enumerate(rows)}
 
         def hit(row: int, relation: str = "") -> Hit:
