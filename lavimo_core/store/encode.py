@@ -40,11 +40,17 @@ def check_motion(motion: Motion) -> Motion:
 
 
 def mirrored(motion: Motion) -> Motion:
-    """The left/right mirror image of a checked motion, for its mirror embedding."""
-    from ..motion.mirror import mirror_features, mirror_joints
+    """The left/right mirror image of a checked motion, for its mirror embedding.
 
-    return Motion(name=motion.name + "~mirror", joints=mirror_joints(motion.joints), fps=motion.fps,
-                  source=motion.source, features=mirror_features(motion.features))
+    Features are recomputed from the mirrored joints, exactly as importing a mirrored file would, so that
+    a library's own mirrored copy of a clip embeds where the clip's mirror embedding is.
+    """
+    from ..motion.features import joints_to_features
+    from ..motion.mirror import mirror_joints
+
+    joints = mirror_joints(motion.joints)
+    return Motion(name=motion.name + "~mirror", joints=joints, fps=motion.fps, source=motion.source,
+                  features=joints_to_features(joints))
 
 
 def normalise_rows(x: np.ndarray, what: str) -> np.ndarray:

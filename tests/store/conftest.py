@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from lavimo_core.motion.load import load_motion
-from lavimo_core.motion.mirror import mirror_features
+from lavimo_core.store.encode import mirrored
 from lavimo_core.paths import find_dataset
 from lavimo_core.store import ModelIdentity
 
@@ -58,7 +58,7 @@ class FeatureStats:
 
     def embed(self, motions):
         """(embeddings, mirror embeddings) of motions."""
-        return self([m.features for m in motions]), self([mirror_features(m.features) for m in motions])
+        return self([m.features for m in motions]), self([mirrored(m).features for m in motions])
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from lavimo_core.model.calibration import Calibration
-from lavimo_core.motion.mirror import mirror_features, mirror_joints
+from lavimo_core.motion.features import joints_to_features
+from lavimo_core.motion.mirror import mirror_joints
 from lavimo_core.motion.motion import Motion
 from lavimo_core.store import Filters, QueryPart, Store, StoreError
 from lavimo_core.store.search import _half_scores_numpy, cosine_scores, top_k
@@ -129,12 +130,12 @@ def test_scores_without_model_and_with_calibration(make_store, bandai_motions):
 # ---------------------------------------------------------------- folding
 
 def _mirror_copy(m: Motion) -> Motion:
-    return Motion(m.name + "_mirrored", mirror_joints(m.joints), captions=m.captions, labels=m.labels,
-                  source=m.source, features=mirror_features(m.features))
+    j = mirror_joints(m.joints)
+    return Motion(m.name + "_mirrored", j, captions=m.captions, labels=m.labels, source=m.source,
+                  features=joints_to_features(j))
 
 
 def _crop(m: Motion, a: int, b: int) -> Motion:
-    from lavimo_core.motion.features import joints_to_features
     return Motion(m.name + "_crop", m.joints[a:b], captions=m.captions, labels=m.labels, source=m.source,
                   features=joints_to_features(m.joints[a:b]))
 
