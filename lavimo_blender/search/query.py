@@ -56,9 +56,13 @@ def start(context, settings: Settings, make_query: Callable[[engine_session.Sess
         activity.end("search", job, message)
         session = engine_session.current()
         if with_thumbnails and session is not None and result.hits:
-            thumbs = results.start_thumbnails(session.store, settings.store_path, [h.motion_id for h in result.hits])
-            if thumbs is not None and bridge.is_synchronous():
-                bridge.wait(thumbs)
+            ids = [h.motion_id for h in result.hits]
+            if bridge.is_synchronous():
+                thumbs = results.start_thumbnails(session.store, settings.store_path, ids)
+                if thumbs is not None:
+                    bridge.wait(thumbs)
+            else:  # next tick: keep this one (filling the list) short
+                bridge.post(results.start_thumbnails, session.store, settings.store_path, ids)
 
     def on_error(exc: BaseException) -> None:  # main thread
         outcome.finished = True
