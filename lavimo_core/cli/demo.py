@@ -1,21 +1,36 @@
-"""`lavimo demo`: import the default dataset (Bandai-Namco-1) and print its summary."""
+"""`lavimo demo`: the whole job for a new user (dataset, model, store, text and video queries, a motion applied in Blender)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-HELP = "Import the default dataset and print a summary of its clips, durations and labels."
+HELP = ("find (or download) Bandai-Namco-1, train or reuse the default model, build the store, run text and "
+        "video queries, and apply the best hit to a Mixamo-like rig in demo.blend")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """`lavimo demo` takes no arguments yet."""
+    """Options of `lavimo demo`."""
+    parser.add_argument("--preset", default="default",
+                        help="model preset to train or reuse: 'default' (up to ~15 min on 2 cores the first time) "
+                             "or 'tiny' (1-2 min, for tests)")
+    parser.add_argument("--out", default="demo_out", help="folder for everything the demo makes (default: demo_out)")
+    parser.add_argument("--no-download", action="store_true",
+                        help="never download the dataset; explain how to get it by hand when it is missing")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load the default dataset (cached after the first run) and print the `lavimo datasets` table."""
-    from ..data.dataset import load_dataset
-    from .datasets import summary
+    """Run the demo; 0 on success, 130 when training was interrupted (run it again to resume)."""
+    from ..demo.run import run_demo
+    from ..model.config import PRESETS
+    from ..model.errors import ConfigError
+    from ..train.loop import TrainingInterrupted
 
-    print(summary(load_dataset(progress=sys.stderr.isatty())))
+    if args.preset not in PRESETS or args.preset == "humanml3d":
+        raise ConfigError(f"--preset {args.preset!r}: the demo trains on Bandai-Namco-1; choose default, tiny or bimodal")
+    try:
+        run_demo(args.preset, args.out, allow_download=not args.no_download)
+    except TrainingInterrupted as exc:
+        print(f"training stopped: {exc}. Run the demo again to resume.", file=sys.stderr)
+        return 130
     return 0
