@@ -24,25 +24,25 @@ def has(key: str) -> bool:
     return _previews is not None and key in _previews
 
 
-def store_pixels(key: str, rgb) -> None:
-    """Store an (H, W, 3) uint8 image (top row first) as the icon for `key`; main thread only."""
+def store_pixels(key: str, image) -> None:
+    """Store an (H, W, 3|4) uint8 image (top row first) as the icon for `key`; main thread only."""
     import numpy as np
 
     if _previews is None:
         return
     if len(_previews) >= MAX_ICONS:
         _previews.clear()
-    rgb = np.asarray(rgb)
-    h, w = rgb.shape[:2]
+    image = np.asarray(image)
+    h, w, channels = image.shape
     rgba = np.ones((h, w, 4), dtype=np.float32)
-    rgba[..., :3] = rgb[::-1, :, :3] / 255.0  # Blender's pixel rows run bottom-up
+    rgba[..., :channels] = image[::-1] / 255.0  # Blender's pixel rows run bottom-up
     preview = _previews[key] if key in _previews else _previews.new(key)
     preview.image_size = (w, h)
     preview.image_pixels_float.foreach_set(rgba.ravel())
 
 
 def render_strip(motion, size: int = SIZE):
-    """A pose strip of `motion` as an (size, size, 3) uint8 image; any thread (no bpy)."""
+    """A pose strip of `motion` as a (size, size, 4) uint8 RGBA image; any thread (no bpy)."""
     from lavimo_core.preview import pose_strip
 
     return pose_strip(motion, size=(size, size))

@@ -77,7 +77,8 @@ class LAVIMO_PT_results(Panel):
             box.alert = True
             box.label(text="No good match in this library", icon='ERROR')
             box.label(text="The closest motions are listed greyed out")
-        layout.template_list("LAVIMO_UL_results", "", s, "results", s, "result_index", rows=5)
+        layout.template_list("LAVIMO_UL_results", "", s, "results", s, "result_index", rows=5,
+                             item_dyntip_propname="caption")
         if 0 <= s.result_index < len(s.results):
             _draw_selected(layout, s.results[s.result_index])
 
