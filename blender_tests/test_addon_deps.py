@@ -45,6 +45,22 @@ def test_missing_torch_is_named_in_the_panel_with_an_install_button(addon, monke
     assert "lavimo.install_dependencies" in layout.operators()
 
 
+def test_without_any_heavy_package_the_addon_loads_and_lists_them(clean_scene, monkeypatch):
+    heavy = ["torch", "transformers", "av", "mediapipe"]
+    for name in heavy:
+        monkeypatch.setitem(sys.modules, name, None)
+    import addon_utils
+
+    assert addon_utils.enable("lavimo_blender", default_set=True) is not None
+    try:
+        assert check.missing() == heavy
+        texts = draw_panel(LAVIMO_PT_search).texts()
+        for name in heavy:
+            assert f"  {name} ({check.PACKAGES[name]})" in texts
+    finally:
+        addon_utils.disable("lavimo_blender", default_set=True)
+
+
 def test_every_operator_that_needs_torch_reports_it_and_changes_nothing(addon, monkeypatch, tmp_path):
     from lavimo_core.paths import find_dataset
 
