@@ -14,8 +14,10 @@ Blender's main thread). No bpy, and no torch import here: the embedder brings it
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import os
+import sys
 import threading
 import time
 import traceback
@@ -267,7 +269,7 @@ class Engine:
         result = Result(req.id, req.query)
         try:
             self._progress(req, report, 0.0, "starting")
-            with self._compute:
+            with self._compute, _one_torch_thread():
                 parts, exclude = self._embed(req, report, result.notices)
                 self._progress(req, report, 0.8, "searching")
                 result.hits = self.store.search_combined(parts, k=req.k, filters=req.filters, fold=req.fold,
@@ -363,6 +365,26 @@ class Engine:
             raise QueryError(f"no model is loaded, so {kind} queries cannot be encoded; set the model path "
                              "(the checkpoint folder the store was built with)")
         return self.embedder
+
+
+@contextlib.contextmanager
+def _one_torch_thread():
+    """Encode a single query on one torch thread, then restore the previous setting.
+
+    One short query has little to split, and on a busy CPU (Blender drawing, other processes) each of the
+    hundreds of small ops in a forward pass waits for every worker thread to be scheduled: measured on 2
+    loaded cores, a text query took ~20 ms on one thread and over 1 s on two.
+    """
+    torch = sys.modules.get("torch")  # the embedder has imported it; never import it here
+    if torch is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _kind(query: Query) -> str:

@@ -69,7 +69,7 @@ class Store:
         self.model = fmt.ModelIdentity.from_dict(manifest["model"])
         self.dtype = manifest["dtype"]
         self.calibration = getattr(embedder, "calibration", None)
-        self.embedder = embedder
+        self.embedder = embedder if hasattr(embedder, "embed_motion") else None  # a bare ModelIdentity cannot encode
         self.fold_thresholds = (DUPLICATE_THRESHOLD, MIRROR_THRESHOLD)
         self.use_faiss = True  # use a valid faiss.index when faiss is installed (see faiss_index.py)
         self._faiss = None
@@ -106,7 +106,7 @@ class Store:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        return cls(root, fmt.read_manifest(root), embedder if hasattr(embedder, "embed_motion") else None)
+        return cls(root, fmt.read_manifest(root), embedder)
 
     def attach(self, embedder) -> None:
         """Use `embedder` for adding motions and for calibrated probabilities (refused if it is another model)."""
