@@ -13,6 +13,11 @@ HELP = "search a store by text, video (--video) or motion (--motion / --similar)
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of `lavimo search`."""
+    p.epilog = ("cosine: similarity of query and motion in the model's space (-1..1, comparable within one query). "
+                "P(match): the model's calibrated probability that the motion matches the query, fitted on held-out "
+                "data. '(weak)' marks results below the model's no-match threshold; when every result is weak the "
+                "library has nothing like the query. Mirror images and near-identical takes are folded under the "
+                "best-ranked one (--expand lists them, --no-fold shows them as results).")
     p.add_argument("text", nargs="?", help="describe the motion, e.g. \"a person jumps forward\"")
     p.add_argument("--store", required=True, help="store folder (from `lavimo index`)")
     p.add_argument("--model", help="checkpoint folder; default: the one the store was built with")
