@@ -74,10 +74,14 @@ def built_store(trained_model):
         for f in sorted((pkg / folder).glob("*.py")):
             h.update(f.name.encode() + f.read_bytes())
     out = cache_dir("test-stores") / f"bandai-namco-1-{h.hexdigest()[:16]}"
-    if not (out / "store.json").is_file():
-        from lavimo_core.model.embedder import Embedder
-        from lavimo_core.store.build import build_store, load_source
+    # Several test sessions (tests/, blender_tests/, developers in parallel) may need it at once: one builds.
+    import fcntl
+    with open(out.with_name(out.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "store.json").is_file():
+            from lavimo_core.model.embedder import Embedder
+            from lavimo_core.store.build import build_store, load_source
 
-        motions, _ = load_source("bandai-namco-1")
-        build_store(motions, Embedder.from_checkpoint(trained_model), out, model_path=trained_model)
+            motions, _ = load_source("bandai-namco-1")
+            build_store(motions, Embedder.from_checkpoint(trained_model), out, model_path=trained_model)
     return out
