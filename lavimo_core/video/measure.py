@@ -95,7 +95,7 @@ def summary_table(stats: dict) -> str:
     for k in order:
         if k in stats:
             s = stats[k]
-            lines.append(f"| {k.replace(':', ' ')} | {s['frames']} | {s['detection']:.3f} | {s['pck']:.3f} | "
+            lines.append(f"| {k.replace(':', ' ')} | {int(s['frames'])} | {s['detection']:.3f} | {s['pck']:.3f} | "
                          f"{s['pck_visible']:.3f} | {s['pck_all_frames']:.3f} |")
     return "\n".join(lines)
 

@@ -98,38 +98,78 @@ def _hit_ellipsoid(ro: np.ndarray, rd: np.ndarray, ell: Ellipsoid) -> tuple[np.n
     return t, n, q
 
 
+def _capsule_mask(placed: PlacedCamera, cap: Capsule, box: tuple[int, int, int, int]) -> np.ndarray | None:
+    """Pixels of `box` (bool (h, w)) near the capsule's projected axis: a conservative cover of its image.
+
+    Each sphere along the capsule projects within f r / (z - r) (1 + tan^2 of its angle off the
+    optical axis) of its projected centre, and the centres project onto the projected segment.
+    None when an end is too close to the camera to bound (then the whole box is traced).
+    """
+    ends = np.stack([cap.a, cap.b])
+    c = placed.to_camera(ends)
+    radius = cap.max_radius
+    if (c[:, 2] - radius <= 0.05).any():
+        return None
+    off = (c[:, 0] ** 2 + c[:, 1] ** 2) / c[:, 2] ** 2
+    r_px = float((placed.focal_px * radius / (c[:, 2] - radius) * (1 + off)).max()) + 1.5
+    pa, pb = placed.project(ends)[:, :2]
+    x0, x1, y0, y1 = box
+    ys, xs = np.mgrid[y0:y1, x0:x1] + 0.5
+    ab = pb - pa
+    s = np.clip(((xs - pa[0]) * ab[0] + (ys - pa[1]) * ab[1]) / max(float(ab @ ab), 1e-9), 0, 1)
+    return (xs - pa[0] - s * ab[0]) ** 2 + (ys - pa[1] - s * ab[1]) ** 2 <= r_px * r_px
+
+
+def _capsule_box(placed: PlacedCamera, cap: Capsule) -> tuple[int, int, int, int] | None:
+    """The union of the end spheres' boxes (a capsule is their convex hull)."""
+    boxes = [b for b in (_box(placed, cap.a, cap.max_radius), _box(placed, cap.b, cap.max_radius)) if b is not None]
+    if not boxes:
+        return None
+    return min(b[0] for b in boxes), max(b[1] for b in boxes), min(b[2] for b in boxes), max(b[3] for b in boxes)
+
+
 def trace_body(prims: list, placed: PlacedCamera, dirs: np.ndarray):
-    """Depth, normal, material and local head coordinates per pixel for the body primitives."""
-    h, w = dirs.shape[:2]
-    depth = np.full((h, w), np.inf)
-    normal = np.zeros((h, w, 3))
-    material = np.zeros((h, w), np.int8)
-    local = np.zeros((h, w, 3))
-    ro = placed.position
+    """Trace the body primitives: the pixel region (x0, x1, y0, y1) they cover, and within it per pixel the
+    depth (inf where no body), normal, material and local head coordinates. None when nothing is on screen."""
+    boxes = []
     for prim in prims:
-        if isinstance(prim, Capsule):
-            box = _box(placed, (prim.a + prim.b) / 2, np.linalg.norm(prim.b - prim.a) / 2 + prim.max_radius)
-        else:
-            box = _box(placed, prim.center, float(prim.radii.max()))
-        if box is None:
-            continue
+        is_capsule = isinstance(prim, Capsule)
+        box = _capsule_box(placed, prim) if is_capsule else _box(placed, prim.center, float(prim.radii.max()))
+        if box is not None:
+            boxes.append((prim, is_capsule, box))
+    if not boxes:
+        return None
+    # Buffers cover only the body's region: most of the frame is background.
+    rx0, rx1 = min(b[2][0] for b in boxes), max(b[2][1] for b in boxes)
+    ry0, ry1 = min(b[2][2] for b in boxes), max(b[2][3] for b in boxes)
+    shape = (ry1 - ry0, rx1 - rx0)
+    depth = np.full(shape, np.inf)
+    normal = np.zeros(shape + (3,))
+    material = np.zeros(shape, np.int8)
+    local = np.zeros(shape + (3,))
+    ro = placed.position
+    for prim, is_capsule, box in boxes:
         x0, x1, y0, y1 = box
-        rd = dirs[y0:y1, x0:x1].reshape(-1, 3)
-        if isinstance(prim, Capsule):
-            t, n = _hit_capsule(ro, rd, prim)
-            q = None
+        mask = _capsule_mask(placed, prim, box) if is_capsule else None
+        if mask is None:
+            mask = np.ones((y1 - y0, x1 - x0), bool)
+        rd = dirs[y0:y1, x0:x1][mask]
+        if is_capsule:
+            t_m, n_m = _hit_capsule(ro, rd, prim)
         else:
-            t, n, q = _hit_ellipsoid(ro, rd, prim)
-        t = t.reshape(y1 - y0, x1 - x0)
-        win = t < depth[y0:y1, x0:x1]
-        if not win.any():
+            t_m, n_m, q_m = _hit_ellipsoid(ro, rd, prim)
+        sub = np.s_[y0 - ry0:y1 - ry0, x0 - rx0:x1 - rx0]
+        win_m = t_m < depth[sub][mask]
+        if not win_m.any():
             continue
-        depth[y0:y1, x0:x1][win] = t[win]
-        normal[y0:y1, x0:x1][win] = n.reshape(y1 - y0, x1 - x0, 3)[win]
-        material[y0:y1, x0:x1][win] = prim.material
-        if q is not None:
-            local[y0:y1, x0:x1][win] = q.reshape(y1 - y0, x1 - x0, 3)[win]
-    return depth, normal, material, local
+        win = np.zeros_like(mask)
+        win[mask] = win_m
+        depth[sub][win] = t_m[win_m]
+        normal[sub][win] = n_m[win_m]
+        material[sub][win] = prim.material
+        if not is_capsule:
+            local[sub][win] = q_m[win_m]
+    return (rx0, rx1, ry0, ry1), depth, normal, material, local
 
 
 def first_hits(parts: BodyParts, ro: np.ndarray, dirs: np.ndarray) -> np.ndarray:
@@ -240,22 +280,24 @@ def sample_environment(env: np.ndarray, dirs: np.ndarray) -> np.ndarray:
     return cv2.remap(env, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP).astype(np.float64)
 
 
-def shadow(floor_points: np.ndarray, joints: np.ndarray, look: Look, step: int = 4) -> np.ndarray:
+SHADOW_STEP = 4  # shadows are evaluated on every 4th pixel and upsampled (they are soft)
+
+
+def shadow(floor_coarse: np.ndarray, size: tuple[int, int], joints: np.ndarray, look: Look) -> np.ndarray:
     """Soft blob shadow factor (H, W) on the floor cast by the body (1 = unshadowed).
 
-    Evaluated on every `step`-th pixel and upsampled: the shadow is soft, and this is the costliest
+    floor_coarse: floor points of every SHADOW_STEP-th pixel (NaN off the floor), the costliest
     per-pixel pass otherwise.
     """
     import cv2
 
+    w, h = size
     light = np.asarray(look.light)
     centres = joints[:, [0, 2]] - joints[:, 1:2] * light[[0, 2]] / max(light[1], 0.2)
     sigma = 0.09 + 0.05 * joints[:, 1]
-    h, w = floor_points.shape[:2]
-    coarse = floor_points[step // 2::step, step // 2::step]
-    factor = np.ones(coarse.shape[:2], np.float32)
+    factor = np.ones(floor_coarse.shape[:2], np.float32)
     lo, hi = centres.min(0) - 0.8, centres.max(0) + 0.8
-    fx, fz = coarse[..., 0], coarse[..., 2]
+    fx, fz = floor_coarse[..., 0], floor_coarse[..., 2]
     with np.errstate(invalid="ignore"):
         near = (fx > lo[0]) & (fx < hi[0]) & (fz > lo[1]) & (fz < hi[1])
     if not near.any():
@@ -267,19 +309,26 @@ def shadow(floor_points: np.ndarray, joints: np.ndarray, look: Look, step: int =
     return cv2.resize(factor, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
+def coarse(image: np.ndarray) -> np.ndarray:
+    """Every SHADOW_STEP-th pixel of an (H, W, ...) array, centred in its cell."""
+    return image[SHADOW_STEP // 2::SHADOW_STEP, SHADOW_STEP // 2::SHADOW_STEP]
+
+
 def render_frame(prims: list, joints: np.ndarray, placed: PlacedCamera, dirs: np.ndarray,
-                 background: np.ndarray, floor_points: np.ndarray, look: Look) -> np.ndarray:
-    """One RGB frame (H, W, 3) float in 0..1."""
-    image = background * shadow(floor_points, joints, look)[..., None]
-    depth, normal, material, local = trace_body(prims, placed, dirs)
-    body = np.isfinite(depth)
-    if body.any():
-        mats = material[body]
-        albedo = np.zeros((len(mats), 3), np.float32)
-        for m in np.unique(mats):
-            albedo[mats == m] = look.colour(int(m))
-        head = mats == HEAD
-        if head.any():
-            albedo[head] = face_albedo(local[body][head], look.colour(HEAD), look.colour(HAIR))
-        image[body] = shade(normal[body], albedo, dirs[body], look)
+                 background: np.ndarray, floor_coarse: np.ndarray, look: Look) -> np.ndarray:
+    """One RGB frame (H, W, 3) float in 0..1; floor_coarse: `coarse` of the pixels' floor points."""
+    image = background * shadow(floor_coarse, placed.size, joints, look)[..., None]
+    traced = trace_body(prims, placed, dirs)
+    if traced is not None:
+        (x0, x1, y0, y1), depth, normal, material, local = traced
+        body = np.isfinite(depth)
+        if body.any():
+            mats = material[body]
+            albedo = np.zeros((len(mats), 3), np.float32)
+            for m in np.unique(mats):
+                albedo[mats == m] = look.colour(int(m))
+            head = mats == HEAD
+            if head.any():
+                albedo[head] = face_albedo(local[body][head], look.colour(HEAD), look.colour(HAIR))
+            image[y0:y1, x0:x1][body] = shade(normal[body], albedo, dirs[y0:y1, x0:x1][body], look)
     return np.clip(image, 0, 1)

@@ -14,7 +14,7 @@ import numpy as np
 from ..motion.motion import Motion
 from .body import Look, body_primitives, random_look
 from .camera import Camera, PlacedCamera, place_camera, random_camera
-from .raytrace import environment, floor_hits, render_frame, room, sample_environment
+from .raytrace import coarse, environment, floor_hits, render_frame, room, sample_environment
 
 # Bump when a change to body.py, raytrace.py or camera.py changes the pixels; cached features keyed on it go stale.
 RENDERER_VERSION = "capsules-3"
@@ -51,12 +51,13 @@ def render_joints(joints: np.ndarray, camera: Camera, look: Look | None = None,
     else:
         dirs = rays @ big.rotation
         background, floor_points = room(big, dirs, look, centre)
+        floor_coarse = coarse(floor_points)
     for i, frame in enumerate(joints):
         cam = big.frame(i)
         if big.panning:
             dirs = rays @ cam.rotation
-            background, floor_points = sample_environment(env, dirs), floor_hits(cam.position, dirs)
-        image = render_frame(body_primitives(frame, look), frame, cam, dirs, background, floor_points, look)
+            background, floor_coarse = sample_environment(env, dirs), floor_hits(cam.position, coarse(dirs))
+        image = render_frame(body_primitives(frame, look), frame, cam, dirs, background, floor_coarse, look)
         if supersample > 1:
             image = cv2.resize(image.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA)
         yield (image * 255 + 0.5).astype(np.uint8)

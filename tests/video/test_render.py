@@ -51,8 +51,9 @@ def test_depth_order_face_from_the_front_hair_from_the_back(bye):
     for az in (0.0, 180.0):
         placed = place_camera(Camera(azimuth=az, elevation=0, distance=2.0, focal=50, size=(240, 320)), frame)
         u, v = placed.project(joints_to_landmarks(frame)[0, LANDMARK_INDEX["nose"]])[:2].astype(int)
-        depth, _, material, local = trace_body(body_primitives(frame[0], look), placed, placed.ray_directions())
-        got[az] = (material[v, u], local[v, u])
+        (x0, _, y0, _), depth, _, material, local = trace_body(body_primitives(frame[0], look), placed,
+                                                               placed.ray_directions())
+        got[az] = (material[v - y0, u - x0], local[v - y0, u - x0])
     front_mat, _ = got[0.0]
     back_mat, back_local = got[180.0]
     assert front_mat == SKIN                         # the nose, in front of everything
@@ -65,12 +66,14 @@ def test_limb_in_front_hides_the_torso(walk):
     frame = walk.joints[t:t + 1]
     placed = place_camera(Camera(azimuth=90, elevation=0, distance=2.5, focal=50, size=(240, 320)), frame)
     look = random_look(np.random.default_rng(1))
-    depth, _, material, _ = trace_body(body_primitives(frame[0], look), placed, placed.ray_directions())
+    (x0, _, y0, _), depth, _, material, _ = trace_body(body_primitives(frame[0], look), placed,
+                                                       placed.ray_directions())
     el = frame[0, J["left_elbow"]]          # camera on the body's left: the left elbow is the near one
     u, v = placed.project(el)[:2].astype(int)
+    d = depth[v - y0, u - x0]
     dist_elbow = np.linalg.norm(el - placed.position)
-    assert np.isfinite(depth[v, u]) and depth[v, u] < dist_elbow   # surface of the near arm, in front of its joint
-    assert depth[v, u] > dist_elbow - 0.08
+    assert np.isfinite(d) and d < dist_elbow        # surface of the near arm, in front of its joint
+    assert d > dist_elbow - 0.08
 
 
 def test_write_video_is_h264_with_the_motions_length(tmp_path, bye):
