@@ -83,11 +83,14 @@ class Capsule:
 
     @property
     def max_radius(self) -> float:
+        """The larger end radius."""
         return max(self.radius, self.radius if self.radius_b is None else self.radius_b)
 
 
 @dataclass
 class Ellipsoid:
+    """An ellipsoid: centre, local axes as rows, radii along them."""
+
     center: np.ndarray  # (3,)
     axes: np.ndarray    # (3, 3) rows: local x (left), y (up), z (forward) in world
     radii: np.ndarray   # (3,)

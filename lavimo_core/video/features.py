@@ -18,6 +18,7 @@ from ..motion.motion import Motion
 from .camera import Camera, place_camera
 from .errors import NoPersonError
 from .normalize import POSE_FEATURE_DIM, track_to_features
+from .pose import MediaPipePoseFeaturizer
 from .track import PoseTrack
 
 VIDEO_FPS = 10.0
@@ -47,12 +48,10 @@ class VideoFeatures:
 _FEATURIZER = None
 
 
-def default_featurizer():
+def default_featurizer() -> MediaPipePoseFeaturizer:
     """The shared MediaPipe featurizer (created on first use; MediaPipe graphs are made per call)."""
     global _FEATURIZER
     if _FEATURIZER is None:
-        from .pose import MediaPipePoseFeaturizer
-
         _FEATURIZER = MediaPipePoseFeaturizer()
     return _FEATURIZER
 

@@ -10,8 +10,10 @@ from ..motion.motion import Motion
 from ..motion.skeleton import JOINT_INDEX as J
 from .camera import Camera, PlacedCamera, place_camera
 from .features import VIDEO_FPS, rendered_track
-from .landmarks import JOINT_LANDMARKS
 from .body import random_look
+from .landmarks import JOINT_LANDMARKS
+from .noise import NoiseModel
+from .pose import MediaPipePoseFeaturizer
 from .project import occluded_landmarks, project_track, relative_yaw, torso_pixels
 from .render import resample_joints
 from .track import PoseTrack
@@ -46,7 +48,8 @@ def buckets(camera: Camera, person_distance: float) -> dict[str, str]:
             "camera": "pan" if camera.pan else "static"}
 
 
-def measure_pair(motion: Motion, camera: Camera, featurizer=None, cache: bool = True) -> Pair:
+def measure_pair(motion: Motion, camera: Camera, featurizer: MediaPipePoseFeaturizer | None = None,
+                 cache: bool = True) -> Pair:
     """Render `motion` from `camera`, run MediaPipe (cached), and project the truth."""
     placed = place_camera(camera, motion.joints, motion.fps).retimed(motion.fps, VIDEO_FPS)
     joints = resample_joints(motion.joints, motion.fps, VIDEO_FPS)
@@ -107,7 +110,7 @@ def _groups() -> dict[str, slice]:
     return {"pose": slice(0, n3), "translation": slice(n3, n3 + 3), "visibility": slice(n3 + 3, None)}
 
 
-def feature_gap(pairs: list[Pair], model, rng: np.random.Generator) -> dict:
+def feature_gap(pairs: list[Pair], model: NoiseModel, rng: np.random.Generator) -> dict:
     """How far projected features are from real (render -> MediaPipe) ones of the same motion and camera.
 
     Mean absolute difference per feature group on frames detected in both, for projected landmarks

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..motion.skeleton import JOINT_INDEX as J
+from .body import Look
 from .camera import PlacedCamera
 from .landmarks import LANDMARK_INDEX, joints_to_landmarks
 from .track import PoseTrack
@@ -22,7 +23,8 @@ def project_track(joints: np.ndarray, placed: PlacedCamera, fps: float) -> PoseT
                      np.ones(lm.shape[:2], np.float32), inside.mean(1) > 0.5, (w, h), fps)
 
 
-def occluded_landmarks(joints: np.ndarray, placed: PlacedCamera, look=None, tolerance: float = 0.12) -> np.ndarray:
+def occluded_landmarks(joints: np.ndarray, placed: PlacedCamera, look: Look | None = None,
+                       tolerance: float = 0.12) -> np.ndarray:
     """(T, 33) bool: the landmark is hidden behind another part of the rendered body.
 
     A landmark sits inside its own limb, so the surface in front of it is up to a limb's radius

@@ -34,7 +34,8 @@ def _dot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return (x * y).sum(-1)
 
 
-def capsule_distance(ro, rd, a, b, ra, rb) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def capsule_distance(ro: np.ndarray, rd: np.ndarray, a: np.ndarray, b: np.ndarray, ra, rb
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Distance along rays rd (..., 3) from ro to a capsule a-b with radii ra at a and rb at b (inf on a miss).
 
     Everything broadcasts. A capsule may taper (ra != rb): Quilez's rounded-cone intersection. Also
@@ -64,7 +65,8 @@ def capsule_distance(ro, rd, a, b, ra, rb) -> tuple[np.ndarray, np.ndarray, np.n
     return np.where(t > 0, t, np.inf), on_body, np.where(on_body, y * 1.0, 0.0) / np.maximum(d2, 1e-12), use_b
 
 
-def ellipsoid_distance(ro, rd, c, axes, radii) -> tuple[np.ndarray, np.ndarray]:
+def ellipsoid_distance(ro: np.ndarray, rd: np.ndarray, c: np.ndarray, axes: np.ndarray, radii: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
     """Distance along rays rd (..., 3) from ro to an ellipsoid (inf on a miss), and the hit on the unit
     sphere in its local axes. axes (..., 3, 3) has the local axes as rows; everything broadcasts."""
     o = np.einsum("...ij,...j->...i", axes, ro - c) / radii
@@ -128,7 +130,7 @@ def _capsule_box(placed: PlacedCamera, cap: Capsule) -> tuple[int, int, int, int
     return min(b[0] for b in boxes), max(b[1] for b in boxes), min(b[2] for b in boxes), max(b[3] for b in boxes)
 
 
-def trace_body(prims: list, placed: PlacedCamera, dirs: np.ndarray):
+def trace_body(prims: list, placed: PlacedCamera, dirs: np.ndarray) -> tuple | None:
     """Trace the body primitives: the pixel region (x0, x1, y0, y1) they cover, and within it per pixel the
     depth (inf where no body), normal, material and local head coordinates. None when nothing is on screen."""
     boxes = []
@@ -211,7 +213,7 @@ def shade(normal: np.ndarray, albedo: np.ndarray, rd: np.ndarray, look: Look) ->
     return albedo * (amb + (1 - look.ambient) * ndl)[:, None] + spec[:, None]
 
 
-def room(placed: PlacedCamera, dirs: np.ndarray, look: Look, centre: np.ndarray):
+def room(placed: PlacedCamera, dirs: np.ndarray, look: Look, centre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Background image (H, W, 3) float of a box room around `centre`, and each pixel's floor point (NaN elsewhere)."""
     ro = placed.position
     lo = np.array([centre[0] - _ROOM_HALF, 0.0, centre[2] - _ROOM_HALF])
