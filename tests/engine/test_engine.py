@@ -1,0 +1,280 @@
+"""Engine with the trained model and the Bandai-Namco store: queries, worker thread, supersede, cancel, errors."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from lavimo_core.engine import CombinedQuery, Engine, MotionQuery, TextQuery, VideoQuery
+from lavimo_core.errors import LavimoError
+from lavimo_core.store import ModelIdentity, Store, StoreModelMismatchError
+
+
+@pytest.fixture(scope="module")
+def embedder(trained_model):
+    from lavimo_core.model.embedder import Embedder
+    return Embedder.from_checkpoint(trained_model)
+
+
+@pytest.fixture(scope="module")
+def store(built_store, embedder):
+    return Store.open(built_store, embedder)
+
+
+@pytest.fixture
+def engine(embedder, store):
+    e = Engine(embedder, store)
+    yield e
+    e.close()
+
+
+def test_text_query_finds_matching_motions(engine, store):
+    result = engine.run(TextQuery("a person bows"), k=10)
+    assert result.ok and len(result.hits) == 10 and not result.no_match
+    assert any(h.labels.get("content") == "bow" for h in result.hits[:5])
+    for h in result.hits:
+        assert -1 <= h.score <= 1 and 0 <= h.probability <= 1
+    assert [h.score for h in result.hits] == sorted((h.score for h in result.hits), reverse=True)
+    # calibrated: higher cosine never gives a lower probability
+    probs = [h.probability for h in result.hits]
+    assert probs == sorted(probs, reverse=True)
+
+
+def test_mirror_copies_fold_under_the_clip(embedder, built_store, tmp_path):
+    import shutil
+
+    from lavimo_core.motion.mirror import mirror_joints
+    from lavimo_core.motion.motion import Motion
+    shutil.copytree(built_store, tmp_path / "lib")
+    store = Store.open(tmp_path / "lib", embedder)
+    originals = [store.motion(i) for i in store.ids()[::20]]
+    copies = [Motion(m.name + "_mirrored", mirror_joints(m.joints), captions=m.captions, labels=m.labels)
+              for m in originals]
+    store.add(copies)  # an animator's library often holds both: they must not fill the results twice
+    engine = Engine(embedder, store)
+    for m in originals:
+        for result in (engine.run(TextQuery(m.captions[0]), k=10), engine.run(MotionQuery(motion=m), k=10)):
+            heads = {h.motion_id: h for h in result.hits}
+            assert not (m.name in heads and m.name + "_mirrored" in heads)
+            for a, b in ((m.name, m.name + "_mirrored"), (m.name + "_mirrored", m.name)):
+                if a in heads:
+                    assert (b, "mirror") in [(f.motion_id, f.relation) for f in heads[a].folded]
+
+
+def test_distinct_clips_are_rarely_folded(store):
+    from lavimo_core.store.folding import DUPLICATE_THRESHOLD, MIRROR_THRESHOLD
+    e = np.stack([store.embedding(i) for i in store.ids()])
+    m = np.stack([store.embedding(i, mirror=True) for i in store.ids()])
+    dup, mir = e @ e.T, e @ m.T
+    np.fill_diagonal(dup, -1)
+    np.fill_diagonal(mir, -1)
+    folds = (dup.max(1) >= DUPLICATE_THRESHOLD) | (mir.max(1) >= MIRROR_THRESHOLD)
+    assert folds.mean() < 0.1  # Bandai-Namco-1 has no duplicates: the thresholds keep distinct takes apart
+
+
+def test_find_similar_from_store_and_from_file(engine, store):
+    mid = store.ids()[0]
+    result = engine.run(MotionQuery(motion_id=mid), k=5)
+    assert result.ok and mid not in [h.motion_id for h in result.hits] and len(result.hits) == 5
+    path = store.record(mid)["source"]["path"]
+    from_file = engine.run(MotionQuery(path=path), k=5)
+    assert from_file.ok and mid not in [h.motion_id for h in from_file.hits]
+    assert [h.motion_id for h in from_file.hits[:3]] == [h.motion_id for h in result.hits[:3]]
+
+
+def test_combined_text_and_motion_query(engine, store):
+    mid = store.ids()[10]
+    text = engine.run(TextQuery("a person walks"), k=35, fold=False)
+    both = engine.run(CombinedQuery([(TextQuery("a person walks"), 1.0), (MotionQuery(motion_id=mid), 1.0)]),
+                      k=35, fold=False)
+    assert both.ok and mid not in [h.motion_id for h in both.hits]
+    t = {h.motion_id: h.score for h in text.hits}
+    other = [h for h in both.hits if h.motion_id in t]
+    assert other and all(abs(h.score - (t[h.motion_id] + float(store.embedding(mid) @ store.embedding(h.motion_id))) / 2)
+                         < 1e-4 for h in other)
+
+
+def test_async_submit_reports_progress_and_one_result(embedder, store):
+    progress, results = [], []
+    with Engine(embedder, store, on_progress=lambda i, f, m: progress.append((i, f, m)),
+                on_result=lambda i, r: results.append((i, r))) as engine:
+        rid = engine.submit(TextQuery("someone dances"), k=3)
+        result = engine.wait(rid, timeout=60)
+    assert result is not None and result.ok and len(result.hits) == 3
+    assert [i for i, _ in results] == [rid]
+    fractions = [f for i, f, _ in progress if i == rid]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_new_query_supersedes_a_running_one(embedder, store):
+    entered, release = threading.Event(), threading.Event()
+    results = {}
+
+    def on_progress(rid, fraction, message):
+        if rid == 1 and fraction == 0.0:
+            entered.set()
+            release.wait(30)  # hold request 1 inside the worker until request 2 is queued
+
+    with Engine(embedder, store, on_progress=on_progress, on_result=lambda i, r: results.setdefault(i, r)) as engine:
+        first = engine.submit(TextQuery("a person walks"))
+        assert entered.wait(30)
+        queued = engine.submit(TextQuery("a person runs"))
+        last = engine.submit(TextQuery("a person jumps"))
+        release.set()
+        assert engine.wait(last, 60).ok
+        assert engine.wait(first, 60).cancelled and engine.wait(queued, 60).cancelled
+    assert set(results) == {first, queued, last}
+
+
+def test_without_supersede_every_request_completes(embedder, store):
+    with Engine(embedder, store, supersede=False) as engine:
+        ids = [engine.submit(TextQuery(t)) for t in ("a person walks", "a person runs", "a person bows")]
+        assert all(engine.wait(i, 60).ok for i in ids)
+
+
+def test_cancel(embedder, store):
+    entered, release = threading.Event(), threading.Event()
+
+    def hold(rid, fraction, message):
+        if fraction == 0.0 and rid == 1:
+            entered.set()
+            release.wait(30)
+
+    with Engine(embedder, store, on_progress=hold, supersede=False) as engine:
+        running = engine.submit(TextQuery("a person walks"))
+        assert entered.wait(30)
+        queued = engine.submit(TextQuery("a person runs"))
+        assert engine.cancel(queued) and engine.cancel(running)
+        release.set()
+        assert engine.wait(running, 60).cancelled and engine.wait(queued, 60).cancelled
+        assert not engine.cancel(queued) and not engine.cancel(12345)
+        assert engine.wait(engine.submit(TextQuery("a person bows")), 60).ok  # still serving
+
+
+def test_many_threads_submitting(embedder, store):
+    results = []
+    lock = threading.Lock()
+
+    def collect(i, r):
+        with lock:
+            results.append(i)
+
+    with Engine(embedder, store, supersede=False, on_result=collect) as engine:
+        ids, id_lock = [], threading.Lock()
+
+        def client(n):
+            for j in range(4):
+                rid = engine.submit(MotionQuery(motion_id=store.ids()[(n * 4 + j) % len(store)]), k=3)
+                with id_lock:
+                    ids.append(rid)
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(5)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        assert all(engine.wait(i, 60).ok for i in ids)
+    assert sorted(results) == sorted(ids) and len(set(ids)) == 20
+
+
+# ---------------------------------------------------------------- errors come back as results
+
+@pytest.mark.parametrize("prompt", ["", "   \n\t "])
+def test_empty_prompt(engine, prompt):
+    result = engine.run(TextQuery(prompt))
+    assert not result.ok and "prompt is empty" in result.error and not result.hits
+
+
+def test_very_long_prompt_is_truncated_with_a_notice(engine):
+    words = "a person walks forward slowly and then turns around and waves with the left hand " * 8
+    result = engine.run(TextQuery(words))
+    assert result.ok and result.hits and any("tokens long" in n for n in result.notices)
+    huge = engine.run(TextQuery("a person jumps " * 500))
+    assert huge.ok and any("first 1000 characters" in n for n in huge.notices)
+
+
+def test_non_english_prompt_works_with_a_note(engine):
+    result = engine.run(TextQuery("人が前にジャンプする"))
+    assert result.ok and result.hits and any("English" in n for n in result.notices)
+    assert engine.run(TextQuery("Человек идёт")).ok
+
+
+def test_unreadable_and_missing_videos(engine, tmp_path):
+    fake = tmp_path / "clip.mp4"
+    fake.write_text("this is not a video")
+    result = engine.run(VideoQuery(str(fake)))
+    assert not result.ok and "clip.mp4" in result.error
+    missing = engine.run(VideoQuery(str(tmp_path / "nope.mp4")))
+    assert not missing.ok and "nope.mp4" in missing.error
+
+
+def test_bad_motion_queries(engine, tmp_path):
+    assert "no motion 'nope'" in engine.run(MotionQuery(motion_id="nope")).error
+    assert "exactly one" in engine.run(MotionQuery()).error
+    assert "not found" in engine.run(MotionQuery(path=str(tmp_path / "x.bvh"))).error
+    bad = tmp_path / "broken.bvh"
+    bad.write_text("HIERARCHY\nROOT Hips\n{\n")
+    r = engine.run(MotionQuery(path=str(bad)))
+    assert not r.ok and "broken.bvh" in r.error
+    assert "weights must be positive" in engine.run(CombinedQuery([(TextQuery("walk"), 0)])).error
+    assert "unknown query type" in engine.run("a person walks").error
+
+
+def test_a_query_that_raises_comes_back_as_an_error_and_the_worker_lives(embedder, store, monkeypatch):
+    with Engine(embedder, store) as engine:
+        real = store.search_combined
+
+        def broken(*a, **k):
+            raise RuntimeError("index exploded")
+
+        monkeypatch.setattr(store, "search_combined", broken)
+        r = engine.wait(engine.submit(TextQuery("a person walks")), 60)
+        assert not r.ok and "RuntimeError: index exploded" in r.error
+        monkeypatch.setattr(store, "search_combined", real)
+        assert engine.wait(engine.submit(TextQuery("a person walks")), 60).ok
+
+
+def test_failing_callbacks_do_not_kill_the_worker(embedder, store):
+    def boom(*a):
+        raise ValueError("callback bug")
+
+    with Engine(embedder, store, on_progress=boom, on_result=boom) as engine:
+        for text in ("a person walks", "a person runs"):
+            assert engine.wait(engine.submit(TextQuery(text)), 60).ok
+
+
+def test_store_built_with_another_model_is_refused(embedder, tmp_path):
+    other = Store.create(tmp_path / "other", ModelIdentity("other-model", "0" * 64, embedder.dim))
+    with pytest.raises(StoreModelMismatchError, match="other-model.*rebuild the store"):
+        Engine(embedder, other)
+
+
+def test_closed_engine_refuses_new_work(embedder, store):
+    engine = Engine(embedder, store)
+    engine.close()
+    with pytest.raises(LavimoError, match="closed"):
+        engine.submit(TextQuery("a person walks"))
+
+
+def test_no_model_still_answers_find_similar_and_explains_text(store):
+    engine = Engine(None, store)
+    assert engine.run(MotionQuery(motion_id=store.ids()[3])).ok
+    assert "no model is loaded" in engine.run(TextQuery("a person walks")).error
+
+
+@pytest.mark.slow
+def test_video_query_end_to_end(engine, store, tmp_path):
+    """A rendered video of a stored clip -> decode -> MediaPipe -> video encoder -> ranked motions."""
+    from lavimo_core.video.camera import Camera
+    from lavimo_core.video.render import write_video
+
+    mid = next(i for i in store.ids() if store.record(i)["labels"].get("content") == "bow")
+    clip = write_video(tmp_path / "bow.mp4", store.motion(mid), Camera(azimuth=30.0, size=(320, 240)), fps=20.0)
+    progress = []
+    with Engine(engine.embedder, store, on_progress=lambda i, f, m: progress.append(m)) as worker:
+        result = worker.wait(worker.submit(VideoQuery(str(clip)), k=5), 300)
+    assert result.ok and len(result.hits) == 5, result.error
+    assert all(0 <= h.probability <= 1 for h in result.hits)
+    assert "encoding video query" in progress
+    both = engine.run(CombinedQuery([(TextQuery("a person bows"), 0.5), (VideoQuery(str(clip)), 0.5)]), k=5)
+    assert both.ok and both.hits
