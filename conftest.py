@@ -6,7 +6,13 @@ Each fixture caches under $LAVIMO_CACHE keyed by a hash of the code it depends o
 
 
 # ---------------------------------------------------------------- model (owner: model)
+import os  # noqa: E402
+
 import pytest  # noqa: E402  (each owner's section is self-contained)
+
+# Before anything imports torch: idle OpenMP threads sleep instead of spinning, which on a busy 2-core
+# machine made training steps 4-5x slower (see lavimo_core/cli/train.py).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def _tiny_model_key() -> str:

@@ -15,6 +15,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", default=None, help="dataset to evaluate on (default: the one it was trained on)")
     p.add_argument("--no-video", action="store_true", help="skip video queries (they render and run MediaPipe)")
     p.add_argument("--seed", type=int, default=0, help="seed for caption choice and cameras")
+    p.add_argument("--video-fps", type=float, default=30.0,
+                   help="frame rate of the rendered query videos (they are sampled at 10 fps either way)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from ..eval.run import evaluate
     from ..model.config import write_json_atomic
     results, info = evaluate(args.model, args.split, video=not args.no_video, seed=args.seed,
-                             dataset=args.dataset, progress=True)
+                             dataset=args.dataset, video_fps=args.video_fps, progress=True)
     print(format_table(results, f"{info['model_id']} on {info['dataset']} [{args.split}], {info['n']} clips"))
     print("protocols: a = own item only; b-content / b-content+style = any item with the query's labels "
           "(text queries name only the content at the content level); d = batches of 32 (averaged)")

@@ -80,7 +80,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     warmup_steps: int = 100          # linear warm-up, then cosine decay to lr * min_lr_ratio at max_steps
     min_lr_ratio: float = 0.1
-    max_steps: int = 3000
+    max_steps: int = 1500
     max_minutes: float = 0.0         # stop (and keep the best checkpoint) after this wall time; 0 = no limit
     grad_clip: float = 1.0
     # Augmentation (what real users need: any length, both sides, any camera).
@@ -88,10 +88,14 @@ class TrainConfig:
     crop_max_frames: int = 120       # ... up to this many; longer clips are cropped at random positions
     mirror_prob: float = 0.5         # mirror the motion (and swap left/right words in its caption)
     content_only_prob: float = 0.3   # use a caption naming only the content ("a person walks") for a clip
-    # Video: every sample gets landmarks projected from its (cropped, maybe mirrored) joints through a fresh
-    # random camera, with MediaPipe-like noise. Optionally mix in real render -> MediaPipe tracks (cached
-    # on disk by the video module; slow to prepare the first time).
+    # Video: landmarks projected from the (cropped, maybe mirrored) joints through a random camera, with
+    # MediaPipe-like noise. Projection costs ~10 ms a sample (occlusion ray tests), as much as a training
+    # step on 2 cores, so each clip view gets `video_bank` (crop, camera) pairs prepared up front and every
+    # sample draws one of them (frame drops stay fresh); 0 = a new crop and camera for every sample.
+    video_bank: int = 16
     video_noise: bool = True         # add the noise measured on renders to projected landmarks
+    # Optionally mix in real render -> MediaPipe tracks (cached on disk by the video module; slow to
+    # prepare the first time).
     rendered_cameras: int = 0        # cached rendered views per clip (and per mirror); 0 = projected only
     rendered_prob: float = 0.5       # chance a sample uses one of those rendered views instead of projecting
     frame_drop_prob: float = 0.1     # mark random video frames missing, as MediaPipe does
@@ -188,7 +192,7 @@ def preset(name: str) -> LavimoConfig:
             model=ModelConfig(latent_dim=64, hidden_dim=64, heads=4, ff_dim=128, motion_layers=2,
                               text_layers=1, video_layers=2, decoder_layers=1),
             train=TrainConfig(max_steps=300, warmup_steps=30, eval_every=100, patience=0,
-                              crop_max_frames=80, lr=1e-3),
+                              crop_max_frames=80, lr=1e-3, video_bank=4),
         )
     elif name == "humanml3d":
         # TMR's sizes and schedule; run under torchrun on GPUs (see lavimo_core/train/loop.py).
@@ -198,7 +202,7 @@ def preset(name: str) -> LavimoConfig:
             loss=LossConfig(label_positives=False, w_recon=1.0),
             train=TrainConfig(dataset="humanml3d", device="auto", batch_size=32, lr=1e-4, max_steps=200_000,
                               warmup_steps=1000, eval_every=2000, patience=10, crop_min_frames=40,
-                              crop_max_frames=200, mirror_prob=0.5, content_only_prob=0.0),
+                              crop_max_frames=200, mirror_prob=0.5, content_only_prob=0.0, video_bank=0),
         )
     else:
         raise ConfigError(f"unknown preset {name!r}; choose one of: default, tiny, bimodal, humanml3d")

@@ -30,8 +30,12 @@ BATCH = 32
 class Embedder:
     """Embeds queries and motions with one trained model; all outputs are float32 (N, dim), unit length."""
 
-    def __init__(self, model: Lavimo, meta: dict, folder: Path, device: str | torch.device = "cpu"):
+    def __init__(self, model: Lavimo, meta: dict, folder: Path, device: str | torch.device = "cpu",
+                 window_frames: int = 0):
         self.model = model.eval()
+        # Motions longer than the crops seen in training are embedded as overlapping windows of this many
+        # frames whose embeddings are averaged (0 = always whole); videos use the same span in seconds.
+        self.window_frames = int(window_frames)
         self.meta = meta
         self.folder = folder
         self.device = torch.device(device)
@@ -44,8 +48,8 @@ class Embedder:
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "cpu") -> "Embedder":
         """Load a checkpoint folder (raises CheckpointError if incomplete or mismatched)."""
-        model, _config, meta = load_checkpoint(path, device)
-        return cls(model, meta, Path(path), device)
+        model, config, meta = load_checkpoint(path, device)
+        return cls(model, meta, Path(path), device, window_frames=config.train.crop_max_frames)
 
     @property
     def has_video(self) -> bool:
@@ -95,11 +99,12 @@ class Embedder:
             if f.ndim != 2 or f.shape[1] != expected or f.shape[0] < 1:
                 raise InputShapeError(f"motion {i}: features must be (frames >= 1, {expected}), got {f.shape}; "
                                       "compute them with lavimo_core.motion.features.joints_to_features")
+        pieces, owner = _windows(features, self.window_frames)
         out = []
-        for chunk in _chunks(features):
+        for chunk in _chunks(pieces):
             x, mask = _pad(chunk, self.device)
             out.append(normalized(self.model.encode_motion(x, mask)))
-        return _stack(out, self.dim)
+        return _average(_stack(out, self.dim), owner, len(features))
 
     @torch.no_grad()
     def embed_video(self, videos: list["VideoFeatures"]) -> np.ndarray:
@@ -115,12 +120,38 @@ class Embedder:
                                       f"{expected}), got {f.shape}; was it made by a different pose featurizer?")
             arrays.append(f)
             present.append(np.asarray(v.present, dtype=bool))
+        from ..video.features import VIDEO_FPS
+        span = int(round(self.window_frames * VIDEO_FPS / 20.0))  # motion windows are at 20 fps
+        both, owner = _windows([np.concatenate([f, p[:, None]], axis=1) for f, p in zip(arrays, present)], span)
         out = []
-        for idx in _chunks(list(range(len(arrays)))):
-            x, _ = _pad([arrays[i] for i in idx], self.device)
-            p, _ = _pad([present[i][:, None] for i in idx], self.device)
-            out.append(normalized(self.model.encode_video(x, p[..., 0].bool())))
-        return _stack(out, self.dim)
+        for chunk in _chunks(both):
+            x, _ = _pad(chunk, self.device)
+            out.append(normalized(self.model.encode_video(x[..., :-1], x[..., -1] > 0.5)))
+        return _average(_stack(out, self.dim), owner, len(videos))
+
+
+def _windows(arrays: list[np.ndarray], span: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """Split sequences longer than `span` into windows overlapping by half (the last one ends at the end)."""
+    pieces, owner = [], []
+    for i, a in enumerate(arrays):
+        n = a.shape[0]
+        if span <= 0 or n <= span:
+            starts = [0]
+        else:
+            starts = sorted(set(range(0, n - span + 1, max(1, span // 2))) | {n - span})
+        for s in starts:
+            pieces.append(a[s:s + span] if span > 0 else a)
+            owner.append(i)
+    return pieces, np.asarray(owner)
+
+
+def _average(embeddings: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """Mean of each item's window embeddings, renormalised (items with one window are unchanged)."""
+    if len(owner) == n:
+        return embeddings
+    out = np.zeros((n, embeddings.shape[1]), dtype=np.float64)
+    np.add.at(out, owner, embeddings)
+    return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
 
 
 def _chunks(items: list) -> list[list]:

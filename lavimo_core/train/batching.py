@@ -1,8 +1,8 @@
 """Build augmented training batches: random crop, mirror, caption choice, random camera, dropped frames.
 
 Everything random comes from the numpy Generator handed in, which the loop seeds from (seed, step,
-rank): a batch is a pure function of its step, so a resumed run sees exactly the batches a straight
-run would have seen.
+rank), or from per-clip seeds (the video bank): a batch is a pure function of its step, so a resumed
+run sees exactly the batches a straight run would have seen.
 """
 
 from __future__ import annotations
@@ -16,13 +16,15 @@ from ..model.losses import caption_positives, label_positives
 from ..model.padding import pad_sequences as pad
 from ..model.text_backbone import TokenFeatureCache, mean_pool
 from ..motion.motion import Motion
-from .clips import ClipView, TrainClip
+from .clips import ClipView, TrainClip, clip_seed
 
 
 class BatchMaker:
     """Turns clip indices + a Generator into a `Batch` (see Batch for the tensors)."""
 
-    def __init__(self, clips: list[TrainClip], text: TokenFeatureCache, config: LavimoConfig, use_video: bool):
+    def __init__(self, clips: list[TrainClip], text: TokenFeatureCache, config: LavimoConfig, use_video: bool,
+                 seed: int = 0, progress: bool = False):
+        self.seed = seed
         self.clips = clips
         self.text = text
         self.cfg = config.train
@@ -30,14 +32,19 @@ class BatchMaker:
         self.use_video = use_video
         feats, mask = text.batch(text.captions)
         self.sentence = dict(zip(text.captions, mean_pool(feats, mask)))
+        self.bank = self._video_bank(progress) if use_video and self.cfg.video_bank > 0 else None
 
     def make(self, indices: list[int], rng: np.random.Generator) -> Batch:
         """One batch of the clips at `indices`."""
         motions, texts, refs, text_labels, item_labels, videos = [], [], [], [], [], []
         for i in indices:
             clip = self.clips[i]
-            view = clip.views[1] if len(clip.views) > 1 and rng.random() < self.cfg.mirror_prob else clip.views[0]
-            start, length = self._crop(clip.frames, rng)
+            v = 1 if len(clip.views) > 1 and rng.random() < self.cfg.mirror_prob else 0
+            view = clip.views[v]
+            if self.bank is not None:
+                start, length, video_feats, present = self.bank[i][v][rng.integers(len(self.bank[i][v]))]
+            else:
+                start, length = self._crop(clip.frames, rng)
             motions.append(view.features[start:start + length])
             if view.content_captions and rng.random() < self.cfg.content_only_prob:
                 texts.append(view.content_captions[rng.integers(len(view.content_captions))])
@@ -48,7 +55,10 @@ class BatchMaker:
             refs.append(view.captions[rng.integers(len(view.captions))])
             item_labels.append(dict(view.labels))
             if self.use_video:
-                videos.append(self._video(clip.name, view, start, length, rng))
+                if self.bank is None:
+                    video_feats, present = self._video(clip.name, view, start, length, rng)
+                dropped = rng.random(present.shape[0]) < self.cfg.frame_drop_prob
+                videos.append((video_feats, present & ~dropped))
         motion, motion_mask = pad(motions)
         text, text_mask = self.text.batch(texts)
         s_text = torch.stack([self.sentence[t] for t in texts])
@@ -84,8 +94,23 @@ class BatchMaker:
         else:
             joints = view.joints[start:start + length + 1]
             feats = motion_to_video_features(Motion(name, joints), random_camera(rng), rng, noise=self.cfg.video_noise)
-        present = feats.present & (rng.random(feats.present.shape[0]) >= self.cfg.frame_drop_prob)
-        return feats.features, present
+        return feats.features, feats.present
+
+    def _video_bank(self, progress: bool) -> list[list[list]]:
+        """Per clip and view, `video_bank` (start, length, features, present) with their own crop and camera."""
+        from tqdm import tqdm
+        bank = []
+        for clip in tqdm(self.clips, desc="video views", disable=not progress, leave=False):
+            per_view = []
+            for v, view in enumerate(clip.views):
+                rng = np.random.default_rng(clip_seed(self.seed * 31 + v, clip.name))
+                entries = []
+                for _ in range(self.cfg.video_bank):
+                    start, length = self._crop(clip.frames, rng)
+                    entries.append((start, length, *self._video(clip.name, view, start, length, rng)))
+                per_view.append(entries)
+            bank.append(per_view)
+        return bank
 
 
 def crop_track(track, a: int, b: int):

@@ -32,6 +32,13 @@ def load_splits(spec: str, val_fraction: float = 0.1, progress: bool = False) ->
         skipped = "; ".join(f"{f}: {why}" for f, why in ds.skipped[:3])
         raise EmptyDatasetError(f"dataset {spec!r} has no usable motions{' (' + skipped + ')' if skipped else ''}; "
                                 "point --config train.dataset at a folder with motions")
+    uncaptioned = sum(1 for name in ("train", "val") for m in pick[name] if not m.captions)
+    if uncaptioned:
+        # A text-motion model learns nothing from a clip without words; such clips are left out.
+        pick = {name: [m for m in ms if m.captions] if name != "test" else ms for name, ms in pick.items()}
+        if not pick["train"] and not pick["val"]:
+            raise EmptyDatasetError(f"none of the {uncaptioned} motions of {spec!r} has a caption; add a captions "
+                                    "sidecar (captions.csv or captions.json: file -> captions) next to the files")
     if not pick["train"]:
         raise EmptyDatasetError(f"dataset {spec!r} has {len(ds.motions)} motions but none in its 'train' split; "
                                 "add a train split (for HumanML3D: train.txt) or use a dataset with one")

@@ -114,7 +114,7 @@ class _Run:
             net = torch.nn.parallel.DistributedDataParallel(
                 model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
 
-        maker = BatchMaker(train_clips, text, cfg, cfg.model.use_video)
+        maker = BatchMaker(train_clips, text, cfg, cfg.model.use_video, seed=t.seed, progress=t.progress and self.dist.main)
         validator = Validator(val_clips, text, cfg, cfg.model.use_video) if self.dist.main else None
         self.meta = {"preset": cfg.preset, "text_model": {"name": text_ref.name, "sha256": text_ref.sha256},
                      "dataset": {"name": data.name, "license": data.license, "attribution": data.attribution,
@@ -140,7 +140,7 @@ class _Run:
         from tqdm import tqdm
         t, dist = self.cfg.train, self.dist
         n = len(maker.clips)
-        seconds_before = state["seconds"]
+        seconds_before, cpu_before, cpu_start = state["seconds"], state.get("cpu_seconds", 0.0), time.process_time()
         bar = tqdm(total=t.max_steps, initial=state["step"], disable=not (t.progress and dist.main),
                    desc="train", dynamic_ncols=True)
         model.train()
@@ -160,6 +160,7 @@ class _Run:
             optimizer.step()
             state["step"] = step + 1
             state["seconds"] = seconds_before + time.perf_counter() - started
+            state["cpu_seconds"] = cpu_before + time.process_time() - cpu_start  # all threads; robust to a busy machine
             bar.update(1)
             bar.set_postfix({k: f"{v:.3f}" for k, v in parts.items()} | {"val": f"{state['best_score']:.3f}"})
 
@@ -180,7 +181,10 @@ class _Run:
                 bar.close()
                 raise TrainingInterrupted(state["step"], self.out)
         bar.close()
-        state["stop_reason"] = stop_reason or "max steps"
+        if stop_reason != "finished":    # a finished run that is merely reopened keeps its own reason
+            state["stop_reason"] = stop_reason or "max steps"
+            if dist.main:
+                save_train_state(self.out, model, optimizer, self._resume_state(state))
 
     def _validate(self, model, validator, state) -> bool:
         """Validate on rank 0, keep the best checkpoint, and say (to every rank) whether to stop early."""
@@ -265,7 +269,7 @@ class _Run:
 
 
 def _summary(state: dict) -> dict:
-    keys = ("step", "best_step", "best_score", "best_metrics", "seconds", "stop_reason", "ranks_in_sync")
+    keys = ("step", "best_step", "best_score", "best_metrics", "seconds", "cpu_seconds", "stop_reason", "ranks_in_sync")
     return {k: state.get(k) for k in keys}
 
 

@@ -12,7 +12,7 @@ import pytest
 from safetensors.numpy import load_file
 
 SHORT = ["--preset", "tiny", "--set", "train.max_steps=16", "--set", "train.eval_every=4",
-         "--set", "train.progress=false", "--set", "train.threads=1", "--set", "model.use_video=false", "--set", "model.use_fusion=false"]
+         "--set", "train.progress=false", "--set", "train.threads=1"]
 
 
 def _lavimo(*args: str) -> list[str]:
@@ -73,8 +73,7 @@ def test_torchrun_two_processes_on_cpu(tmp_path):
     torchrun = Path(sys.executable).parent / "torchrun"
     cmd = [str(torchrun), "--standalone", "--nproc_per_node", "2", "--no-python", *_lavimo("train", *SHORT[:2],
            "--set", "train.max_steps=6", "--set", "train.eval_every=3", "--set", "train.progress=false",
-           "--set", "train.batch_size=16", "--set", "model.use_video=false", "--set", "model.use_fusion=false",
-           "--out", str(out))]
+           "--set", "train.batch_size=16", "--out", str(out))]
     done = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     meta = json.loads((out / "checkpoint.json").read_text())
