@@ -194,8 +194,9 @@ def test_half_precision_scan_split_over_threads_is_exact(make_store):
     # More rows than one thread-pool task, so the parallel split (and its row offsets) is exercised.
     store = make_store()
     rng = np.random.default_rng(0)
-    big = np.tile(store._emb, (150_000 // len(store) + 1, 1))[:150_000]
-    big = big + rng.standard_normal(big.shape).astype(np.float32) * 0.01
+    n = 70_000  # just over one task: two tasks, the second with an offset
+    big = np.tile(store._emb, (n // len(store) + 1, 1))[:n]
+    big = big + rng.standard_normal(big.shape, dtype=np.float32) * np.float32(0.01)
     big = (big / np.linalg.norm(big, axis=1, keepdims=True)).astype(np.float16)
     q = store.embedding(store.ids()[5])
     np.testing.assert_allclose(cosine_scores(big, q), big.astype(np.float32) @ q, atol=2e-3)
