@@ -10,6 +10,7 @@ TITLE = "Video: decode + MediaPipe features, rendering, dataset preparation"
 
 TARGET_S = 5.0            # 10 s of 1280x720 30 fps video -> features, on 2 cores
 SAMPLE_CLIPS = 6          # clips measured to extrapolate the whole-dataset preparation
+REPEATS = 3               # video -> features runs; the median is reported
 
 
 def _bench_clip(motion_cls, dataset) -> "object":
@@ -91,13 +92,16 @@ def run() -> str:
     fz = default_featurizer()
     fz.track(((0.0, np.zeros((64, 64, 3), np.uint8)),), VIDEO_FPS)      # load the graph once, untimed
 
-    # 1. Video file -> features.
-    frames = TimedFrames(iter_frames(path, fps=VIDEO_FPS))
-    t = time.perf_counter()
-    track = fz.track(frames, VIDEO_FPS)
-    track_to_features(track)
-    total = time.perf_counter() - t
-    decode_s, pose_s = frames.seconds, total - frames.seconds
+    # 1. Video file -> features, three times (the machine is shared): the median run is reported.
+    runs = []
+    for _ in range(REPEATS):
+        frames = TimedFrames(iter_frames(path, fps=VIDEO_FPS))
+        t = time.perf_counter()
+        track = fz.track(frames, VIDEO_FPS)
+        track_to_features(track)
+        total = time.perf_counter() - t
+        runs.append((total, frames.seconds, total - frames.seconds))
+    total, decode_s, pose_s = sorted(runs)[len(runs) // 2]
     plain_s, rgb_s, n_all = _decode_baselines(path)
     blank_s, still_s = _pose_baselines(path, len(track))
 
@@ -133,7 +137,8 @@ def run() -> str:
         "",
         f"**Video file -> features** — a rendered {info.duration:.1f} s, {info.fps:.0f} fps, "
         f"{info.width}x{info.height} H.264 clip ({n_all} frames), sampled to {len(track)} frames; "
-        f"target <= {TARGET_S:g} s on 2 cores: **{total:.2f} s** ({ok} it; {info.duration / total:.1f}x real time), "
+        f"target <= {TARGET_S:g} s on 2 cores: **{total:.2f} s**, median of {REPEATS} runs "
+        f"({', '.join(f'{r[0]:.2f}' for r in runs)} s; {ok} it; {info.duration / total:.1f}x real time), "
         f"person found in {track.detection_rate:.0%} of frames.",
         "",
         "| step | this run | baseline (same run) |",
