@@ -17,6 +17,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import bpy
@@ -29,6 +30,8 @@ _inbox: queue.SimpleQueue = queue.SimpleQueue()
 _main_tasks: deque = deque()
 _jobs: set[Job] = set()
 _force_async = False
+_executor: ThreadPoolExecutor | None = None
+WORKERS = 4
 
 
 class Job:
@@ -110,8 +113,17 @@ def start_thread(label: str, work: Callable[[Job], Any], on_done: Callable[[Any]
             if ends_job:
                 job.finish(on_done, result)
 
-    threading.Thread(target=run, name=f"lavimo-{label}", daemon=True).start()
+    _pool().submit(run)
     return job
+
+
+def _pool() -> ThreadPoolExecutor:
+    # Long-lived workers: starting a thread per job makes the main thread wait for the new thread's
+    # first GIL slice, a visible hitch in the UI. Several, so a long indexing job blocks no search.
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="lavimo")
+    return _executor
 
 
 def start_steps(label: str, steps: Iterator[Any], on_done: Callable[[Any], None],
@@ -234,3 +246,7 @@ def unregister() -> None:
     if bpy.app.timers.is_registered(drain):
         bpy.app.timers.unregister(drain)
     _force_async = False
+    global _executor
+    if _executor is not None:
+        _executor.shutdown(wait=False, cancel_futures=True)  # running work sees its job cancelled and stops
+        _executor = None

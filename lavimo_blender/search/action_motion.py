@@ -18,7 +18,7 @@ import numpy as np
 
 from lavimo_core.errors import LavimoError
 
-STEP_S = 0.006  # evaluate frames for at most this long per main-thread step
+STEP_S = 0.004  # evaluate frames for at most this long per main-thread step (plus one frame)
 
 # A joint without a bone of its own sits at the tail of its parent joint's bone (forearm tail = wrist).
 _FROM_TAIL = {"left_wrist": "left_elbow", "right_wrist": "right_elbow", "left_foot": "left_ankle",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import time
 
 from .. import activity, bridge, thumbnails
 
@@ -56,6 +57,7 @@ def start_thumbnails(store, store_path: str, motion_ids: list[str]) -> bridge.Jo
             image = thumbnails.render_strip(store.motion(mid))
             bridge.post(thumbnails.store_pixels, key, image)
             done += 1
+            time.sleep(0.001)  # drawing holds the GIL: let the main thread in between thumbnails
         return done
 
     def failed(exc: BaseException) -> None:
