@@ -76,6 +76,16 @@ def test_model_missing(scene_with_rig, tmp_path):
     expect_error(bpy.ops.lavimo.search_text, r"model not found: .*config\.json")
 
 
+def test_device_this_torch_cannot_use(scene_with_rig):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    prefs().device = 'cuda'
+    bpy.context.window_manager.lavimo.prompt = "a person waves"
+    expect_error(bpy.ops.lavimo.search_text, "Device is set to CUDA.*set Preferences > Add-ons > LAVIMO > Device to CPU")
+
+
 def test_store_of_another_model_is_refused(scene_with_rig, tmp_path, trained_model):
     # A store whose manifest names other weights: opening it with our model must be refused, clearly.
     import json
@@ -88,7 +98,7 @@ def test_store_of_another_model_is_refused(scene_with_rig, tmp_path, trained_mod
     (store / "store.json").write_text(json.dumps(manifest))
     prefs().stores[0].path = str(store)
     bpy.context.window_manager.lavimo.prompt = "a person waves"
-    expect_error(bpy.ops.lavimo.search_text, r"(?i)model")
+    expect_error(bpy.ops.lavimo.search_text, r"was built with model .* their embeddings are not comparable")
 
 
 def test_apply_without_results(scene_with_rig):

@@ -104,10 +104,23 @@ def open_session(model_path: str, store_path: str, device: str = "cpu") -> Sessi
         return _session
 
 
+def check_device(device: str) -> None:
+    """Raise SetupError when this Blender's torch cannot run on `device` (imports torch: call off the main thread)."""
+    import torch
+
+    if device == "cuda" and not torch.cuda.is_available():
+        raise SetupError("Device is set to CUDA, but this Blender's torch has no usable CUDA (a CPU build, or no "
+                         "NVIDIA GPU/driver): set Preferences > Add-ons > LAVIMO > Device to CPU")
+    if device == "mps" and not torch.backends.mps.is_available():
+        raise SetupError("Device is set to Metal, but Metal is not available on this machine: set Preferences > "
+                         "Add-ons > LAVIMO > Device to CPU")
+
+
 def load_embedder(model_path: str, device: str = "cpu"):
     """The embedder of a checkpoint, loaded once per (model, device)."""
     key = (str(model_path), device)
     if key not in _embedders:
+        check_device(device)
         from lavimo_core.model.embedder import Embedder
 
         _embedders.clear()  # keep one model in memory
