@@ -1,4 +1,4 @@
-"""Pictures of the demo: the retrieved motion as a strip of poses next to its query (text, or the query video's frames)."""
+"""Pictures of the demo: the retrieved motion's pose strip (lavimo_core.preview) under its query (text, or video frames)."""
 
 from __future__ import annotations
 
@@ -10,26 +10,17 @@ import numpy as np
 from ..motion.motion import Motion
 
 STRIP_FRAMES = 6
-TILE = (160, 240)          # (W, H) of one pose in a strip
 _MARGIN = 8
 _BACKGROUND = (255, 255, 255)
 _INK = (20, 20, 20)
 _DIM = (110, 110, 110)
 
 
-def motion_strip(motion: Motion, frames: int = STRIP_FRAMES, tile: tuple[int, int] = TILE,
-                 azimuth: float = 35.0) -> np.ndarray:
-    """`frames` evenly spaced poses of `motion`, rendered side by side by the video renderer: (H, frames*W, 3) uint8."""
-    from ..video.render import Camera, render_motion
+def motion_strip(motion: Motion, frames: int = STRIP_FRAMES, height: int = 240) -> np.ndarray:
+    """`frames` poses of `motion` side by side (lavimo_core.preview's pose strip), RGB uint8."""
+    from ..preview import pose_strip
 
-    # One render per pose, each framed on its own, so a pose stays large even when the clip travels far.
-    camera = Camera(azimuth=azimuth, elevation=12.0, distance=2.3, focal=35.0, size=tile, seed=3)
-    n = min(frames, motion.num_frames)
-    # The middle of n equal parts: the first and last frames are often the same rest pose.
-    picks = ((np.arange(n) + 0.5) / n * (motion.num_frames - 1)).round().astype(int)
-    images = [next(iter(render_motion(Motion(motion.name, motion.joints[i:i + 1], motion.fps), camera)))
-              for i in picks]
-    return _hstack(images)
+    return pose_strip(motion, n=frames, height=height)[..., :3]   # transparent pixels carry its background colour
 
 
 def video_strip(path: str | os.PathLike, frames: int = STRIP_FRAMES, height: int = 180) -> np.ndarray:

@@ -74,7 +74,7 @@ def test_demo_end_to_end_then_a_second_run_reuses_model_and_store(tmp_path, trai
         assert all(0.0 <= h["probability"] <= 1.0 and h["labels"]["content"] for h in hits)
         assert q["no_match"] == (not any(h["is_match"] for h in hits))
         picture = Image.open(out / q["picture"])
-        assert picture.format == "PNG" and picture.width >= 6 * 160 and picture.height > 240
+        assert picture.format == "PNG" and picture.width >= 6 * 0.6 * 240 and picture.height > 240
     video = data["queries"][-1]
     assert video["source_motion"] in {m for m in _test_split()}                # a held-out clip
     assert video["query"] == str(out / "query_video.mp4") and (out / "query_video.mp4").stat().st_size > 10_000
