@@ -46,8 +46,8 @@ class LAVIMO_OT_index_folder(Operator):
             return indexer.index_folder(folder, store_path, current.model_path, current.device,
                                         progress=job.progress, cancelled=lambda: job.cancelled)
 
-        def done(report) -> None:
-            prefs = addon_prefs(context)
+        def done(report) -> None:  # a later tick: bpy.context, not the finished operator's context
+            prefs = addon_prefs(bpy.context)
             if prefs is not None:
                 add_store(prefs, str(report.path))  # searches go to the new store from now on
             message = f"Indexed {report.added} motions into {report.path}"

@@ -182,14 +182,15 @@ class LAVIMO_OT_find_similar(Operator):
         searches: list[bridge.Job] = []
         label = f"Similar to: {action.name}"
 
-        def on_read(motion) -> None:
-            searches.append(query.start(context, current, lambda session: MotionQuery(motion=motion), label, outcome))
+        def on_read(motion) -> None:  # a later tick: the operator's context is gone, use bpy.context
+            searches.append(query.start(bpy.context, current, lambda session: MotionQuery(motion=motion), label,
+                                        outcome))
 
         def on_error(exc: BaseException) -> None:
             outcome.finished, outcome.error = True, describe(exc)
             activity.end("search", job, outcome.error, failed=True)
 
-        job = bridge.start_steps("read action", action_motion.read_steps(context, obj), on_read, on_error,
+        job = bridge.start_steps("read action", action_motion.read_steps(bpy.context, obj), on_read, on_error,
                                  on_progress=lambda f, m: activity.progress("search", job, 0.5 * f, m))
         activity.begin("search", job, f"Reading {action.name}…")
         if not bridge.is_synchronous():

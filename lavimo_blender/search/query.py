@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import bpy
+
 from .. import activity, bridge, engine_session
 from ..errors import describe
 from ..prefs import Settings
@@ -32,7 +34,6 @@ def start(context, settings: Settings, make_query: Callable[[engine_session.Sess
           outcome: Outcome | None = None, with_thumbnails: bool = True) -> bridge.Job:
     """Start a query; a newer one supersedes it. `make_query(session)` runs on the worker thread."""
     outcome = outcome if outcome is not None else Outcome()
-    wm_state = state(context)
     warm = engine_session.current()
     warm = warm is not None and warm.key == engine_session.EngineKey(settings.model_path, settings.store_path,
                                                                      settings.device)
@@ -49,7 +50,8 @@ def start(context, settings: Settings, make_query: Callable[[engine_session.Sess
             activity.end("search", job, result.error, failed=True)
             return
         outcome.hits, outcome.no_match = result.hits, result.no_match
-        results.fill(wm_state, result.hits, settings.store_path, label, result.no_match)
+        # bpy.context, not the operator's context: this runs in a later timer tick, after the operator returned.
+        results.fill(state(bpy.context), result.hits, settings.store_path, label, result.no_match)
         message = f"{len(result.hits)} motions in {result.seconds:.2f} s"
         if result.notices:
             message += " (" + "; ".join(result.notices) + ")"
