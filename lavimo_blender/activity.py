@@ -114,12 +114,12 @@ class LAVIMO_OT_cancel(Operator):
 
 
 _classes = (LAVIMO_PG_activity, LAVIMO_PG_activities, LAVIMO_OT_cancel)
+_register_classes, _unregister_classes = bpy.utils.register_classes_factory(_classes)
 
 
 def register() -> None:
     """Register the activity state on the window manager."""
-    for cls in _classes:
-        bpy.utils.register_class(cls)
+    _register_classes()
     bpy.types.WindowManager.lavimo_activity = PointerProperty(type=LAVIMO_PG_activities)
 
 
@@ -129,5 +129,4 @@ def unregister() -> None:
         job.cancel()
     _jobs.clear()
     del bpy.types.WindowManager.lavimo_activity
-    for cls in reversed(_classes):
-        bpy.utils.unregister_class(cls)
+    _unregister_classes()

@@ -179,13 +179,5 @@ _classes = (LAVIMO_PG_store_path, LAVIMO_UL_stores, LAVIMO_OT_store_add, LAVIMO_
             LAVIMO_OT_store_use, LAVIMO_AddonPreferences)
 
 
-def register() -> None:
-    """Register the preferences classes."""
-    for cls in _classes:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    """Unregister the preferences classes."""
-    for cls in reversed(_classes):
-        bpy.utils.unregister_class(cls)
+# Registers _classes in order and unregisters them in reverse.
+register, unregister = bpy.utils.register_classes_factory(_classes)

@@ -113,13 +113,5 @@ class LAVIMO_OT_clear_bones(Operator):
 _classes = (LAVIMO_OT_apply, LAVIMO_OT_detect_bones, LAVIMO_OT_clear_bones)
 
 
-def register() -> None:
-    """Register the apply operators."""
-    for cls in _classes:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    """Unregister them."""
-    for cls in reversed(_classes):
-        bpy.utils.unregister_class(cls)
+# Registers _classes in order and unregisters them in reverse.
+register, unregister = bpy.utils.register_classes_factory(_classes)

@@ -37,17 +37,16 @@ def overrides(props: LAVIMO_PG_apply) -> dict[str, str]:
 
 
 _classes = (LAVIMO_PG_bone_override, LAVIMO_PG_apply)
+_register_classes, _unregister_classes = bpy.utils.register_classes_factory(_classes)
 
 
 def register() -> None:
     """Register the options and attach them to scenes."""
-    for cls in _classes:
-        bpy.utils.register_class(cls)
+    _register_classes()
     bpy.types.Scene.lavimo_apply = PointerProperty(type=LAVIMO_PG_apply)
 
 
 def unregister() -> None:
     """Detach and unregister."""
     del bpy.types.Scene.lavimo_apply
-    for cls in reversed(_classes):
-        bpy.utils.unregister_class(cls)
+    _unregister_classes()

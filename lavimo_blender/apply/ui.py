@@ -73,13 +73,5 @@ class LAVIMO_PT_bone_map(Panel):
 _classes = (LAVIMO_PT_apply, LAVIMO_PT_bone_map)
 
 
-def register() -> None:
-    """Register the panels."""
-    for cls in _classes:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    """Unregister them."""
-    for cls in reversed(_classes):
-        bpy.utils.unregister_class(cls)
+# Registers _classes in order and unregisters them in reverse.
+register, unregister = bpy.utils.register_classes_factory(_classes)

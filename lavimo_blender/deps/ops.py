@@ -80,13 +80,5 @@ class LAVIMO_OT_install_dependencies(Operator):
 _classes = (LAVIMO_OT_install_dependencies,)
 
 
-def register() -> None:
-    """Register the operator."""
-    for cls in _classes:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    """Unregister the operator."""
-    for cls in reversed(_classes):
-        bpy.utils.unregister_class(cls)
+# Registers _classes in order and unregisters them in reverse.
+register, unregister = bpy.utils.register_classes_factory(_classes)

@@ -79,13 +79,5 @@ class LAVIMO_OT_index_folder(Operator):
 _classes = (LAVIMO_OT_index_folder,)
 
 
-def register() -> None:
-    """Register the operator."""
-    for cls in _classes:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    """Unregister it."""
-    for cls in reversed(_classes):
-        bpy.utils.unregister_class(cls)
+# Registers _classes in order and unregisters them in reverse.
+register, unregister = bpy.utils.register_classes_factory(_classes)

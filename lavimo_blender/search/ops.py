@@ -205,13 +205,5 @@ class LAVIMO_OT_find_similar(Operator):
 _classes = (LAVIMO_OT_search_text, LAVIMO_OT_search_video, LAVIMO_OT_drop_video, LAVIMO_OT_find_similar)
 
 
-def register() -> None:
-    """Register the search operators."""
-    for cls in _classes:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    """Unregister them."""
-    for cls in reversed(_classes):
-        bpy.utils.unregister_class(cls)
+# Registers _classes in order and unregisters them in reverse.
+register, unregister = bpy.utils.register_classes_factory(_classes)

@@ -45,15 +45,16 @@ def state(context=None) -> LAVIMO_PG_search:
     return (context or bpy.context).window_manager.lavimo
 
 
+_register_classes, _unregister_classes = bpy.utils.register_classes_factory(_classes)
+
+
 def register() -> None:
     """Register the property groups and attach the state to the window manager."""
-    for cls in _classes:
-        bpy.utils.register_class(cls)
+    _register_classes()
     bpy.types.WindowManager.lavimo = PointerProperty(type=LAVIMO_PG_search)
 
 
 def unregister() -> None:
     """Detach and unregister."""
     del bpy.types.WindowManager.lavimo
-    for cls in reversed(_classes):
-        bpy.utils.unregister_class(cls)
+    _unregister_classes()

@@ -137,13 +137,5 @@ class LAVIMO_FH_video(FileHandler):
 _classes = (LAVIMO_UL_results, LAVIMO_MT_stores, LAVIMO_PT_search, LAVIMO_PT_results, LAVIMO_FH_video)
 
 
-def register() -> None:
-    """Register the panel, list, menu and file handler."""
-    for cls in _classes:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    """Unregister them."""
-    for cls in reversed(_classes):
-        bpy.utils.unregister_class(cls)
+# Registers _classes in order and unregisters them in reverse.
+register, unregister = bpy.utils.register_classes_factory(_classes)
