@@ -75,7 +75,8 @@ def built_store(trained_model):
     from lavimo_core.paths import cache_dir
 
     pkg = Path(__file__).parent / "lavimo_core"
-    h = hashlib.sha256(weights_sha256(trained_model).encode())
+    # The store records the model folder (`lavimo search` finds the model through it), so key on it too.
+    h = hashlib.sha256(f"{weights_sha256(trained_model)}:{Path(trained_model).resolve()}".encode())
     for folder in ("store", "motion", "data"):
         for f in sorted((pkg / folder).glob("*.py")):
             h.update(f.name.encode() + f.read_bytes())
