@@ -278,3 +278,12 @@ def test_video_query_end_to_end(engine, store, tmp_path):
     assert "encoding video query" in progress
     both = engine.run(CombinedQuery([(TextQuery("a person bows"), 0.5), (VideoQuery(str(clip)), 0.5)]), k=5)
     assert both.ok and both.hits
+
+
+def test_filters_that_exclude_everything_give_a_no_match_result(engine):
+    from lavimo_core.store import Filters
+    result = engine.run(TextQuery("a person walks"), filters=Filters(labels={"content": "no-such-action"}))
+    assert result.ok and not result.hits and result.no_match
+    assert any("passes the filters" in n for n in result.notices)
+    only_short = engine.run(TextQuery("a person walks"), k=50, filters=Filters(max_duration=3.0))
+    assert only_short.ok and only_short.hits and all(h.duration <= 3.0 for h in only_short.hits)
