@@ -22,13 +22,16 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Callable, Union
+from typing import TYPE_CHECKING, Callable, Union
 
 import numpy as np
 
 from .errors import LavimoError
 from .motion.motion import Motion
 from .store import Filters, Hit, QueryPart, Store
+
+if TYPE_CHECKING:
+    from .model.embedder import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +127,7 @@ ResultCallback = Callable[[int, Result], None]
 class Engine:
     """One model and one store, answering queries on a worker thread. All public methods are thread-safe."""
 
-    def __init__(self, embedder, store: Store, *, on_progress: ProgressCallback | None = None,
+    def __init__(self, embedder: "Embedder | None", store: Store, *, on_progress: ProgressCallback | None = None,
                  on_result: ResultCallback | None = None, supersede: bool = True, k: int = 10, fold: bool = True):
         if embedder is not None:
             store.attach(embedder)  # refuses a model the store was not built with
@@ -391,7 +394,7 @@ def _kind(query: Query) -> str:
     return {TextQuery: "text", VideoQuery: "video", MotionQuery: "motion"}.get(type(query), "combined")
 
 
-def prepare_prompt(text, embedder, notices: list[str]) -> str:
+def prepare_prompt(text: object, embedder: "Embedder | None", notices: list[str]) -> str:
     """Check and tidy a text prompt; append notices for truncation and non-English text; raise QueryError if empty."""
     if not isinstance(text, str):
         raise QueryError(f"a text query must be a string, got {type(text).__name__}")
@@ -412,7 +415,7 @@ def prepare_prompt(text, embedder, notices: list[str]) -> str:
     return text
 
 
-def _token_usage(embedder, text: str) -> tuple[int, int]:
+def _token_usage(embedder: "Embedder | None", text: str) -> tuple[int, int]:
     """(tokens in `text`, tokens the text model reads); (0, 0) when the embedder cannot tell."""
     count = getattr(embedder, "count_text_tokens", None)
     limit = getattr(embedder, "text_max_tokens", None)

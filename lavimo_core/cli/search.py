@@ -7,6 +7,11 @@ import json
 import math
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..engine import Query, Result
+    from ..store import Filters
 
 HELP = "search a store by text, video (--video) or motion (--motion / --similar)"
 
@@ -49,7 +54,7 @@ def model_path_for(store_path: str, model_arg: str | None) -> str | None:
     return recorded if recorded and os.path.isdir(recorded) else None
 
 
-def build_query(args: argparse.Namespace):
+def build_query(args: argparse.Namespace) -> "Query":
     """The engine query for the command-line arguments."""
     from ..engine import CombinedQuery, MotionQuery, QueryError, TextQuery, VideoQuery
 
@@ -70,7 +75,7 @@ def build_query(args: argparse.Namespace):
     return parts[0][0] if len(parts) == 1 else CombinedQuery(parts)
 
 
-def build_filters(args: argparse.Namespace):
+def build_filters(args: argparse.Namespace) -> "Filters":
     """Filters from --min-duration, --max-duration, --source and --label."""
     from ..engine import QueryError
     from ..store import Filters
@@ -120,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_table(result, expand: bool = False) -> str:
+def format_table(result: "Result", expand: bool = False) -> str:
     """A ranked plain-text table: rank, name, cosine, P(match), duration, labels or caption."""
     rows = [("#", "motion", "cosine", "P(match)", "dur s", "labels / caption")]
 

@@ -14,12 +14,16 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..motion.motion import Motion
 from .encode import Cancel, Progress, check_motion
 from .errors import StoreError, StoreModelMismatchError
 from .format import MANIFEST
 from .store import Store
+
+if TYPE_CHECKING:
+    from ..model.embedder import Embedder
 
 PARTIAL_SUFFIX = ".partial"
 
@@ -64,7 +68,7 @@ def _record_key(r: dict) -> tuple[str, str]:
     return r["name"], os.path.normcase(os.path.abspath(p)) if p else ""
 
 
-def build_store(motions: list[Motion], embedder, out: str | os.PathLike, *, model_path: str | os.PathLike | None = None,
+def build_store(motions: list[Motion], embedder: "Embedder", out: str | os.PathLike, *, model_path: str | os.PathLike | None = None,
                 dtype: str = "float32", append: bool = False, overwrite: bool = False, chunk: int = 256,
                 batch_size: int = 32, progress: Progress | None = None, cancel: Cancel | None = None) -> BuildReport:
     """Encode `motions` with `embedder` into the store at `out` (see the module docstring for the modes)."""

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
 from ..motion.motion import Motion
 from ..motion.skeleton import FEATURE_DIM, FPS
 from .errors import StoreError
+
+if TYPE_CHECKING:
+    from ..model.embedder import Embedder
 
 Progress = Callable[[float, str], None]
 Cancel = Callable[[], bool]
@@ -62,7 +65,7 @@ def normalise_rows(x: np.ndarray, what: str) -> np.ndarray:
     return x / norms
 
 
-def encode_motions(embedder, motions: Sequence[Motion], *, batch_size: int = 32, progress: Progress | None = None,
+def encode_motions(embedder: "Embedder", motions: Sequence[Motion], *, batch_size: int = 32, progress: Progress | None = None,
                    cancel: Cancel | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Embeddings (n, dim) of each motion and of its mirror image, in batches, with progress and cancellation."""
     n = len(motions)

@@ -57,12 +57,15 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
 from .. import __version__
 from .errors import StoreBusyError, StoreCorruptError, StoreError, StoreNotFoundError, StoreVersionError
+
+if TYPE_CHECKING:
+    from ..model.embedder import Embedder
 
 FORMAT = "lavimo-store"
 FORMAT_VERSION = 1
@@ -88,7 +91,7 @@ class ModelIdentity:
     path: str | None = None
 
     @classmethod
-    def of(cls, embedder, path: str | os.PathLike | None = None) -> "ModelIdentity":
+    def of(cls, embedder: "Embedder | ModelIdentity", path: str | os.PathLike | None = None) -> "ModelIdentity":
         """The identity of an Embedder (or anything with model_id, weights_hash and dim)."""
         if path is None:
             path = getattr(embedder, "folder", None) or getattr(embedder, "path", None)
@@ -150,7 +153,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
-def write_json_atomic(path: Path, obj) -> None:
+def write_json_atomic(path: Path, obj: object) -> None:
     """Write JSON atomically (see write_bytes_atomic)."""
     write_bytes_atomic(path, json.dumps(obj, indent=1, ensure_ascii=False).encode("utf-8"))
 

@@ -11,7 +11,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from .encode import Cancel, Progress, check_motion, encode_motions, normalise_ro
 from .errors import StoreError, StoreModelMismatchError
 from .folding import DUPLICATE_THRESHOLD, MIRROR_THRESHOLD, Group, fold
 from .search import Filters, LabelIndex, cosine_scores, filter_mask, top_k
+
+if TYPE_CHECKING:
+    from ..model.embedder import Embedder
 
 KINDS = ("text", "video", "motion")
 log = logging.getLogger(__name__)
@@ -64,7 +67,7 @@ class QueryPart:
 class Store:
     """A searchable motion library on disk. Use Store.open or Store.create; safe to share between threads."""
 
-    def __init__(self, root: Path, manifest: dict, embedder=None):
+    def __init__(self, root: Path, manifest: dict, embedder: "Embedder | fmt.ModelIdentity | None" = None):
         self.path = Path(root)
         self.model = fmt.ModelIdentity.from_dict(manifest["model"])
         self.dtype = manifest["dtype"]
@@ -79,7 +82,7 @@ class Store:
     # ------------------------------------------------------------ open / create
 
     @classmethod
-    def open(cls, path: str | os.PathLike, embedder=None) -> "Store":
+    def open(cls, path: str | os.PathLike, embedder: "Embedder | fmt.ModelIdentity | None" = None) -> "Store":
         """Open the store at `path`; with an embedder, refuse (StoreModelMismatchError) if it is another model."""
         root = Path(path).expanduser()
         manifest = fmt.read_manifest(root)
@@ -88,7 +91,7 @@ class Store:
         return cls(root, manifest, embedder)
 
     @classmethod
-    def create(cls, path: str | os.PathLike, embedder, *, dtype: str = "float32",
+    def create(cls, path: str | os.PathLike, embedder: "Embedder | fmt.ModelIdentity", *, dtype: str = "float32",
                model_path: str | os.PathLike | None = None) -> "Store":
         """Create an empty store at `path` (which must not exist or be an empty folder) for `embedder`'s model."""
         root = Path(path).expanduser()
@@ -108,7 +111,7 @@ class Store:
             raise
         return cls(root, fmt.read_manifest(root), embedder)
 
-    def attach(self, embedder) -> None:
+    def attach(self, embedder: "Embedder") -> None:
         """Use `embedder` for adding motions and for calibrated probabilities (refused if it is another model)."""
         check_model(self.path, self.model, embedder)
         self.embedder = embedder
@@ -492,7 +495,7 @@ def _fold(rows, emb, mirror, k, hidden, dup_t, mir_t) -> list[Group]:
     return fold(rows, emb, mirror, k, hidden_heads=hidden, duplicate_threshold=dup_t, mirror_threshold=mir_t)
 
 
-def check_model(root: Path, built_with: fmt.ModelIdentity, embedder) -> None:
+def check_model(root: Path, built_with: fmt.ModelIdentity, embedder: "Embedder | fmt.ModelIdentity") -> None:
     """Raise StoreModelMismatchError unless `embedder` is the model the store at `root` was built with."""
     given = fmt.ModelIdentity.of(embedder)
     if given.weights_hash == built_with.weights_hash and given.dim == built_with.dim:
