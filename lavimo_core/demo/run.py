@@ -74,8 +74,8 @@ def run_demo(preset_name: str = "default", out: str | Path = "demo_out", *, allo
         print(f"{'reusing' if reused else 'built'} the store {store_path}: {len(store)} motions", flush=True)
 
     out.mkdir(parents=True, exist_ok=True)
-    engine = Engine(embedder, store)
-    with timings.step(4, "queries", f"{len(steps.TEXT_QUERIES)} text queries and a video query") as t:
+    with Engine(embedder, store) as engine, \
+            timings.step(4, "queries", f"{len(steps.TEXT_QUERIES)} text queries and a video query") as t:
         runs = steps.run_text_queries(engine)
         if embedder.has_video:
             source = steps.video_query_motion(dataset)
@@ -88,7 +88,6 @@ def run_demo(preset_name: str = "default", out: str | Path = "demo_out", *, allo
         for i, run in enumerate(runs, 1):
             steps.draw_query_picture(run, store, out, i)
             _print_run(i, run, format_table)
-    engine.close()
 
     blender, error = None, None
     apply_run = runs[steps.APPLY_QUERY]
