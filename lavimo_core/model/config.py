@@ -184,9 +184,11 @@ def preset(name: str) -> LavimoConfig:
     """A named starting configuration: "default" (Bandai-Namco, <= 15 min on 2 cores), "tiny" (tests,
     ~1-2 min), "bimodal" (default without video/fusion), "humanml3d" (TMR-like sizes for a GPU)."""
     if name == "default":
-        cfg = LavimoConfig()
+        # 1500 steps take ~11 min on 2 idle cores; the cap keeps a busy or slower machine within 15 min
+        # (the best checkpoint so far is kept).
+        cfg = LavimoConfig(train=TrainConfig(max_minutes=15.0))
     elif name == "bimodal":
-        cfg = LavimoConfig(model=ModelConfig(use_video=False, use_fusion=False))
+        cfg = LavimoConfig(model=ModelConfig(use_video=False, use_fusion=False), train=TrainConfig(max_minutes=15.0))
     elif name == "tiny":
         cfg = LavimoConfig(
             model=ModelConfig(latent_dim=64, hidden_dim=64, heads=4, ff_dim=128, motion_layers=2,

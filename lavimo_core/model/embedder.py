@@ -19,6 +19,7 @@ from .checkpoint import load_checkpoint, weights_sha256
 from .errors import InputShapeError, TextModelError
 from .lavimo import Lavimo, normalized
 from .padding import pad_sequences
+from .windows import average_windows, split_windows
 
 if TYPE_CHECKING:
     from ..motion.motion import Motion
@@ -99,12 +100,12 @@ class Embedder:
             if f.ndim != 2 or f.shape[1] != expected or f.shape[0] < 1:
                 raise InputShapeError(f"motion {i}: features must be (frames >= 1, {expected}), got {f.shape}; "
                                       "compute them with lavimo_core.motion.features.joints_to_features")
-        pieces, owner = _windows(features, self.window_frames)
+        pieces, owner = split_windows(features, self.window_frames)
         out = []
         for chunk in _chunks(pieces):
             x, mask = _pad(chunk, self.device)
             out.append(normalized(self.model.encode_motion(x, mask)))
-        return _average(_stack(out, self.dim), owner, len(features))
+        return average_windows(_stack(out, self.dim), owner, len(features))
 
     @torch.no_grad()
     def embed_video(self, videos: list["VideoFeatures"]) -> np.ndarray:
@@ -122,36 +123,12 @@ class Embedder:
             present.append(np.asarray(v.present, dtype=bool))
         from ..video.features import VIDEO_FPS
         span = int(round(self.window_frames * VIDEO_FPS / 20.0))  # motion windows are at 20 fps
-        both, owner = _windows([np.concatenate([f, p[:, None]], axis=1) for f, p in zip(arrays, present)], span)
+        both, owner = split_windows([np.concatenate([f, p[:, None]], axis=1) for f, p in zip(arrays, present)], span)
         out = []
         for chunk in _chunks(both):
             x, _ = _pad(chunk, self.device)
             out.append(normalized(self.model.encode_video(x[..., :-1], x[..., -1] > 0.5)))
-        return _average(_stack(out, self.dim), owner, len(videos))
-
-
-def _windows(arrays: list[np.ndarray], span: int) -> tuple[list[np.ndarray], np.ndarray]:
-    """Split sequences longer than `span` into windows overlapping by half (the last one ends at the end)."""
-    pieces, owner = [], []
-    for i, a in enumerate(arrays):
-        n = a.shape[0]
-        if span <= 0 or n <= span:
-            starts = [0]
-        else:
-            starts = sorted(set(range(0, n - span + 1, max(1, span // 2))) | {n - span})
-        for s in starts:
-            pieces.append(a[s:s + span] if span > 0 else a)
-            owner.append(i)
-    return pieces, np.asarray(owner)
-
-
-def _average(embeddings: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
-    """Mean of each item's window embeddings, renormalised (items with one window are unchanged)."""
-    if len(owner) == n:
-        return embeddings
-    out = np.zeros((n, embeddings.shape[1]), dtype=np.float64)
-    np.add.at(out, owner, embeddings)
-    return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
+        return average_windows(_stack(out, self.dim), owner, len(videos))
 
 
 def _chunks(items: list) -> list[list]:

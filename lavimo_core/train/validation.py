@@ -17,6 +17,7 @@ from ..model.config import LavimoConfig
 from ..model.lavimo import Lavimo, normalized
 from ..model.padding import pad_sequences
 from ..model.text_backbone import TokenFeatureCache
+from ..model.windows import average_windows, split_windows
 from ..motion.motion import Motion
 from .clips import TrainClip, clip_seed
 
@@ -47,10 +48,15 @@ class Validator:
         model.eval()
         dev = next(model.parameters()).device
         step = self.cfg.train.eval_batch
-        out: dict[str, list] = {"motion": [], "text": [], "text_content": [], "video": []}
+        out: dict[str, list] = {"text": [], "text_content": [], "video": []}
+        # Motions as the Embedder sees them: windows of the training crop length, averaged.
+        pieces, owner = split_windows([c.views[0].features for c in self.clips], self.cfg.train.crop_max_frames)
+        windows = []
+        for i in range(0, len(pieces), step):
+            x, m = pad_sequences(pieces[i:i + step])
+            windows.append(normalized(model.encode_motion(x.to(dev), m.to(dev))).cpu().numpy())
+        motion = average_windows(np.concatenate(windows), owner, len(self.clips))
         for i in range(0, len(self.clips), step):
-            x, m = pad_sequences([c.views[0].features for c in self.clips[i:i + step]])
-            out["motion"].append(normalized(model.encode_motion(x.to(dev), m.to(dev))))
             for key, caps in (("text", self.captions), ("text_content", self.content_captions)):
                 t, tm = self.text.batch(caps[i:i + step])
                 out[key].append(normalized(model.encode_text(t.to(dev), tm.to(dev))))
@@ -59,7 +65,7 @@ class Validator:
                 p, _ = pad_sequences([p[:, None] for _, p in self.videos[i:i + step]])
                 out["video"].append(normalized(model.encode_video(v.to(dev), p[..., 0].bool().to(dev))))
         model.train(was_training)
-        return {k: torch.cat(v).cpu().numpy() for k, v in out.items() if v}
+        return {"motion": motion} | {k: torch.cat(v).cpu().numpy() for k, v in out.items() if v}
 
     def metrics(self, model: Lavimo) -> dict[str, dict[str, float]]:
         """Retrieval metrics per direction/protocol on the validation split."""

@@ -6,7 +6,8 @@ import shutil
 import numpy as np
 import pytest
 
-from lavimo_core.model.embedder import Embedder, _windows
+from lavimo_core.model.embedder import Embedder
+from lavimo_core.model.windows import split_windows
 from lavimo_core.model.errors import InputShapeError, TextModelError
 from lavimo_core.model.text_backbone import file_sha256
 
@@ -59,7 +60,7 @@ def test_long_motions_are_embedded_in_windows(embedder, bandai):
     assert dance.features.shape[0] > 3 * embedder.window_frames
     e = embedder.embed_motion([dance])
     assert e.shape == (1, embedder.dim) and np.isfinite(e).all()
-    pieces, owner = _windows([np.zeros((250, 1))], 120)
+    pieces, owner = split_windows([np.zeros((250, 1))], 120)
     assert [len(p) for p in pieces] == [120, 120, 120, 120] and owner.tolist() == [0, 0, 0, 0]
 
 

@@ -12,7 +12,7 @@ import pytest
 from safetensors.numpy import load_file
 
 SHORT = ["--preset", "tiny", "--set", "train.max_steps=16", "--set", "train.eval_every=4",
-         "--set", "train.progress=false", "--set", "train.threads=1"]
+         "--set", "train.progress=false", "--set", "train.threads=1", "--set", "train.video_bank=1"]
 
 
 def _lavimo(*args: str) -> list[str]:
@@ -71,9 +71,10 @@ def test_resume_refuses_a_different_config(tmp_path):
 def test_torchrun_two_processes_on_cpu(tmp_path):
     out = tmp_path / "ddp"
     torchrun = Path(sys.executable).parent / "torchrun"
-    cmd = [str(torchrun), "--standalone", "--nproc_per_node", "2", "--no-python", *_lavimo("train", *SHORT[:2],
-           "--set", "train.max_steps=6", "--set", "train.eval_every=3", "--set", "train.progress=false",
-           "--set", "train.batch_size=16", "--out", str(out))]
+    cmd = [str(torchrun), "--standalone", "--nproc_per_node", "2", "--no-python",
+           *_lavimo("train", *SHORT[:2], "--set", "train.video_bank=1", "--set", "train.max_steps=6",
+                    "--set", "train.eval_every=3", "--set", "train.progress=false", "--set", "train.batch_size=16",
+                    "--out", str(out))]
     done = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     meta = json.loads((out / "checkpoint.json").read_text())
