@@ -1,6 +1,5 @@
 """Encoder behaviour on real features: masks make padding and missing frames irrelevant."""
 
-import numpy as np
 import pytest
 import torch
 
