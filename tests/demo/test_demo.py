@@ -145,3 +145,11 @@ def test_the_blender_step_passes_on_a_clear_error_and_writes_nothing(tmp_path):
     with pytest.raises(steps.DemoError, match=r"(?s)in Blender failed \(exit code 2\):\nerror: no store at .*no-store"):
         steps.apply_in_blender(tmp_path / "no-store", "dataset-1_kick_normal_001", out)
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("bad", ["humanml3d", "huge"])
+def test_a_preset_the_demo_cannot_train_is_refused_before_anything_runs(tmp_path, capsys, bad):
+    assert main(["demo", "--preset", bad, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"--preset {bad!r}" in err and "choose default, tiny or bimodal" in err
+    assert not (tmp_path / "out").exists()
