@@ -11,7 +11,7 @@ import os  # noqa: E402
 import pytest  # noqa: E402  (each owner's section is self-contained)
 
 # Before anything imports torch: idle OpenMP threads sleep instead of spinning, which on a busy 2-core
-# machine made training steps 4-5x slower (see lavimo_core/cli/train.py).
+# machine made training steps 4-5x slower in wall time (the lavimo CLI does the same).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 

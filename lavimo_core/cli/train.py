@@ -45,10 +45,6 @@ def run(args: argparse.Namespace) -> int:
     import os
     import sys
 
-    # Before torch loads OpenMP: idle threads sleep instead of spinning. On a busy machine (other jobs, or
-    # Blender) spinning made each step 4-5x slower in wall time; on idle cores it costs next to nothing.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
     cfg = resolve_config(args)
     if args.dump_config:
         print(json.dumps(cfg.to_dict(), indent=2))
