@@ -83,6 +83,7 @@ class TrainConfig:
     max_steps: int = 1500
     max_minutes: float = 0.0         # stop (and keep the best checkpoint) after this wall time; 0 = no limit
     grad_clip: float = 1.0
+    workers: int = 0                 # DataLoader processes building batches ahead (0 = in the training process)
     # Augmentation (what real users need: any length, both sides, any camera).
     crop_min_frames: int = 40        # random crops of this many frames (20 fps) ...
     crop_max_frames: int = 120       # ... up to this many; longer clips are cropped at random positions
@@ -204,7 +205,8 @@ def preset(name: str) -> LavimoConfig:
             loss=LossConfig(label_positives=False, w_recon=1.0),
             train=TrainConfig(dataset="humanml3d", device="auto", batch_size=32, lr=1e-4, max_steps=200_000,
                               warmup_steps=1000, eval_every=2000, patience=10, crop_min_frames=40,
-                              crop_max_frames=200, mirror_prob=0.5, content_only_prob=0.0, video_bank=0),
+                              crop_max_frames=200, mirror_prob=0.5, content_only_prob=0.0, video_bank=0,
+                              workers=8),
         )
     else:
         raise ConfigError(f"unknown preset {name!r}; choose one of: default, tiny, bimodal, humanml3d")

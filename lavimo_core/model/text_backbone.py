@@ -148,8 +148,9 @@ class TokenFeatureCache:
             tmp = path.with_suffix(".tmp")
             save_file(arrays, str(tmp))
             tmp.replace(path)
+        # Kept in float16 (half the memory for HumanML3D's ~90k captions); batches are float32.
         flat, lengths = torch.from_numpy(arrays["tokens"]), arrays["lengths"].tolist()
-        self._rows = dict(zip(self.captions, torch.split(flat.float(), lengths)))
+        self._rows = dict(zip(self.captions, torch.split(flat, lengths)))
 
     def _compute(self, backbone: TextBackbone, batch: int, progress: bool) -> dict[str, np.ndarray]:
         from tqdm import tqdm
@@ -158,12 +159,20 @@ class TokenFeatureCache:
         for i in tqdm(steps, desc="text features", disable=not progress, leave=False):
             feats, mask = backbone.token_features(self.captions[i:i + batch])
             for f, m in zip(feats, mask):
-                chunks.append(f[m].numpy().astype(np.float16))  # float16 halves the file; far below the noise
+                chunks.append(f[m].cpu().numpy().astype(np.float16))  # float16 halves the file; far below the noise
                 lengths.append(int(m.sum()))
         return {"tokens": np.concatenate(chunks), "lengths": np.asarray(lengths, dtype=np.int64)}
 
     def __contains__(self, caption: str) -> bool:
         return caption in self._rows
+
+    def sentence_embeddings(self, chunk: int = 1024) -> dict[str, torch.Tensor]:
+        """caption -> its frozen sentence embedding (mean pool, unit length), for negative filtering."""
+        out = {}
+        for i in range(0, len(self.captions), chunk):
+            caps = self.captions[i:i + chunk]
+            out.update(zip(caps, mean_pool(*self.batch(caps))))
+        return out
 
     def batch(self, captions: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Padded (features (B, L, hidden), mask (B, L)) for cached captions."""
@@ -172,6 +181,6 @@ class TokenFeatureCache:
         feats = torch.zeros(len(rows), length, rows[0].shape[1])
         mask = torch.zeros(len(rows), length, dtype=torch.bool)
         for i, r in enumerate(rows):
-            feats[i, :r.shape[0]] = r
+            feats[i, :r.shape[0]] = r.float()
             mask[i, :r.shape[0]] = True
         return feats, mask

@@ -14,7 +14,7 @@ from ..model.config import LavimoConfig
 from ..model.lavimo import Batch
 from ..model.losses import caption_positives, label_positives
 from ..model.padding import pad_sequences as pad
-from ..model.text_backbone import TokenFeatureCache, mean_pool
+from ..model.text_backbone import TokenFeatureCache
 from ..motion.motion import Motion
 from .clips import ClipView, TrainClip, clip_seed
 
@@ -30,8 +30,7 @@ class BatchMaker:
         self.cfg = config.train
         self.loss = config.loss
         self.use_video = use_video
-        feats, mask = text.batch(text.captions)
-        self.sentence = dict(zip(text.captions, mean_pool(feats, mask)))
+        self.sentence = text.sentence_embeddings()
         self.bank = self._video_bank(progress) if use_video and self.cfg.video_bank > 0 else None
 
     def make(self, indices: list[int], rng: np.random.Generator) -> Batch:

@@ -5,7 +5,8 @@ Determinism: the batch at step s (clips, crops, mirrors, captions, cameras, drop
 (seed, s, rank), so a run interrupted at any step and resumed from its `resume/` folder ends with the
 same weights as an uninterrupted run (bit-identical on the same machine and thread count).
 
-HumanML3D / KIT-ML on GPUs (the data is not shipped; get it from the HumanML3D repository):
+HumanML3D on GPUs (the data is not shipped; build it with the HumanML3D repository's scripts). KIT-ML's
+21-joint, 251-dim features are not the canonical 22-joint representation, so its loader refuses them.
     lavimo train --preset humanml3d --set train.dataset=/data/HumanML3D --out runs/h3d
     torchrun --nproc_per_node 4 --no-python lavimo train --preset humanml3d \
         --set train.dataset=/data/HumanML3D --out runs/h3d
@@ -72,6 +73,35 @@ def batch_indices(step: int, n: int, batch: int, world: int, rank: int, seed: in
     return perm[k * per_step:(k + 1) * per_step][rank::world].tolist()
 
 
+class StepBatches:
+    """The batch of every step, as a map-style dataset (index = step) so DataLoader workers can build
+    batches ahead of the model (useful on a GPU); each is a pure function of its step."""
+
+    def __init__(self, maker: BatchMaker, n: int, batch: int, world: int, rank: int, seed: int):
+        self.maker, self.n, self.batch, self.world, self.rank, self.seed = maker, n, batch, world, rank, seed
+
+    def __getitem__(self, step: int):
+        rng = np.random.default_rng([self.seed, step, self.rank])
+        return self.maker.make(batch_indices(step, self.n, self.batch, self.world, self.rank, self.seed), rng)
+
+    def stream(self, start: int, stop: int, workers: int):
+        """Batches of steps start..stop-1, built here (workers=0) or by DataLoader worker processes."""
+        if workers <= 0:
+            return (self[step] for step in range(start, stop))
+        from torch.utils.data import DataLoader
+        return iter(DataLoader(self, batch_size=None, sampler=range(start, stop), num_workers=workers,
+                               collate_fn=_as_is, worker_init_fn=_ignore_interrupts, prefetch_factor=4))
+
+
+def _as_is(batch):
+    return batch
+
+
+def _ignore_interrupts(_worker: int) -> None:
+    # Ctrl-C reaches the whole process group; the main process saves and stops, workers just go on.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class _Run:
     def __init__(self, config: LavimoConfig, out: Path, device: torch.device, dist: Dist, restart: bool):
         self.cfg, self.out, self.device, self.dist, self.restart = config, out, device, dist, restart
@@ -90,7 +120,7 @@ class _Run:
             cfg.model.video_feature_dim = POSE_FEATURE_DIM
         self._check_resumable()
 
-        backbone = TextBackbone(cfg.model.text_model, cfg.model.text_max_tokens)
+        backbone = TextBackbone(cfg.model.text_model, cfg.model.text_max_tokens, self.device)
         captions = all_captions(train_clips + val_clips)
         text = self._on_main_first(lambda: TokenFeatureCache(backbone, captions, progress=t.progress and self.dist.main))
         text_ref, text_dim = backbone.ref, backbone.hidden_size
@@ -145,13 +175,14 @@ class _Run:
                    desc="train", dynamic_ncols=True)
         model.train()
         stop_reason = "finished" if state.get("done") else None
+        batches = StepBatches(maker, n, t.batch_size, dist.world, dist.rank, t.seed)
+        stream = batches.stream(state["step"], t.max_steps, t.workers)
         while stop_reason is None and state["step"] < t.max_steps:
             step = state["step"]
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, t)
             torch.manual_seed((t.seed * 1_000_003 + step * 1009 + dist.rank) % 2**63)
-            rng = np.random.default_rng([t.seed, step, dist.rank])
-            batch = maker.make(batch_indices(step, n, t.batch_size, dist.world, dist.rank, t.seed), rng)
+            batch = next(stream)
             loss, parts = net(batch.to(self.device), self.cfg.loss)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -80,3 +80,16 @@ def test_torchrun_two_processes_on_cpu(tmp_path):
     meta = json.loads((out / "checkpoint.json").read_text())
     assert meta["training"]["processes"] == 2 and meta["training"]["ranks_in_sync"] is True
     assert meta["training"]["step"] == 6 and "calibration" in meta
+
+
+@pytest.mark.slow
+def test_dataloader_workers_give_the_same_run(tmp_path):
+    from lavimo_core.model.config import preset
+    from lavimo_core.train.loop import train
+    weights = []
+    for workers in (0, 2):
+        cfg = preset("tiny")
+        cfg.train.max_steps, cfg.train.eval_every, cfg.train.video_bank = 5, 5, 1
+        cfg.train.progress, cfg.train.threads, cfg.train.workers = False, 1, workers
+        weights.append(_weights(train(cfg, tmp_path / f"w{workers}")))
+    assert all((weights[0][k] == weights[1][k]).all() for k in weights[0])
