@@ -83,7 +83,8 @@ class TrainConfig:
     max_steps: int = 1500
     max_minutes: float = 0.0         # stop (and keep the best checkpoint) after this wall time; 0 = no limit
     grad_clip: float = 1.0
-    workers: int = 0                 # DataLoader processes building batches ahead (0 = in the training process)
+    workers: int = 0                 # DataLoader processes building batches ahead (0 = in the training process;
+                                     # at most the usable cores)
     # Augmentation (what real users need: any length, both sides, any camera).
     crop_min_frames: int = 40        # random crops of this many frames (20 fps) ...
     crop_max_frames: int = 120       # ... up to this many; longer clips are cropped at random positions

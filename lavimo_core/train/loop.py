@@ -86,6 +86,8 @@ class StepBatches:
 
     def stream(self, start: int, stop: int, workers: int):
         """Batches of steps start..stop-1, built here (workers=0) or by DataLoader worker processes."""
+        import os
+        workers = min(workers, len(os.sched_getaffinity(0)))   # more than the usable cores only thrashes
         if workers <= 0:
             return (self[step] for step in range(start, stop))
         from torch.utils.data import DataLoader
