@@ -48,13 +48,18 @@ def trained_model():
     from lavimo_core.train.loop import train
 
     out = cache_dir("test-models") / f"tiny-{_tiny_model_key()}"
-    if not (out / "checkpoint.json").is_file():
-        partial = out.with_name(out.name + ".partial")   # an interrupted earlier run resumes here
-        cfg = preset("tiny")
-        cfg.train.progress = False
-        train(cfg, partial)
-        shutil.rmtree(partial / "resume", ignore_errors=True)
-        partial.rename(out)
+    # Parallel test sessions (tests/ and blender_tests/, developers) would otherwise train into the same
+    # .partial folder at once: one trains, the others wait and reuse its checkpoint.
+    import fcntl
+    with open(out.with_name(out.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "checkpoint.json").is_file():
+            partial = out.with_name(out.name + ".partial")   # an interrupted earlier run resumes here
+            cfg = preset("tiny")
+            cfg.train.progress = False
+            train(cfg, partial)
+            shutil.rmtree(partial / "resume", ignore_errors=True)
+            partial.rename(out)
     return out
 
 # ---------------------------------------------------------------- store (owner: store)

@@ -416,13 +416,7 @@ def prepare_prompt(text: object, embedder: "Embedder | None", notices: list[str]
 
 
 def _token_usage(embedder: "Embedder | None", text: str) -> tuple[int, int]:
-    """(tokens in `text`, tokens the text model reads); (0, 0) when the embedder cannot tell."""
-    count = getattr(embedder, "count_text_tokens", None)
-    limit = getattr(embedder, "text_max_tokens", None)
-    if callable(count) and limit:
-        return int(count(text)), int(limit)
-    backbone_of = getattr(embedder, "_text_backbone", None)  # TODO(model): expose count_text_tokens/text_max_tokens
-    if backbone_of is None:
+    """(tokens in `text`, tokens the text model reads); (0, 0) when there is no embedder to ask."""
+    if embedder is None:
         return 0, 0
-    backbone = backbone_of()
-    return len(backbone.tokenizer(text, truncation=False)["input_ids"]), int(backbone.max_tokens)
+    return embedder.count_text_tokens(text), embedder.text_max_tokens

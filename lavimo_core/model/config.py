@@ -107,7 +107,7 @@ class TrainConfig:
     early_stop_metric: str = "val_score"  # mean of R@1,R@5 (label-level) over the validation directions
     val_fraction: float = 0.1        # used only when the dataset has no validation split
     eval_batch: int = 64             # clips per forward pass when embedding for validation
-    progress: bool = True            # tqdm bar
+    progress: bool = True            # tqdm bar; off: one plain line per validation on stderr (logs, CI)
 
 
 @dataclass

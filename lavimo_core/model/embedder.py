@@ -70,6 +70,15 @@ class Embedder:
             self._backbone = backbone
         return self._backbone
 
+    @property
+    def text_max_tokens(self) -> int:
+        """How many tokens of a prompt the text encoder reads; the rest is ignored."""
+        return int(self.model.cfg.text_max_tokens)
+
+    def count_text_tokens(self, text: str) -> int:
+        """Tokens in `text` as the text model's tokenizer counts them (special tokens included), untruncated."""
+        return len(self._text_backbone().tokenizer(str(text), truncation=False)["input_ids"])
+
     @torch.no_grad()
     def embed_text(self, texts: list[str]) -> np.ndarray:
         """Captions or free-text queries -> (N, dim)."""

@@ -43,7 +43,11 @@ _FEATURE_PERM, _FEATURE_SIGN = _mirror_feature_index()
 
 
 def mirror_features(features: np.ndarray) -> np.ndarray:
-    """Mirror HumanML3D features (..., 263) exactly as mirroring the joints would, block by block."""
+    """Mirror HumanML3D features (..., 263) block by block, as HumanML3D's own mirrored clips (M*.npy) do.
+
+    Exact for a left/right-symmetric reference skeleton; HumanML3D's reference skeleton is slightly
+    asymmetric, so it differs a little from joints_to_features(mirror_joints(j)) (tests measure how much).
+    """
     f = np.asarray(features)
     if f.shape[-1:] != (FEATURE_DIM,):
         raise BadShapeError(f"features must have shape (T, {FEATURE_DIM}); got {f.shape}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -208,6 +209,11 @@ class _Run:
                     save_train_state(self.out, model, optimizer, self._resume_state(state))
                 if out_of_time:
                     stop_reason = "time limit"
+                if dist.main and not t.progress:
+                    # Without a bar (logs, CI, pipes) a long run still says it is alive, once per validation.
+                    print(f"train: step {state['step']}/{t.max_steps}, loss {loss.item():.3f}, "
+                          f"best validation score {state['best_score']:.3f}, {state['seconds'] / 60:.1f} min",
+                          file=sys.stderr, flush=True)
             if interrupted:
                 if dist.main:
                     save_train_state(self.out, model, optimizer, self._resume_state(state))

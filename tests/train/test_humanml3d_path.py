@@ -39,14 +39,19 @@ def humanml3d_root(tmp_path):
 
 
 @pytest.mark.slow
-def test_humanml3d_preset_trains_and_embeds(humanml3d_root, tmp_path):
+def test_humanml3d_preset_trains_and_embeds(humanml3d_root, tmp_path, capsys):
     cfg = preset("humanml3d")
     assert cfg.model.hidden_dim == 256 and cfg.model.motion_layers == 6 and cfg.train.device == "auto"
     cfg.train.dataset = str(humanml3d_root)
     cfg.train.max_steps, cfg.train.eval_every, cfg.train.warmup_steps = 2, 2, 1
     cfg.train.progress, cfg.train.device = False, "cpu"
     out = train(cfg, tmp_path / "run")
+    # Without a progress bar (logs, CI) training still reports each validation as a plain line.
+    assert "train: step 2/2, loss " in capsys.readouterr().err
     emb = Embedder.from_checkpoint(out)
+    assert emb.text_max_tokens == cfg.model.text_max_tokens
+    assert emb.count_text_tokens("a person walks") == 5      # [CLS] a person walks [SEP]
+    assert emb.count_text_tokens(" ".join(["walk"] * 100)) == 102  # counted whole, not cut at the limit
     t = emb.embed_text(["a person walks in a circle"])
     from lavimo_core.data.dataset import load_dataset
     ds = load_dataset(str(humanml3d_root))
