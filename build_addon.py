@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import re
 import shutil
 import subprocess
@@ -157,6 +158,38 @@ def _copy_tree(zf: zipfile.ZipFile, src: Path, arc_prefix: str) -> None:
             zf.write(path, f"{arc_prefix}/{path.relative_to(src).as_posix()}")
 
 
+def data_license_notice(model: Path | None, store: Path | None) -> str:
+    """The licenses and attributions of the data a bundled model was trained on and a bundled store holds."""
+    found: dict[str, set[str]] = {}
+    if model is not None:
+        for name in ("checkpoint.json", "config.json"):
+            try:
+                data = json.loads((model / name).read_text(encoding="utf-8")).get("dataset")
+            except (OSError, ValueError, AttributeError):
+                continue
+            if isinstance(data, dict) and data.get("license"):
+                found.setdefault(f"{data['license']}|{data.get('attribution', '')}", set()).add("the bundled model")
+    if store is not None:
+        for meta in sorted(store.glob("segments/*/motions.json")):
+            try:
+                motions = json.loads(meta.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            for record in motions if isinstance(motions, list) else motions.get("motions", []):
+                src = record.get("source", {}) if isinstance(record, dict) else {}
+                if src.get("license"):
+                    found.setdefault(f"{src['license']}|{src.get('attribution', '')}", set()).add("the bundled store")
+    if not found:
+        return ""
+    lines = ["# Data licenses", "", "The model and motion library in this extension are made from data under these terms.", ""]
+    for key, users in sorted(found.items()):
+        license_, attribution = key.split("|", 1)
+        lines.append(f"- {', '.join(sorted(users))}: {attribution or 'unattributed data'} — license {license_}")
+        if "NC" in license_.replace("-", " ").split():
+            lines.append("  Non-commercial use only.")
+    return "\n".join(lines) + "\n"
+
+
 def build(out_dir: Path, model: Path | None = None, store: Path | None = None) -> Path:
     """Build and validate the extension zip in `out_dir`; return its path."""
     manifest_text = (ADDON / MANIFEST).read_text(encoding="utf-8")
@@ -182,6 +215,9 @@ def build(out_dir: Path, model: Path | None = None, store: Path | None = None) -
                 _copy_tree(zf, model, "model")
             if store is not None:
                 _copy_tree(zf, store, "store")
+            notice = data_license_notice(model, store)
+            if notice:
+                zf.writestr("DATA_LICENSE.md", notice)
     problems = validate_zip(partial)
     if problems:
         partial.unlink()

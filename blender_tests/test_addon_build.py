@@ -91,3 +91,19 @@ def test_blender_installs_and_enables_the_zip_as_an_extension(built_zip, tmp_pat
     assert f"SITE {site}" in out.stdout
     # While enabled, Blender had unpacked the bundled lavimo_core wheel into its extensions' site-packages.
     assert "WHEEL ['" in out.stdout and "/extensions/.local/lib/python3" in out.stdout
+
+
+def test_bundled_model_and_store_carry_their_data_license(trained_model, built_store, tmp_path):
+    # Both are made from Bandai-Namco-1 (CC BY-NC 4.0): whoever installs the zip must see those terms.
+    zip_path = build_addon.build(tmp_path / "dist", model=Path(trained_model), store=Path(built_store))
+    with zipfile.ZipFile(zip_path) as zf:
+        names = set(zf.namelist())
+        notice = zf.read("DATA_LICENSE.md").decode()
+    assert "model/model.safetensors" in names and "store/store.json" in names
+    assert "the bundled model, the bundled store: Bandai-Namco-Research-Motiondataset-1" in notice
+    assert "license CC BY-NC 4.0" in notice and "Non-commercial use only." in notice
+
+
+def test_zip_without_data_has_no_data_license(built_zip):
+    with zipfile.ZipFile(built_zip) as zf:
+        assert "DATA_LICENSE.md" not in zf.namelist()
