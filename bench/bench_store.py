@@ -3,8 +3,8 @@
 The 10k-motion library is made from the real Bandai-Namco-1 clips with real augmentations (random crops,
 mirror images, speed changes and their combinations), encoded by the trained model; the 1M x 256 matrix
 repeats those 10k real embeddings with small noise (re-normalised), so top-k scans realistic values.
-The model is $LAVIMO_MODEL if set, else the default model `make demo` trained, else the tiny preset with
-the default's 256-d embedding, trained once into the cache.
+The model is $LAVIMO_MODEL if set, else the default model `make demo` trained (for this code, else the
+newest earlier one), else the tiny preset with the default's 256-d embedding, trained once into the cache.
 """
 
 from __future__ import annotations
@@ -35,8 +35,13 @@ def _checkpoint() -> Path:
     from lavimo_core.paths import cache_dir
     if os.environ.get("LAVIMO_MODEL"):
         return Path(os.environ["LAVIMO_MODEL"])
-    repo = Path(__file__).resolve().parent.parent
-    for candidate in (repo / "demo_out" / "model", cache_dir("models") / "default"):
+    from lavimo_core.demo.steps import checkpoint_dir
+    from lavimo_core.model.config import preset as named_preset
+    # The demo's default model for this code, else the newest default model it trained before (same sizes).
+    current = checkpoint_dir(named_preset("default"))
+    earlier = sorted((p for p in cache_dir("models").glob("default-*") if not p.name.endswith(".partial")),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+    for candidate in (current, *earlier):
         if (candidate / "model.safetensors").is_file() and (candidate / "checkpoint.json").is_file():
             return candidate
     # No default model yet: the tiny preset with the default's 256-d embedding space. The frozen text
