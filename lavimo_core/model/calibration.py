@@ -1,15 +1,35 @@
-"""What a score means: a monotone map cosine -> P(match), and a no-match threshold, per query kind.
+"""What a score means, per query kind (text, video, motion): P(match) for a hit, and the no-match threshold.
 
 Fitted at the end of training on the validation split. A "match" is a (query, motion) pair where the
 motion carries every label the query names: for a text query "a person walks sadly", content "walk" and
 style "sad"; for "a person walks", content "walk". For a video or motion query, a match is a motion of
 the same content (the action shown; the exact style of a clip rarely recurs in a library). Without
-labels (HumanML3D) a match is a motion whose caption is a near-duplicate of the query's. P(match) is Platt scaling, sigmoid(a * cosine + b) with a >= 0, fitted by maximum likelihood
-on all (query, validation motion) pairs, so it is the fraction of such pairs at that cosine that
-matched on held-out data — it depends on how many motions in a library match a typical query, so
-read it as a relative confidence, not a guarantee. `no_match_below[kind]` is the cosine that best
-separates matches from non-matches on those pairs (Youden's J = TPR - FPR at its maximum): a best hit
-below it most likely means the library has nothing like the query.
+labels (HumanML3D) a match is a motion whose caption is a near-duplicate of the query's.
+
+`probability(kind, cosine)` = P(this query and this motion match): Platt scaling, sigmoid(a * cosine + b)
+with a >= 0, fitted by maximum likelihood on all (query, validation motion) pairs. It is the fraction of
+such pairs at that cosine that matched on held-out data, so it depends on how many motions of a library
+match a typical query: read it as a relative confidence for one hit, not a guarantee.
+
+`no_match_below[kind]` answers another question, "does the library hold anything like the query?", and
+is applied to the query's BEST hit (top-1 cosine): below it, the library most likely has nothing like
+the query. The top-1 cosine of a query whose action is missing is much higher than the cosine of a
+typical non-matching pair (the best of many non-matches), so it is fitted on top-1 cosines, not pairs:
+for every validation query, "present" = its top-1 cosine over the validation clips (its matches are
+among them), "absent" = its top-1 cosine once every clip related to it is removed (leave-one-content-out:
+all clips of the query's content; without labels all its matches; a motion query never sees itself).
+`library_probability(kind, top1)` = P(the library holds a match | top-1 cosine): Platt scaling on those
+two samples, weighted to even prior odds (as likely absent as present) whatever their counts.
+The threshold is where that probability crosses 1/2 (t = -b / a): a best hit is flagged exactly when the
+library more likely lacks than holds a match. With even odds this is the balanced-accuracy decision that
+Youden's J picks from the empirical curves, but smooth: on the ~23 validation clips of Bandai-Namco the
+empirical Youden maximum sits on a single sample (for motion queries it flagged 87% of held-out present
+queries; the Platt midpoint 39%, with more absent ones flagged too). Checkpoints written before this (no
+`library_platt`) keep their old threshold, Youden on all pairs, and have no library probability.
+
+Caveat: the Bandai-Namco splits are stratified by content, so every validation action is also a training
+action; "absent" here means "known to the model, missing from the library". A query about an action the
+model never saw (e.g. "a person swims") can land confidently near a known one and still pass the threshold.
 """
 
 from __future__ import annotations
@@ -23,36 +43,51 @@ KINDS = ("text", "video", "motion")
 
 @dataclass
 class Calibration:
-    """Per query kind: Platt parameters (a, b) and the no-match cosine threshold."""
+    """Per query kind: Platt parameters (a, b) for P(match), the no-match top-1 cosine threshold, and Platt
+    parameters for P(library has a match | top-1 cosine)."""
 
     platt: dict[str, tuple[float, float]] = field(default_factory=dict)
     no_match_below: dict[str, float] = field(default_factory=dict)
-    fitted_on: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> {"pairs", "matches"}
+    # kind -> {"pairs", "matches"} and, when the threshold is fitted on top-1 cosines, {"top1_present", "top1_absent"}
+    fitted_on: dict[str, dict[str, int]] = field(default_factory=dict)
+    library_platt: dict[str, tuple[float, float]] = field(default_factory=dict)  # empty in older checkpoints
 
     def probability(self, kind: str, cosine: np.ndarray) -> np.ndarray:
         """P(query and motion match) for cosines of a query of `kind` ("text", "video", "motion")."""
         if kind not in self.platt:
             raise KeyError(f"no calibration for query kind {kind!r}; have {sorted(self.platt)}")
-        a, b = self.platt[kind]
-        return 1.0 / (1.0 + np.exp(-(a * np.asarray(cosine, dtype=np.float64) + b)))
+        return _sigmoid(self.platt[kind], cosine)
+
+    def library_probability(self, kind: str, top1_cosine: np.ndarray) -> np.ndarray:
+        """P(the library holds a match for the query) from the cosine of its best hit (even prior odds)."""
+        if kind not in self.library_platt:
+            raise KeyError(f"no library-match calibration for query kind {kind!r} (checkpoint older than it?); "
+                           f"have {sorted(self.library_platt)}")
+        return _sigmoid(self.library_platt[kind], top1_cosine)
 
     def to_dict(self) -> dict:
         """JSON-ready dict."""
         return {"platt": {k: list(v) for k, v in self.platt.items()}, "no_match_below": dict(self.no_match_below),
-                "fitted_on": self.fitted_on}
+                "fitted_on": self.fitted_on, "library_platt": {k: list(v) for k, v in self.library_platt.items()}}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Calibration":
         """Inverse of to_dict."""
         return cls({k: (float(v[0]), float(v[1])) for k, v in data.get("platt", {}).items()},
-                   {k: float(v) for k, v in data.get("no_match_below", {}).items()}, data.get("fitted_on", {}))
+                   {k: float(v) for k, v in data.get("no_match_below", {}).items()}, data.get("fitted_on", {}),
+                   {k: (float(v[0]), float(v[1])) for k, v in data.get("library_platt", {}).items()})
 
 
-def fit_platt(cosine: np.ndarray, match: np.ndarray) -> tuple[float, float]:
+def _sigmoid(ab: tuple[float, float], cosine: np.ndarray) -> np.ndarray:
+    a, b = ab
+    return 1.0 / (1.0 + np.exp(-(a * np.asarray(cosine, dtype=np.float64) + b)))
+
+
+def fit_platt(cosine: np.ndarray, match: np.ndarray, balanced: bool = False) -> tuple[float, float]:
     """Platt scaling: (a >= 0, b) maximising the likelihood of `match` under sigmoid(a * cosine + b).
 
     Uses Platt's smoothed targets so that a perfectly separable validation set does not give an
-    infinitely steep curve.
+    infinitely steep curve. `balanced`: weight both classes equally (even prior odds, whatever the counts).
     """
     from scipy.optimize import minimize
     from scipy.special import expit, log_expit
@@ -62,14 +97,15 @@ def fit_platt(cosine: np.ndarray, match: np.ndarray) -> tuple[float, float]:
     if n_pos == 0 or n_neg == 0:
         raise ValueError("calibration needs both matching and non-matching pairs")
     t = np.where(y, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
+    w = np.where(y, x.size / (2.0 * n_pos), x.size / (2.0 * n_neg)) if balanced else np.ones_like(x)
 
     def loss(p):
         z = p[0] * x + p[1]
-        nll = -(t * log_expit(z) + (1 - t) * log_expit(-z)).sum()
-        g = expit(z) - t
+        nll = -(w * (t * log_expit(z) + (1 - t) * log_expit(-z))).sum()
+        g = w * (expit(z) - t)
         return nll, np.array([(g * x).sum(), g.sum()])
 
-    prior = np.log((n_pos + 1.0) / (n_neg + 1.0))
+    prior = 0.0 if balanced else np.log((n_pos + 1.0) / (n_neg + 1.0))
     res = minimize(loss, np.array([1.0, prior]), jac=True, method="L-BFGS-B", bounds=[(0.0, None), (None, None)])
     return float(res.x[0]), float(res.x[1])
 
@@ -87,8 +123,32 @@ def youden_threshold(cosine: np.ndarray, match: np.ndarray) -> float:
     return float(xs[int(np.argmax(j))])
 
 
-def fit_calibration(pairs: dict[str, tuple[np.ndarray, np.ndarray]]) -> Calibration:
-    """pairs[kind] = (cosines, match flags) from the validation split -> Calibration."""
+def top1_present_absent(cosine: np.ndarray, match: np.ndarray, related: np.ndarray,
+                        visible: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Top-1 cosines per query (rows of (Q, N) arrays): with its matches in the gallery, and without `related`.
+
+    `match`: the pair matches; `related`: the clips removed to make the query's action absent (a superset of
+    its matches); `visible`: gallery entries the query may see at all (e.g. not the query clip itself).
+    Returns (present, absent): a query counts in `present` when a visible clip matches it, and in `absent`
+    when a visible clip is unrelated to it.
+    """
+    cos = np.asarray(cosine, dtype=np.float64)
+    visible = np.ones(cos.shape, dtype=bool) if visible is None else np.asarray(visible, dtype=bool)
+    match, related = np.asarray(match, dtype=bool) & visible, (np.asarray(related, dtype=bool) | match)
+    present = np.where(visible, cos, -np.inf).max(axis=1)[match.any(axis=1)]
+    unrelated = visible & ~related
+    absent = np.where(unrelated, cos, -np.inf).max(axis=1)[unrelated.any(axis=1)]
+    return present, absent
+
+
+def fit_calibration(pairs: dict[str, tuple[np.ndarray, np.ndarray]],
+                    top1: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> Calibration:
+    """pairs[kind] = (cosines, match flags), top1[kind] = (present, absent) top-1 cosines -> Calibration.
+
+    The threshold is where the top-1 Platt fit gives P(library has a match) = 1/2 (see the module docstring).
+    Without top-1 samples for a kind (or without both present and absent ones) it falls back to Youden's J
+    on the pairs, as in older checkpoints.
+    """
     cal = Calibration()
     for kind, (cos, match) in pairs.items():
         match = np.asarray(match, dtype=bool)
@@ -101,4 +161,13 @@ def fit_calibration(pairs: dict[str, tuple[np.ndarray, np.ndarray]]) -> Calibrat
             continue
         cal.platt[kind] = fit_platt(cos, match)
         cal.no_match_below[kind] = youden_threshold(cos, match)
+    for kind, (present, absent) in (top1 or {}).items():
+        present, absent = np.ravel(present), np.ravel(absent)
+        if kind not in cal.platt or not len(present) or not len(absent):
+            continue
+        x, y = np.r_[present, absent], np.r_[np.ones(len(present), bool), np.zeros(len(absent), bool)]
+        a, b = cal.library_platt[kind] = fit_platt(x, y, balanced=True)
+        # Where P(library has a match) = 1/2; a flat fit (a = 0) is no evidence for flagging anything.
+        cal.no_match_below[kind] = float(np.clip(-b / a, -1.0, 1.0)) if a > 0 else -1.0
+        cal.fitted_on[kind] |= {"top1_present": int(len(present)), "top1_absent": int(len(absent))}
     return cal

@@ -6,12 +6,19 @@ Every embedding (query and motion) is L2-normalised, so `score` is the cosine si
 the query and the motion in the model's joint space. Cosines are only comparable within one model and one
 query kind (text, video, motion), so each hit also carries `probability`: the model's calibrated P(the query
 and this motion match), fitted on held-out validation pairs when the model was trained
-(`Embedder.calibration.probability(kind, cosine)`). A hit is a *match* when its cosine is at least the model's
-`calibration.no_match_below[kind]`; when no hit is a match the library holds nothing like the query
-("no good match") and the add-on and the CLI say so instead of presenting the nearest clips as answers.
-For a combined query (e.g. text 0.7 + video 0.3) the score is the weighted mean of the per-kind cosines,
-the probability the weighted mean of the per-kind probabilities, and the threshold the weighted mean of
-the per-kind thresholds. Without a model (a store opened with no embedder) probability is NaN.
+(`Embedder.calibration.probability(kind, cosine)`; see lavimo_core/model/calibration.py).
+
+"No good match" is a decision about the query's BEST hit, and the threshold is fitted for exactly that:
+`calibration.no_match_below[kind]` is the top-1 cosine below which the library more likely lacks than holds
+anything like the query, fitted on validation queries' top-1 cosines with their action present vs removed
+from the gallery (at it, `calibration.library_probability(kind, top1)` = 1/2). A hit's `is_match` is
+`score >= no_match_below`; hits are sorted by score, so the results show "no good match" (the add-on and
+the CLI say so instead of presenting the nearest clips as answers) exactly when the best hit is not a match.
+Models trained before this used a pairwise threshold (lower: it flagged few absent actions); their
+checkpoints keep it. For a combined query (e.g. text 0.7 + video 0.3) the score is the weighted mean of the
+per-kind cosines, the probability the weighted mean of the per-kind probabilities, and the threshold the
+weighted mean of the per-kind thresholds. Without a model (a store opened with no embedder) probability is
+NaN and every hit is a match.
 
 Speed: float32 uses BLAS gemv (multi-threaded, memory-bound). float16 has no BLAS kernel in numpy and
 numpy's half->float conversion is scalar, so it uses torch's half gemv when torch is installed (the

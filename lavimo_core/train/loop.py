@@ -244,8 +244,7 @@ class _Run:
         """Reload the best weights, fit the calibration on validation data, write the final checkpoint."""
         from ..model.checkpoint import load_checkpoint
         best, _, _ = load_checkpoint(self.out, self.device)
-        pairs = validator.calibration_pairs(best)
-        calibration = fit_calibration(pairs)
+        calibration = fit_calibration(*validator.calibration_samples(best))
         training = _summary(state) | {"threads": threads, "processes": self.dist.world,
                                       "device": str(self.device)}
         save_checkpoint(self.out, best, self.cfg, {**self.meta, "calibration": calibration.to_dict(),

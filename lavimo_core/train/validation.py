@@ -1,5 +1,6 @@
 """Validation during training: fixed queries on the validation split, a score for early stopping, and the
-(cosine, match) pairs that calibration is fitted on.
+samples that calibration is fitted on ((cosine, match) pairs; top-1 cosines with the query's action present
+and absent).
 
 The queries are drawn once (seeded per clip): one full caption and one content-only caption per clip,
 and one projected video from a random camera. Videos here are projected landmarks with the noise
@@ -91,6 +92,22 @@ class Validator:
 
     def calibration_pairs(self, model: Lavimo) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """(cosines, match) per query kind over all (query, validation clip) pairs; see calibration.py."""
+        return self.calibration_samples(model)[0]
+
+    def calibration_samples(self, model: Lavimo) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]],
+                                                           dict[str, tuple[np.ndarray, np.ndarray]]]:
+        """What calibration is fitted on, per query kind: (cosines, match) over all (query, validation clip)
+        pairs, and (present, absent) top-1 cosines of the queries (leave-one-content-out); see calibration.py."""
+        from ..model.calibration import top1_present_absent
+        pairs, top1 = {}, {}
+        for kind, (cos, match, related, visible) in self._similarities(model).items():
+            pairs[kind] = (cos[visible], match[visible])
+            top1[kind] = top1_present_absent(cos, match, related, visible)
+        return pairs, top1
+
+    def _similarities(self, model: Lavimo) -> dict[str, tuple[np.ndarray, ...]]:
+        """Per query kind, (Q, N) arrays over the validation clips: cosine, match, related (the clips removed
+        to make the query's action absent: same content, or without labels its matches), visible."""
         e = self.embed(model)
         n = len(self.clips)
         # Text queries: every caption of every clip, and (with labels) the content-only ones.
@@ -103,6 +120,7 @@ class Validator:
         if self.labelled:
             text_match = np.stack([label_relevance([q], self.labels, tuple(q))[0] for q in named])
             same = label_relevance(self.labels, self.labels, ("content",))
+            text_related = same[np.asarray(owner)]
         else:
             # No labels: near-duplicate captions (frozen sentence embeddings, cosine >= epsilon) match.
             eps = self.cfg.loss.epsilon
@@ -110,13 +128,16 @@ class Validator:
             s_ref = self._sentences(self.captions)
             text_match = (s_caps @ s_ref.T >= eps) | (np.arange(n)[None, :] == np.asarray(owner)[:, None])
             same = s_ref @ s_ref.T >= eps
+            text_related = text_match
         t = self._embed_texts(model, caps)
-        pairs = {"text": ((t @ e["motion"].T).ravel(), text_match.ravel())}
-        off_diag = ~np.eye(n, dtype=bool)
-        pairs["motion"] = ((e["motion"] @ e["motion"].T)[off_diag], same[off_diag])
+        everything = np.ones((len(caps), n), dtype=bool)
+        out = {"text": (t @ e["motion"].T, text_match, text_related, everything)}
+        itself = np.eye(n, dtype=bool)
+        # A motion query never sees itself; "related" covers its matches (same content / near-duplicates).
+        out["motion"] = (e["motion"] @ e["motion"].T, same, same | itself, ~itself)
         if "video" in e:
-            pairs["video"] = ((e["video"] @ e["motion"].T).ravel(), (same | ~off_diag).ravel())
-        return pairs
+            out["video"] = (e["video"] @ e["motion"].T, same | itself, same | itself, np.ones((n, n), dtype=bool))
+        return out
 
     def _sentences(self, captions: list[str]) -> np.ndarray:
         from ..model.text_backbone import mean_pool

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from lavimo_core.model.calibration import Calibration, fit_calibration, fit_platt, youden_threshold
+from lavimo_core.model.calibration import (Calibration, fit_calibration, fit_platt, top1_present_absent,
+                                            youden_threshold)
 
 
 def test_youden_threshold_hand_checked():
@@ -34,3 +35,49 @@ def test_platt_never_decreasing_even_on_inverted_data():
     assert a == 0.0
     with pytest.raises(ValueError):
         fit_platt(cos, np.zeros(4, bool))
+
+
+def test_top1_present_and_absent_from_a_small_gallery():
+    # 3 queries x 4 clips. Query 0 matches clip 0; clips 0-1 share its content (related).
+    cos = np.array([[0.9, 0.8, 0.3, 0.2],
+                    [0.1, 0.7, 0.6, 0.5],
+                    [0.4, 0.3, 0.2, 0.95]])
+    match = np.array([[1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 1, 0]], bool)
+    related = np.array([[1, 1, 0, 0], [0, 0, 0, 0], [0, 0, 1, 1]], bool)
+    visible = np.array([[1, 1, 1, 1], [1, 1, 1, 1], [1, 1, 1, 0]], bool)  # query 2 is clip 3 itself
+    present, absent = top1_present_absent(cos, match, related, visible)
+    # Query 1 has no match: absent only. Query 2: present = best visible (0.4, not itself), absent = best of 0-1.
+    assert present.tolist() == [0.9, 0.4] and absent.tolist() == [0.3, 0.7, 0.4]
+
+
+def test_no_match_threshold_is_fitted_on_top1_cosines():
+    rng = np.random.default_rng(0)
+    # Pairs: matches ~0.6, non-matches ~0.1, so the pairwise Youden threshold sits low (~0.35) ...
+    pair_cos = np.r_[rng.normal(0.6, 0.1, 200), rng.normal(0.1, 0.12, 2000)]
+    pair_match = np.r_[np.ones(200, bool), np.zeros(2000, bool)]
+    # ... but the best hit of a query whose action is absent is the best of many non-matches: ~0.5.
+    present, absent = rng.normal(0.75, 0.05, 300), rng.normal(0.5, 0.05, 100)
+    cal = fit_calibration({"text": (pair_cos, pair_match)}, {"text": (present, absent)})
+    t = cal.no_match_below["text"]
+    pairwise = fit_calibration({"text": (pair_cos, pair_match)}).no_match_below["text"]
+    assert np.mean(absent < pairwise) < 0.05  # the old threshold flags almost no absent query
+    assert 0.58 < t < 0.67 and np.mean(absent < t) > 0.9 and np.mean(present < t) < 0.1
+    # The flag and P(library has a match) agree: 1/2 at the threshold; even odds whatever the sample counts.
+    assert cal.library_probability("text", t) == pytest.approx(0.5)
+    assert cal.library_probability("text", 0.75) > 0.9 and cal.library_probability("text", 0.5) < 0.1
+    assert cal.fitted_on["text"] == {"pairs": 2200, "matches": 200, "top1_present": 300, "top1_absent": 100}
+    again = Calibration.from_dict(cal.to_dict())
+    assert again.no_match_below == cal.no_match_below and again.library_platt == cal.library_platt
+    # Without absent samples (or none at all for a kind) the threshold stays the pairwise one.
+    legacy = fit_calibration({"text": (pair_cos, pair_match)}, {"text": (present, np.empty(0))})
+    assert legacy.no_match_below["text"] == youden_threshold(pair_cos, pair_match) and not legacy.library_platt
+
+
+def test_checkpoint_dict_without_top1_fields_loads_as_before():
+    old = {"platt": {"text": [12.0, -7.0]}, "no_match_below": {"text": 0.42},
+           "fitted_on": {"text": {"pairs": 10, "matches": 2}}}
+    cal = Calibration.from_dict(old)
+    assert cal.no_match_below == {"text": 0.42} and cal.library_platt == {}
+    assert cal.probability("text", 0.5) == pytest.approx(1 / (1 + np.exp(-(12 * 0.5 - 7))))
+    with pytest.raises(KeyError, match="library"):
+        cal.library_probability("text", 0.5)
