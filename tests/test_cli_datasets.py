@@ -40,9 +40,3 @@ def test_folder_with_a_bad_file(tmp_path, capsys, monkeypatch):
 def test_missing_dataset_is_a_clear_error(tmp_path, capsys):
     assert main(["datasets", str(tmp_path / "nowhere")]) == 2
     assert "no such dataset or folder" in capsys.readouterr().err
-
-
-def test_demo_prints_the_default_summary(capsys):
-    assert main(["demo"]) == 0
-    out = capsys.readouterr().out
-    assert "bandai-namco-1: 174 clips" in out and "dataset-1_bow_active_001" in out
