@@ -68,6 +68,13 @@ def test_text_search_fills_the_list_and_apply_keys_the_selected_armature(ready_a
 
     panel = draw_panel(LAVIMO_PT_results)
     assert any(listed[0].name in t for t in panel.texts())
+    # The engine's calibrated P(the library has a match), from the best hit: stored and shown.
+    state = bpy.context.window_manager.lavimo
+    assert 0.5 <= state.library_probability <= 1 and not state.no_match
+    from lavimo_core.engine import TextQuery
+    direct = engine_session.current().engine.run(TextQuery("a person walks forward"), k=prefs().top_k)
+    assert state.library_probability == pytest.approx(direct.library_probability, abs=1e-6)
+    assert f"Library has a match: {state.library_probability:.0%}" in panel.texts()
 
     bpy.context.window_manager.lavimo.result_index = 1
     assert bpy.ops.lavimo.apply() == {'FINISHED'}
@@ -183,6 +190,11 @@ def test_no_good_match_state_is_shown(ready_addon):
     state.no_match = True
     for item in state.results:
         item.good = False
+    state.library_probability = 0.36
     texts = draw_panel(LAVIMO_PT_results).texts()
     assert "No good match in this library" in texts
+    assert "Library has a match: 36%" in texts
     assert "The closest motions are listed greyed out" in texts
+    state.library_probability = -1.0  # a model without the library calibration: no number to show
+    texts = draw_panel(LAVIMO_PT_results).texts()
+    assert "No good match in this library" in texts and not any("Library has a match" in t for t in texts)

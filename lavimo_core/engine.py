@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import logging
+import math
 import os
 import sys
 import threading
@@ -92,6 +93,9 @@ class Result:
     cancelled: bool = False
     notices: list[str] = field(default_factory=list)  # things the user should know (prompt truncated, ...)
     no_match: bool = False  # no hit reaches the model's no-match threshold: the library has nothing like it
+    # calibrated P(the library holds a match) from the best hit; < 1/2 exactly when a one-kind query is no_match.
+    # NaN without hits, without a model, or with a checkpoint older than this calibration.
+    library_probability: float = math.nan
     seconds: float = 0.0
 
     @property
@@ -102,7 +106,8 @@ class Result:
     def to_dict(self) -> dict:
         """JSON-ready form."""
         return {"request_id": self.request_id, "ok": self.ok, "error": self.error, "cancelled": self.cancelled,
-                "no_match": self.no_match, "notices": list(self.notices), "seconds": round(self.seconds, 4),
+                "no_match": self.no_match, "library_probability": None if math.isnan(self.library_probability)
+                else self.library_probability, "notices": list(self.notices), "seconds": round(self.seconds, 4),
                 "hits": [h.to_dict() for h in self.hits]}
 
 
@@ -283,6 +288,7 @@ class Engine:
                                       and not req.filters.is_empty() else "the store is empty")
             else:
                 result.no_match = not any(h.is_match for h in result.hits)
+                result.library_probability = self.store.library_probability(parts, result.hits[0].motion_id)
             self._progress(req, report, 1.0, "done")
         except _Cancelled:
             result = Result(req.id, req.query, cancelled=True, notices=result.notices)

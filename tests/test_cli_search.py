@@ -48,6 +48,18 @@ def test_search_prints_a_ranked_table(capsys, built_store):
     assert lines[0].split()[:4] == ["#", "motion", "cosine", "P(match)"]
     assert [ln.split()[0] for ln in lines[1:6]] == ["1", "2", "3", "4", "5"]
     assert "%" in lines[1]
+    assert any(ln.startswith("P(library has a match): ") and "no good match" not in ln for ln in lines)
+
+
+def test_search_says_when_the_library_probably_has_no_match(capsys, built_store):
+    # Against the walks alone, a bow has no good match: the line says how likely a match is, and why it is flagged.
+    rc, out, err = lavimo(capsys, "search", "a person bows", "--store", built_store, "--label", "content=walk")
+    assert rc == 0, err
+    line = next(ln for ln in out.splitlines() if ln.startswith("P(library has a match): "))
+    assert float(line.split()[4].rstrip("%")) < 50 and "no good match in this library" in line
+    rc, out, _ = lavimo(capsys, "search", "a person bows", "--store", built_store, "--label", "content=walk", "--json")
+    data = json.loads(out)
+    assert data["no_match"] and 0 <= data["library_probability"] < 0.5
 
 
 def test_search_json(capsys, built_store):
@@ -55,6 +67,7 @@ def test_search_json(capsys, built_store):
     data = json.loads(out)
     assert rc == 0 and data["ok"] and len(data["hits"]) == 3
     assert {"motion_id", "score", "probability", "duration", "labels", "folded", "is_match"} <= set(data["hits"][0])
+    assert 0.5 <= data["library_probability"] <= 1 and not data["no_match"]
 
 
 def test_search_with_filters_and_similar(capsys, built_store):
@@ -133,3 +146,10 @@ def test_index_bad_input(capsys, trained_model, tmp_path):
     assert rc == 2 and not (tmp_path / "s").exists()
     rc, _, err = lavimo(capsys, "index", empty, "--out", tmp_path / "s")
     assert rc == 2 and "--model" in err
+
+
+def test_search_help_explains_the_library_probability(capsys):
+    with pytest.raises(SystemExit):
+        main(["search", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "P(library has a match): the model's calibrated probability" in help_text

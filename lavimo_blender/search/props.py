@@ -35,6 +35,8 @@ class LAVIMO_PG_search(PropertyGroup):
     result_index: IntProperty(name="Result", default=0)
     query_label: StringProperty(description="What the shown results answer")
     no_match: BoolProperty(description="Even the best result is below the no-good-match threshold")
+    library_probability: FloatProperty(default=-1.0, description="Calibrated chance that the library holds a match "
+                                       "for the query, from its best result (negative: unknown to this model)")
 
 
 _classes = (LAVIMO_PG_result, LAVIMO_PG_search)

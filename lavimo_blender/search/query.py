@@ -51,7 +51,8 @@ def start(context, settings: Settings, make_query: Callable[[engine_session.Sess
             return
         outcome.hits, outcome.no_match = result.hits, result.no_match
         # bpy.context, not the operator's context: this runs in a later timer tick, after the operator returned.
-        results.fill(state(bpy.context), result.hits, settings.store_path, label, result.no_match)
+        results.fill(state(bpy.context), result.hits, settings.store_path, label, result.no_match,
+                     result.library_probability)
         message = f"{len(result.hits)} motions in {result.seconds:.2f} s"
         if result.notices:
             message += " (" + "; ".join(result.notices) + ")"

@@ -19,7 +19,7 @@ def labels_text(labels: dict) -> str:
     return ", ".join(f"{k}: {v}" for k, v in labels.items())
 
 
-def fill(state, hits, store_path: str, query_label: str, no_match: bool) -> None:
+def fill(state, hits, store_path: str, query_label: str, no_match: bool, library_probability: float = math.nan) -> None:
     """Replace the listed results with `hits` (best first)."""
     state.results.clear()
     for hit in hits:
@@ -40,6 +40,7 @@ def fill(state, hits, store_path: str, query_label: str, no_match: bool) -> None
     state.result_index = 0
     state.query_label = query_label
     state.no_match = bool(no_match)
+    state.library_probability = -1.0 if math.isnan(library_probability) else library_probability
 
 
 def start_thumbnails(store, store_path: str, motion_ids: list[str]) -> bridge.Job | None:

@@ -72,11 +72,16 @@ class LAVIMO_PT_results(Panel):
             return
         if s.query_label:
             layout.label(text=s.query_label, icon='INFO')
+        known = s.library_probability >= 0.0  # negative: a model without this calibration
         if s.no_match:
             box = layout.box()
             box.alert = True
             box.label(text="No good match in this library", icon='ERROR')
+            if known:
+                box.label(text=f"Library has a match: {s.library_probability:.0%}")
             box.label(text="The closest motions are listed greyed out")
+        elif known:
+            layout.label(text=f"Library has a match: {s.library_probability:.0%}")
         layout.template_list("LAVIMO_UL_results", "", s, "results", s, "result_index", rows=5,
                              item_dyntip_propname="caption")
         if 0 <= s.result_index < len(s.results):

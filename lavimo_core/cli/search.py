@@ -21,7 +21,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.epilog = ("cosine: similarity of query and motion in the model's space (-1..1, comparable within one query). "
                 "P(match): the model's calibrated probability that the motion matches the query, fitted on held-out "
                 "data. '(weak)' marks results below the model's no-match threshold; when every result is weak the "
-                "library has nothing like the query. Mirror images and near-identical takes are folded under the "
+                "library has nothing like the query. P(library has a match): the model's calibrated probability, "
+                "from the best result's cosine, that the library holds a motion matching the query (fitted on "
+                "held-out queries with their action present vs removed, at even odds); below 50% it says 'no good "
+                "match'. Mirror images and near-identical takes are folded under the "
                 "best-ranked one (--expand lists them, --no-fold shows them as results).")
     p.add_argument("text", nargs="?", help="describe the motion, e.g. \"a person jumps forward\"")
     p.add_argument("--store", required=True, help="store folder (from `lavimo index`)")
@@ -119,7 +122,10 @@ def run(args: argparse.Namespace) -> int:
     for note in result.notices:
         print(f"note: {note}", file=sys.stderr)
     print(format_table(result, expand=args.expand))
-    if result.no_match and result.hits:
+    if result.hits and not math.isnan(result.library_probability):
+        print(f"\nP(library has a match): {result.library_probability:.0%}"
+              + (" — no good match in this library; the nearest motions are listed anyway" if result.no_match else ""))
+    elif result.no_match and result.hits:  # a model without the library calibration: the threshold alone
         print("\nNo good match: no result reaches the model's no-match threshold, so the library probably has "
               "nothing like this query; the nearest motions are listed anyway.")
     return 0

@@ -395,8 +395,7 @@ class Store:
         parts = self._check_parts(parts)
         if k < 1:
             raise StoreError(f"k must be at least 1, got {k}")
-        weights = np.array([p.weight for p in parts], dtype=np.float32)
-        weights /= weights.sum()
+        weights = _weights(parts)
         q = sum(w * p.embedding for w, p in zip(weights, parts))
         with self._lock:
             n = len(self._records)
@@ -422,6 +421,24 @@ class Store:
                         break
                     m *= 4
             return self._hits(groups, parts, weights)
+
+    def library_probability(self, parts: Sequence[QueryPart], motion_id: str) -> float:
+        """P(the library holds a match for the query) judged from its best hit `motion_id`; NaN when unknown.
+
+        Weighted over the parts like P(match) and the no-match threshold; NaN without a model, or with a
+        checkpoint older than the library calibration (no `library_platt`).
+        """
+        parts = self._check_parts(parts)
+        platt = getattr(self.calibration, "library_platt", {})
+        if not all(p.kind in platt for p in parts):
+            return math.nan
+        with self._lock:
+            if motion_id not in self._row_of:  # removed since the search returned it: nothing to judge by
+                return math.nan
+            e = np.asarray(self._emb[[self._row_of[motion_id]]], dtype=np.float32)
+        cos = np.stack([e @ p.embedding for p in parts])  # (parts, 1), rescored as in _hits
+        return float(_weights(parts) @ np.stack([self.calibration.library_probability(p.kind, c)[0]
+                                                 for p, c in zip(parts, cos)]))
 
     def _ranker(self, q: np.ndarray, mask: np.ndarray | None):
         """A function m -> the m best rows (passing mask), best first: from faiss when usable, else exact."""
@@ -489,6 +506,12 @@ class Store:
             hits.append(h)
         hits.sort(key=lambda h: -h.score)  # float16 stores: order by the exact float32 rescoring
         return hits
+
+
+def _weights(parts: list[QueryPart]) -> np.ndarray:
+    """The parts' weights, summing to 1."""
+    weights = np.array([p.weight for p in parts], dtype=np.float32)
+    return weights / weights.sum()
 
 
 def _fold(rows, emb, mirror, k, hidden, dup_t, mir_t) -> list[Group]:

@@ -96,6 +96,67 @@ def test_combined_text_and_motion_query(engine, store):
                          < 1e-4 for h in other)
 
 
+def _assert_library_probability(result, cal, kind: str) -> None:
+    """A one-kind result's P(library has a match): from its best hit's cosine, and < 1/2 exactly when no_match."""
+    p = result.library_probability
+    assert 0 <= p <= 1 and result.to_dict()["library_probability"] == p
+    assert p == pytest.approx(float(cal.library_probability(kind, result.hits[0].score)), abs=1e-6)
+    assert result.no_match == (p < 0.5), (kind, p, result.hits[0].score, cal.no_match_below[kind])
+
+
+def test_result_carries_the_library_probability(engine, embedder, store):
+    from lavimo_core.store import Filters
+    cal = embedder.calibration
+    seen = set()
+    for text in ("a person plays the piano", "someone kicks", "a person bows", "a person walks"):
+        result = engine.run(TextQuery(text), k=3)
+        _assert_library_probability(result, cal, "text")
+        seen.add(result.no_match)
+    for mid in store.ids()[::25]:
+        result = engine.run(MotionQuery(motion_id=mid), k=3)
+        _assert_library_probability(result, cal, "motion")
+        seen.add(result.no_match)
+        # The same clip against a library holding only another action: usually flagged.
+        other = "walk" if store.record(mid)["labels"]["content"] != "walk" else "bow"
+        result = engine.run(MotionQuery(motion_id=mid), k=3, filters=Filters(labels={"content": other}))
+        _assert_library_probability(result, cal, "motion")
+        seen.add(result.no_match)
+    assert seen == {True, False}  # both verdicts were checked
+    empty = engine.run(TextQuery("a person walks"), filters=Filters(labels={"content": "no-such-action"}))
+    assert empty.no_match and np.isnan(empty.library_probability) and empty.to_dict()["library_probability"] is None
+
+
+def test_combined_query_library_probability_is_the_weighted_mean(engine, embedder, store):
+    mid = store.ids()[10]
+    result = engine.run(CombinedQuery([(TextQuery("a person walks"), 3.0), (MotionQuery(motion_id=mid), 1.0)]), k=3)
+    best = store.embedding(result.hits[0].motion_id)
+    cal = embedder.calibration
+    p_text = cal.library_probability("text", float(embedder.embed_text(["a person walks"])[0] @ best))
+    p_motion = cal.library_probability("motion", float(store.embedding(mid) @ best))
+    assert result.library_probability == pytest.approx(0.75 * p_text + 0.25 * p_motion, abs=1e-5)
+
+
+def test_old_checkpoint_has_no_library_probability_and_flags_as_before(trained_model, built_store, tmp_path):
+    import json
+    import shutil
+
+    from lavimo_core.model.embedder import Embedder
+    old = tmp_path / "old"
+    shutil.copytree(trained_model, old)
+    meta = json.loads((old / "checkpoint.json").read_text())
+    del meta["calibration"]["library_platt"]  # as written before the library calibration existed
+    (old / "checkpoint.json").write_text(json.dumps(meta))
+    emb = Embedder.from_checkpoint(old)
+    store = Store.open(built_store, emb)
+    threshold = emb.calibration.no_match_below["text"]
+    with Engine(emb, store) as engine:
+        for text in ("a person bows", "a person plays the piano"):
+            result = engine.run(TextQuery(text), k=3)
+            assert result.ok and np.isnan(result.library_probability)
+            assert result.to_dict()["library_probability"] is None
+            assert result.no_match == (result.hits[0].score < threshold)
+
+
 def test_async_submit_reports_progress_and_one_result(embedder, store):
     progress, results = [], []
     with Engine(embedder, store, on_progress=lambda i, f, m: progress.append((i, f, m)),
@@ -275,6 +336,7 @@ def test_video_query_end_to_end(engine, store, tmp_path):
         result = worker.wait(worker.submit(VideoQuery(str(clip)), k=5), 300)
     assert result.ok and len(result.hits) == 5, result.error
     assert all(0 <= h.probability <= 1 for h in result.hits)
+    _assert_library_probability(result, engine.embedder.calibration, "video")
     assert "encoding video query" in progress
     both = engine.run(CombinedQuery([(TextQuery("a person bows"), 0.5), (VideoQuery(str(clip)), 0.5)]), k=5)
     assert both.ok and both.hits
