@@ -97,3 +97,18 @@ def built_store(trained_model):
             motions, _ = load_source("bandai-namco-1")
             build_store(motions, Embedder.from_checkpoint(trained_model), out, model_path=trained_model)
     return out
+
+
+# ---------------------------------------------------------------- shared by tests of the model, store and engine
+@pytest.fixture(scope="module")
+def embedder(trained_model):
+    """The Embedder of `trained_model`, one per test module (so a module may change it without touching others)."""
+    from lavimo_core.model.embedder import Embedder
+    return Embedder.from_checkpoint(trained_model)
+
+
+@pytest.fixture(scope="module")
+def store(built_store, embedder):
+    """`built_store` opened with `embedder`, one per test module."""
+    from lavimo_core.store import Store
+    return Store.open(built_store, embedder)

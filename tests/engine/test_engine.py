@@ -12,17 +12,6 @@ from lavimo_core.errors import LavimoError
 from lavimo_core.store import ModelIdentity, Store, StoreModelMismatchError
 
 
-@pytest.fixture(scope="module")
-def embedder(trained_model):
-    from lavimo_core.model.embedder import Embedder
-    return Embedder.from_checkpoint(trained_model)
-
-
-@pytest.fixture(scope="module")
-def store(built_store, embedder):
-    return Store.open(built_store, embedder)
-
-
 @pytest.fixture
 def engine(embedder, store):
     e = Engine(embedder, store)

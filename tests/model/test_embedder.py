@@ -13,11 +13,6 @@ from lavimo_core.model.text_backbone import file_sha256
 
 
 @pytest.fixture(scope="module")
-def embedder(trained_model):
-    return Embedder.from_checkpoint(trained_model)
-
-
-@pytest.fixture(scope="module")
 def bandai():
     from lavimo_core.data.dataset import load_dataset
     return load_dataset("bandai-namco-1")

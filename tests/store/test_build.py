@@ -10,12 +10,6 @@ from lavimo_core.store import BuildCancelled, Store, StoreError
 from lavimo_core.store.build import build_store
 
 
-@pytest.fixture(scope="module")
-def embedder(trained_model):
-    from lavimo_core.model.embedder import Embedder
-    return Embedder.from_checkpoint(trained_model)
-
-
 def test_build_reports_progress_and_records_everything(tmp_path, embedder, trained_model, bandai_motions):
     seen = []
     report = build_store(bandai_motions[:6], embedder, tmp_path / "s", model_path=trained_model, chunk=4,

@@ -16,17 +16,6 @@ from lavimo_core.data.dataset import load_dataset
 from lavimo_core.store import Store
 
 
-@pytest.fixture(scope="module")
-def embedder(trained_model):
-    from lavimo_core.model.embedder import Embedder
-    return Embedder.from_checkpoint(trained_model)
-
-
-@pytest.fixture(scope="module")
-def store(built_store, embedder):
-    return Store.open(built_store, embedder)
-
-
 def _flagged(store, query, kind, exclude) -> bool:
     return not store.search(query, kind, k=1, exclude=exclude)[0].is_match
 
