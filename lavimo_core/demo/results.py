@@ -13,7 +13,9 @@ def results_dict(info: dict, runs: list, blender: dict | None, timings: dict[str
     queries = []
     for run in runs:
         r = run.result
-        queries.append({"kind": run.kind, "query": run.query, "no_match": r.no_match, "notices": list(r.notices),
+        p = r.library_probability
+        queries.append({"kind": run.kind, "query": run.query, "no_match": r.no_match,
+                        "library_probability": None if p != p else round(float(p), 4), "notices": list(r.notices),
                         "seconds": round(r.seconds, 3), "picture": run.picture.name if run.picture else None,
                         "source_motion": run.source_motion, "source_rank": run.source_rank,
                         "hits": [h.to_dict() for h in r.hits]})
@@ -28,7 +30,9 @@ def results_markdown(data: dict) -> str:
            f"{store['motions']} motions from {ds['name']} (`{store['path']}`). "
            f"Made by `lavimo demo` on {data['created']}.", "",
            "P(match) is the model's calibrated probability that the motion matches the query; a hit below the "
-           "model's no-match threshold is marked *weak*, and a query whose hits are all weak gets **no good match**.",
+           "model's no-match threshold is marked *weak*, and a query whose hits are all weak gets **no good match**. "
+           "P(library has a match) is the calibrated probability, from the best hit's score, that the library holds "
+           "a motion matching the query at all; below 50% the query gets **no good match**.",
            ""]
     for i, q in enumerate(data["queries"], 1):
         head = f'"{q["query"]}"' if q["kind"] == "text" else f"`{Path(q['query']).name}`"
@@ -40,6 +44,8 @@ def results_markdown(data: dict) -> str:
         if q["picture"]:
             out += [f"![query {i}]({q['picture']})", ""]
         out += _hits_table(q["hits"])
+        if q.get("library_probability") is not None:
+            out += ["", f"P(library has a match): {q['library_probability']:.0%}"]
         if q["no_match"]:
             out += ["", "**No good match**: no result reaches the model's no-match threshold, so the library "
                     "probably has nothing like this query; the nearest motions are listed anyway."]

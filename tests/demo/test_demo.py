@@ -73,6 +73,8 @@ def test_demo_end_to_end_then_a_second_run_reuses_model_and_store(tmp_path, trai
         assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
         assert all(0.0 <= h["probability"] <= 1.0 and h["labels"]["content"] for h in hits)
         assert q["no_match"] == (not any(h["is_match"] for h in hits))
+        assert 0.0 <= q["library_probability"] <= 1.0                        # P(library has a match)
+        assert (q["library_probability"] < 0.5) == q["no_match"]              # one-kind queries: the same verdict
         picture = Image.open(out / q["picture"])
         assert picture.format == "PNG" and picture.width >= 6 * 0.6 * 240 and picture.height > 240
     video = data["queries"][-1]
@@ -84,6 +86,7 @@ def test_demo_end_to_end_then_a_second_run_reuses_model_and_store(tmp_path, trai
     for q in data["queries"]:
         assert q["picture"] in md and q["hits"][0]["name"] in md
     assert "CC BY-NC 4.0" in md
+    assert md.count("P(library has a match): ") == len(data["queries"])
 
     b = data["blender"]
     best = data["queries"][steps.APPLY_QUERY]["hits"][0]["name"]
