@@ -44,6 +44,7 @@ def test_batch_function_searches_applies_and_saves(scene_file, tmp_path, trained
     [entry] = report["queries"]
     assert entry["ok"] and len(entry["hits"]) == 3
     assert entry["hits"][0]["name"] == entry["applied"]["motion"]
+    assert 0.0 <= entry["library_probability"] <= 1.0 and (entry["library_probability"] < 0.5) == entry["no_match"]
     assert entry["applied"]["keyed_bones"] >= 11
     # Reopen the saved file: the armature carries the new action.
     bpy.ops.wm.open_mainfile(filepath=str(out))

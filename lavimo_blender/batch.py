@@ -179,8 +179,9 @@ def _run(addon, args: argparse.Namespace) -> dict:
         if outcome.error or not outcome.finished:
             entry["error"] = outcome.error or "cancelled"
             continue
-        entry.update(ok=True, no_match=outcome.no_match, notices=outcome.notices,
-                     hits=[h.to_dict() for h in outcome.hits])
+        p = outcome.library_probability
+        entry.update(ok=True, no_match=outcome.no_match, library_probability=None if p != p else round(p, 4),
+                     notices=outcome.notices, hits=[h.to_dict() for h in outcome.hits])
         if args.apply and outcome.hits:
             options = apply_ops.apply_options(context.scene)
             options.root_motion = args.root_motion

@@ -28,6 +28,7 @@ class Outcome:
     hits: list = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     no_match: bool = False
+    library_probability: float = float("nan")  # P(the library holds a match); NaN when the model cannot say
 
 
 def start(context, settings: Settings, make_query: Callable[[engine_session.Session], object], label: str,
@@ -50,6 +51,7 @@ def start(context, settings: Settings, make_query: Callable[[engine_session.Sess
             activity.end("search", job, result.error, failed=True)
             return
         outcome.hits, outcome.no_match = result.hits, result.no_match
+        outcome.library_probability = result.library_probability
         # bpy.context, not the operator's context: this runs in a later timer tick, after the operator returned.
         results.fill(state(bpy.context), result.hits, settings.store_path, label, result.no_match,
                      result.library_probability)
