@@ -160,30 +160,25 @@ def _copy_tree(zf: zipfile.ZipFile, src: Path, arc_prefix: str) -> None:
 
 def data_license_notice(model: Path | None, store: Path | None) -> str:
     """The licenses and attributions of the data a bundled model was trained on and a bundled store holds."""
-    found: dict[str, set[str]] = {}
+    found: dict[tuple[str, str], set[str]] = {}
     if model is not None:
-        for name in ("checkpoint.json", "config.json"):
-            try:
-                data = json.loads((model / name).read_text(encoding="utf-8")).get("dataset")
-            except (OSError, ValueError, AttributeError):
-                continue
-            if isinstance(data, dict) and data.get("license"):
-                found.setdefault(f"{data['license']}|{data.get('attribution', '')}", set()).add("the bundled model")
+        try:  # checkpoint.json records the training data (lavimo_core/model/checkpoint.py)
+            data = json.loads((model / "checkpoint.json").read_text(encoding="utf-8")).get("dataset")
+        except (OSError, ValueError, AttributeError):
+            data = None
+        if isinstance(data, dict) and data.get("license"):
+            found.setdefault((data["license"], data.get("attribution", "")), set()).add("the bundled model")
     if store is not None:
-        for meta in sorted(store.glob("segments/*/motions.json")):
-            try:
-                motions = json.loads(meta.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            for record in motions if isinstance(motions, list) else motions.get("motions", []):
-                src = record.get("source", {}) if isinstance(record, dict) else {}
-                if src.get("license"):
-                    found.setdefault(f"{src['license']}|{src.get('attribution', '')}", set()).add("the bundled store")
+        from lavimo_core.store import Store
+        opened = Store.open(store)   # the store's own reader: every record carries its source's license
+        for motion_id in opened.ids():
+            src = opened.record(motion_id)["source"]
+            if src.get("license"):
+                found.setdefault((src["license"], src.get("attribution", "")), set()).add("the bundled store")
     if not found:
         return ""
     lines = ["# Data licenses", "", "The model and motion library in this extension are made from data under these terms.", ""]
-    for key, users in sorted(found.items()):
-        license_, attribution = key.split("|", 1)
+    for (license_, attribution), users in sorted(found.items()):
         lines.append(f"- {', '.join(sorted(users))}: {attribution or 'unattributed data'} — license {license_}")
         if "NC" in license_.replace("-", " ").split():
             lines.append("  Non-commercial use only.")
@@ -199,6 +194,11 @@ def build(out_dir: Path, model: Path | None = None, store: Path | None = None) -
             raise BuildError(f"--{what} {path}: not a folder")
     if model is not None and not (model / "config.json").is_file():
         raise BuildError(f"--model {model}: not a LAVIMO checkpoint (no config.json)")
+    from lavimo_core.errors import LavimoError
+    try:
+        notice = data_license_notice(model, store)
+    except LavimoError as exc:   # e.g. --store is not a store: say so before building anything
+        raise BuildError(f"--store {store}: {exc}") from exc
     out_dir.mkdir(parents=True, exist_ok=True)
     zip_path = out_dir / f"{manifest['id']}-{manifest['version']}.zip"
     with tempfile.TemporaryDirectory() as tmp:
@@ -215,7 +215,6 @@ def build(out_dir: Path, model: Path | None = None, store: Path | None = None) -
                 _copy_tree(zf, model, "model")
             if store is not None:
                 _copy_tree(zf, store, "store")
-            notice = data_license_notice(model, store)
             if notice:
                 zf.writestr("DATA_LICENSE.md", notice)
     problems = validate_zip(partial)

@@ -107,3 +107,10 @@ def test_bundled_model_and_store_carry_their_data_license(trained_model, built_s
 def test_zip_without_data_has_no_data_license(built_zip):
     with zipfile.ZipFile(built_zip) as zf:
         assert "DATA_LICENSE.md" not in zf.namelist()
+
+
+def test_a_folder_that_is_not_a_store_is_refused(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a store")
+    with pytest.raises(build_addon.BuildError, match="--store"):
+        build_addon.build(tmp_path / "dist", store=tmp_path)
+    assert not (tmp_path / "dist").exists() or not list((tmp_path / "dist").iterdir())
