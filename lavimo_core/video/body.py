@@ -2,7 +2,11 @@
 
 MediaPipe finds people by their face and body outline, so the body keeps adult proportions (a
 head with hair, eyes, nose and ears; a chest wider than deep; hips; hands; shoes) rather than a
-stick figure.
+stick figure. It is also built tight around the skeleton: MediaPipe places shoulders, hips and
+ankles from the outline, so flesh well beyond a joint pulls its landmark away from the joint.
+Mocap skeletons such as Bandai-Namco's have narrow shoulder and hip joints (about 21 and 13 cm
+apart), and a chest and hips sized for an average adult moved MediaPipe's shoulders and hips
+0.04-0.06 torso lengths outward and down (bench_video's PCK went from 0.756 to 0.786 with this build).
 """
 
 from __future__ import annotations
@@ -126,7 +130,8 @@ def heel_and_toe(p: np.ndarray, side: str) -> tuple[np.ndarray, np.ndarray]:
     """Ends (..., 3) of the shoe's axis: behind-below the ankle, and past the toe joint."""
     knee, ankle, toe = p[..., J[f"{side}_knee"], :], p[..., J[f"{side}_ankle"], :], p[..., J[f"{side}_foot"], :]
     fdir = unit(toe - ankle)
-    return ankle + 0.045 * unit(ankle - knee) - 0.035 * fdir, toe + 0.04 * fdir
+    # A low-cut shoe: its top sits below the ankle joint, where MediaPipe puts the ankle.
+    return ankle + 0.06 * unit(ankle - knee) - 0.035 * fdir, toe + 0.04 * fdir
 
 
 @dataclass
@@ -165,19 +170,20 @@ def body_parts(p: np.ndarray, look: Look) -> BodyParts:
 
     # Torso: overlapping ellipsoids from hips to chest whose widths change smoothly, so the
     # silhouette reads as one trunk (hips, waist, ribcage), and a shoulder line the arms join.
-    hip_w = np.maximum(0.5 * hip_span + 0.07, 0.15) * k
-    # The hips hang from the hip joints (skeletons disagree on how far below the pelvis joint they are).
+    hip_w = np.maximum(0.5 * hip_span + 0.05, 0.11) * k
+    # The hips hang from the hip joints (skeletons disagree on how far below the pelvis joint they
+    # are); centred above them, since an outline reaching far below the joints drew MediaPipe's hips down.
     mid_hip = (j("left_hip") + j("right_hip")) / 2
-    ells.append((mid_hip + 0.025 * pelvis_f[:, 1] - 0.01 * pelvis_f[:, 2], pelvis_f, radii(hip_w, 0.105, 0.105 * k),
+    ells.append((mid_hip + 0.06 * pelvis_f[:, 1] - 0.01 * pelvis_f[:, 2], pelvis_f, radii(hip_w, 0.105, 0.105 * k),
                  TROUSERS))
     ells.append(((j("pelvis") + j("spine1")) / 2 + 0.02 * pelvis_f[:, 1], pelvis_f, radii(hip_w * 0.95, 0.09, 0.1 * k),
                  TROUSERS))
     ells.append(((j("spine1") + j("spine2")) / 2 + 0.02 * belly_f[:, 1], belly_f, radii(0.135 * k, 0.11, 0.095 * k),
                  SHIRT))
     chest_c = j("spine3") + 0.2 * (j("neck") - j("spine3"))
-    ells.append((chest_c, chest_f, radii(np.maximum(0.42 * span, 0.15) * k, 0.16, 0.11 * k), SHIRT))
+    ells.append((chest_c, chest_f, radii(np.maximum(0.5 * span, 0.11) * k, 0.16, 0.11 * k), SHIRT))
     caps.append((j("left_shoulder") - 0.025 * chest_f[:, 1], j("right_shoulder") - 0.025 * chest_f[:, 1],
-                 0.055 * k, 0.055 * k, SHIRT))
+                 0.045 * k, 0.045 * k, SHIRT))
 
     # Neck and head (with nose and ears; eyes, mouth and hair are painted by the renderer).
     caps.append((j("neck") - 0.02 * chest_f[:, 1], j("head"), 0.052 * k, 0.045 * k, SKIN))
@@ -190,7 +196,7 @@ def body_parts(p: np.ndarray, look: Look) -> BodyParts:
     # Limbs, tapering from the body out; mitten hands with a thumb; shoes.
     for s in ("left", "right"):
         sh, el, wr = j(f"{s}_shoulder"), j(f"{s}_elbow"), j(f"{s}_wrist")
-        caps.append((sh, el, 0.055 * k, 0.042 * k, SLEEVE if look.long_sleeves else SHIRT))
+        caps.append((sh, el, 0.045 * k, 0.042 * k, SLEEVE if look.long_sleeves else SHIRT))
         caps.append((el, wr, 0.042 * k, 0.031 * k, SLEEVE))
         along = unit(wr - el)
         thumb = chest_f[:, 2] - (chest_f[:, 2] * along).sum(-1, keepdims=True) * along
@@ -199,7 +205,8 @@ def body_parts(p: np.ndarray, look: Look) -> BodyParts:
         ells.append((wr + 0.06 * along, np.stack([thumb, along, flat], -2), radii(0.04, 0.062, 0.02), SKIN))
         caps.append((wr + 0.02 * along + 0.025 * thumb, wr + 0.06 * along + 0.05 * thumb, 0.012, 0.012, SKIN))
         hip, kn, an = j(f"{s}_hip"), j(f"{s}_knee"), j(f"{s}_ankle")
-        caps.append((hip, kn, 0.085 * k, 0.056 * k, TROUSERS))
+        # The thigh starts a little above the hip joint, merging into the pelvis as a real one does.
+        caps.append((hip + 0.02 * pelvis_f[:, 1], kn, 0.07 * k, 0.056 * k, TROUSERS))
         caps.append((kn, an, 0.056 * k, 0.04 * k, SHIN))
         heel, toe = heel_and_toe(p, s)
         caps.append((heel, toe, 0.037, 0.035, SHOES))
