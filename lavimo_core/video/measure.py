@@ -105,8 +105,7 @@ def summary_table(stats: dict) -> str:
         if k in stats:
             s = stats[k]
             lines.append(f"| {k.replace(':', ' ')} | {int(s['frames'])} | {s['detection']:.3f} | {s['pck']:.3f} | "
-                         f"{s['pck_visible']:.3f} | {s['pck_all_frames']:.3f} | {s.get('pck_diameter', float('nan')):.3f} | "
-                         f"{s.get('pck_02', float('nan')):.3f} |")
+                         f"{s['pck_visible']:.3f} | {s['pck_all_frames']:.3f} | {s['pck_diameter']:.3f} | {s['pck_02']:.3f} |")
     return "\n".join(lines)
 
 

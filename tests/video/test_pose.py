@@ -27,16 +27,22 @@ def test_featurizer_interface(featurizer):
     assert featurizer.tracker_version in featurizer.version
 
 
-def test_mediapipe_finds_the_rendered_person_where_the_joints_project(featurizer, bye):
-    cam = Camera(azimuth=15.0, elevation=5.0, distance=3.0, size=(320, 240), seed=1)
-    placed = place_camera(cam, bye.joints, bye.fps).retimed(bye.fps, VIDEO_FPS)
-    joints = resample_joints(bye.joints, bye.fps, VIDEO_FPS)[:15]
+def _render_and_track(featurizer, motion, cam: Camera, frames: int):
+    """MediaPipe's track of the first `frames` video frames of `motion` rendered from `cam`, the exact
+    projected landmarks beside it, and the torso length in pixels per frame."""
+    placed = place_camera(cam, motion.joints, motion.fps).retimed(motion.fps, VIDEO_FPS)
+    joints = resample_joints(motion.joints, motion.fps, VIDEO_FPS)[:frames]
     track = featurizer.track(((i / VIDEO_FPS, f) for i, f in enumerate(render_joints(joints, cam, placed=placed))),
                              VIDEO_FPS)
+    return track, project_track(joints, placed, VIDEO_FPS), torso_pixels(joints, placed)
+
+
+def test_mediapipe_finds_the_rendered_person_where_the_joints_project(featurizer, bye):
+    cam = Camera(azimuth=15.0, elevation=5.0, distance=3.0, size=(320, 240), seed=1)
+    track, truth, torso = _render_and_track(featurizer, bye, cam, 15)
     assert track.present.all()
-    truth = project_track(joints, placed, VIDEO_FPS)
     li = [a for a, _ in JOINT_LANDMARKS]
-    err = np.linalg.norm(track.image[:, li] - truth.image[:, li], axis=-1) / torso_pixels(joints, placed)[:, None]
+    err = np.linalg.norm(track.image[:, li] - truth.image[:, li], axis=-1) / torso[:, None]
     assert np.median(err) < 0.1                    # median joint within a tenth of the torso
     assert (track.visibility[:, li] > 0.5).mean() > 0.8
     # World landmarks are metric and hip-centred.
@@ -51,14 +57,9 @@ def test_mediapipe_puts_the_shoulders_on_the_skeletons_joints(featurizer, bye):
     # for the left one (renderer capsules-3). The body is now built around the joints.
     from lavimo_core.video.landmarks import LANDMARK_INDEX as L
 
-    cam = Camera(azimuth=10.0, elevation=5.0, distance=3.0, size=(480, 360), seed=4)
-    placed = place_camera(cam, bye.joints, bye.fps).retimed(bye.fps, VIDEO_FPS)
-    joints = resample_joints(bye.joints, bye.fps, VIDEO_FPS)[:20]
-    track = featurizer.track(((i / VIDEO_FPS, f) for i, f in enumerate(render_joints(joints, cam, placed=placed))),
-                             VIDEO_FPS)
+    track, truth, torso = _render_and_track(featurizer, bye, Camera(azimuth=10.0, elevation=5.0, distance=3.0,
+                                                                    size=(480, 360), seed=4), 20)
     assert track.present.all()
-    truth = project_track(joints, placed, VIDEO_FPS)
-    torso = torso_pixels(joints, placed)
     sh = [L["left_shoulder"], L["right_shoulder"]]
     error = np.median(np.linalg.norm(track.image[:, sh] - truth.image[:, sh], axis=-1) / torso[:, None], axis=0)
     assert (error < 0.075).all(), error
