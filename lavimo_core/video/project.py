@@ -60,8 +60,7 @@ def torso_pixels(joints: np.ndarray, placed: PlacedCamera) -> np.ndarray:
     """
     hips = (joints[:, J["left_hip"]] + joints[:, J["right_hip"]]) / 2
     shoulders = (joints[:, J["left_shoulder"]] + joints[:, J["right_shoulder"]]) / 2
-    depth = placed.to_camera(joints[:, J["pelvis"]])[:, 2]
-    return np.linalg.norm(shoulders - hips, axis=-1) * placed.focal_px / np.maximum(depth, 1e-3)
+    return _pixels_at_pelvis(np.linalg.norm(shoulders - hips, axis=-1), joints, placed)
 
 
 def torso_diameter_pixels(joints: np.ndarray, placed: PlacedCamera) -> np.ndarray:
@@ -72,5 +71,10 @@ def torso_diameter_pixels(joints: np.ndarray, placed: PlacedCamera) -> np.ndarra
     """
     diag = (np.linalg.norm(joints[:, J["left_shoulder"]] - joints[:, J["right_hip"]], axis=-1)
             + np.linalg.norm(joints[:, J["right_shoulder"]] - joints[:, J["left_hip"]], axis=-1)) / 2
+    return _pixels_at_pelvis(diag, joints, placed)
+
+
+def _pixels_at_pelvis(metres: np.ndarray, joints: np.ndarray, placed: PlacedCamera) -> np.ndarray:
+    """Per-frame lengths (T,) in metres -> pixels at the pelvis's depth from the camera."""
     depth = placed.to_camera(joints[:, J["pelvis"]])[:, 2]
-    return diag * placed.focal_px / np.maximum(depth, 1e-3)
+    return metres * placed.focal_px / np.maximum(depth, 1e-3)
