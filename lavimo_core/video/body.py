@@ -2,7 +2,8 @@
 
 MediaPipe finds people by their face and body outline, so the body keeps adult proportions (a
 head with hair, eyes, nose and ears; a chest wider than deep; hips; hands; shoes) rather than a
-stick figure. It is also built tight around the skeleton: MediaPipe places shoulders, hips and
+stick figure. The shirt's neckline (front only) and dark brows tell front from back even when the
+hair is the colour of the skin. It is also built tight around the skeleton: MediaPipe places shoulders, hips and
 ankles from the outline, so flesh well beyond a joint pulls its landmark away from the joint.
 Mocap skeletons such as Bandai-Namco's have narrow shoulder and hip joints (about 21 and 13 cm
 apart), and a chest and hips sized for an average adult moved MediaPipe's shoulders and hips
@@ -17,8 +18,8 @@ import numpy as np
 
 from ..motion.skeleton import JOINT_INDEX as J
 
-# Materials; the renderer colours each from the Look (HEAD also gets the face texture).
-SKIN, SHIRT, SLEEVE, TROUSERS, SHIN, SHOES, HAIR, HEAD = range(1, 9)
+# Materials; the renderer colours each from the Look (HEAD also gets the face texture, CHEST the neckline).
+SKIN, SHIRT, SLEEVE, TROUSERS, SHIN, SHOES, HAIR, HEAD, CHEST = range(1, 10)
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Look:
     def colour(self, material: int) -> np.ndarray:
         """Albedo of a material."""
         return np.array({
-            SKIN: self.skin, HEAD: self.skin, SHIRT: self.shirt,
+            SKIN: self.skin, HEAD: self.skin, SHIRT: self.shirt, CHEST: self.shirt,
             SLEEVE: self.shirt if self.long_sleeves else self.skin,
             TROUSERS: self.trousers, SHIN: self.skin if self.shorts else self.trousers,
             SHOES: self.shoes, HAIR: self.hair,
@@ -181,7 +182,7 @@ def body_parts(p: np.ndarray, look: Look) -> BodyParts:
     ells.append(((j("spine1") + j("spine2")) / 2 + 0.02 * belly_f[:, 1], belly_f, radii(0.135 * k, 0.11, 0.095 * k),
                  SHIRT))
     chest_c = j("spine3") + 0.2 * (j("neck") - j("spine3"))
-    ells.append((chest_c, chest_f, radii(np.maximum(0.5 * span, 0.11) * k, 0.16, 0.11 * k), SHIRT))
+    ells.append((chest_c, chest_f, radii(np.maximum(0.5 * span, 0.11) * k, 0.16, 0.11 * k), CHEST))
     caps.append((j("left_shoulder") - 0.025 * chest_f[:, 1], j("right_shoulder") - 0.025 * chest_f[:, 1],
                  0.045 * k, 0.045 * k, SHIRT))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .body import HAIR, HEAD, BodyParts, Capsule, Ellipsoid, Look
+from .body import CHEST, HAIR, HEAD, SKIN, BodyParts, Capsule, Ellipsoid, Look
 from .camera import PlacedCamera
 
 _ROOM_HALF = 7.0     # metres from the clip centre to each wall
@@ -198,8 +198,19 @@ def face_albedo(q: np.ndarray, skin: np.ndarray, hair: np.ndarray) -> np.ndarray
         white = _ellipse(lon, lat, side * 0.36, 0.08, 0.17, 0.075)
         out[white] = (0.92, 0.9, 0.88)
         out[_ellipse(lon, lat, side * 0.36, 0.08, 0.075, 0.075)] = (0.12, 0.08, 0.06)
-        out[_ellipse(lon, lat, side * 0.37, 0.24, 0.18, 0.035)] = hair * 0.8
+        # Brows darker than skin and hair alike: with hair the colour of skin they still mark the face
+        # (brows of hair colour vanished there and MediaPipe took front views for back views).
+        out[_ellipse(lon, lat, side * 0.37, 0.24, 0.18, 0.035)] = np.minimum(hair, skin) * 0.5
     out[_ellipse(lon, lat, 0.0, -0.45, 0.2, 0.045)] = skin * np.array([0.75, 0.45, 0.45])
+    return out
+
+
+def chest_albedo(q: np.ndarray, shirt: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """Albedo of chest points q (N, 3) on the unit sphere (x left, y up, z forward): the shirt, with a
+    neckline showing skin at the front only (a front/back cue on the body itself, not only the face)."""
+    x, y, z = q[:, 0], q[:, 1], q[:, 2]
+    out = np.repeat(shirt[None], len(q), 0)
+    out[(z > 0.2) & (y > 0.4 + 1.5 * x ** 2)] = skin
     return out
 
 
@@ -335,5 +346,8 @@ def render_frame(prims: list, joints: np.ndarray, placed: PlacedCamera, dirs: np
             head = mats == HEAD
             if head.any():
                 albedo[head] = face_albedo(local[body][head], look.colour(HEAD), look.colour(HAIR))
+            chest = mats == CHEST
+            if chest.any():
+                albedo[chest] = chest_albedo(local[body][chest], look.colour(CHEST), look.colour(SKIN))
             image[y0:y1, x0:x1][body] = shade(normal[body], albedo, dirs[y0:y1, x0:x1][body], look)
     return np.clip(image, 0, 1)

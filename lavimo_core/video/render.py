@@ -17,7 +17,7 @@ from .camera import Camera, PlacedCamera, place_camera, random_camera
 from .raytrace import coarse, environment, floor_hits, render_frame, room, sample_environment
 
 # Bump when a change to body.py, raytrace.py or camera.py changes the pixels; cached features keyed on it go stale.
-RENDERER_VERSION = "capsules-4"
+RENDERER_VERSION = "capsules-5"
 
 __all__ = ["Camera", "random_camera", "RENDERER_VERSION", "resample_joints", "render_motion", "write_video"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lavimo_core.video.body import random_look
 from lavimo_core.video.camera import Camera, place_camera
 from lavimo_core.video.features import POSE_FEATURE_DIM, VIDEO_FPS, video_to_features
 from lavimo_core.video.encode import write_frames
@@ -64,7 +65,25 @@ def test_mediapipe_puts_the_shoulders_on_the_skeletons_joints(featurizer, bye):
     error = np.median(np.linalg.norm(track.image[:, sh] - truth.image[:, sh], axis=-1) / torso[:, None], axis=0)
     assert (error < 0.075).all(), error
     width = lambda im: np.linalg.norm(im[:, sh[0]] - im[:, sh[1]], axis=-1)  # noqa: E731
-    assert np.median((width(track.image) - width(truth.image)) / torso) < 0.13
+    assert np.median((width(track.image) - width(truth.image)) / torso) < 0.16
+
+
+def test_mediapipe_tells_front_from_back_when_hair_and_skin_match(featurizer, clip):
+    # Brown hair on brown skin: the head alone no longer shows which way the person faces. On
+    # capsules-4 MediaPipe took this front view of a held-out clip for a back view and swapped left
+    # and right in 82 of its 85 frames (10 of the first 25). Dark brows and a neckline say "front".
+    from lavimo_core.video.landmarks import LANDMARK_INDEX as L
+
+    cam = Camera(azimuth=1.85, elevation=0.84, distance=5.81, focal=55.4, roll=0.38, size=(640, 480),
+                 seed=946224889)
+    assert random_look(np.random.default_rng(cam.seed)).hair[0] > 0.8 * random_look(
+        np.random.default_rng(cam.seed)).skin[0]                         # the case: hair as light as skin
+    track, truth, _ = _render_and_track(featurizer, clip("bye_sad_001", 2.5), cam, 25)
+    assert track.present.all()
+    for a, b in [(L["left_shoulder"], L["right_shoulder"]), (L["left_hip"], L["right_hip"])]:
+        as_is = np.linalg.norm(track.image[:, [a, b]] - truth.image[:, [a, b]], axis=-1).sum(-1)
+        swapped = np.linalg.norm(track.image[:, [a, b]] - truth.image[:, [b, a]], axis=-1).sum(-1)
+        assert (as_is < swapped).mean() > 0.9, (as_is < swapped).mean()
 
 
 def test_frames_without_a_person_are_missing_not_invented(featurizer, tmp_path, bye_frames):

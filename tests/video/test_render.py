@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from lavimo_core.motion.skeleton import JOINT_INDEX as J
-from lavimo_core.video.body import HEAD, SKIN, body_primitives, random_look
+from lavimo_core.video.body import CHEST, HEAD, SKIN, body_primitives, random_look
 from lavimo_core.video.camera import Camera, place_camera, random_camera
 from lavimo_core.video.decode import iter_frames, probe
 from lavimo_core.video.landmarks import LANDMARK_INDEX, joints_to_landmarks
-from lavimo_core.video.raytrace import trace_body
+from lavimo_core.video.raytrace import chest_albedo, face_albedo, trace_body
 from lavimo_core.video.render import render_motion, resample_joints, write_video
 
 
@@ -58,6 +60,27 @@ def test_depth_order_face_from_the_front_hair_from_the_back(bye):
     back_mat, back_local = got[180.0]
     assert front_mat == SKIN                         # the nose, in front of everything
     assert back_mat == HEAD and back_local[2] < 0    # the back of the skull (local z < 0), where the hair is
+
+
+def test_front_and_back_differ_even_when_hair_is_the_colour_of_skin(bye):
+    """The chest shows a neckline from the front only, and the brows stay darker than the skin: with
+    brown hair on brown skin these are what tell MediaPipe a front view from a back view."""
+    frame = bye.joints[:1]
+    look = replace(random_look(np.random.default_rng(0)), skin=(0.52, 0.35, 0.24), hair=(0.42, 0.28, 0.14),
+                   shirt=(0.2, 0.3, 0.8))
+    neckline = {}
+    for az in (0.0, 180.0):
+        placed = place_camera(Camera(azimuth=az, elevation=0, distance=2.0, focal=50, size=(240, 320)), frame)
+        # 2 cm below the neck joint, on the body's midline: the neckline in front, the shirt's back behind.
+        u, v = placed.project(frame[0, J["neck"]] - [0, 0.02, 0])[:2].astype(int)
+        (x0, _, y0, _), _, _, material, local = trace_body(body_primitives(frame[0], look), placed,
+                                                           placed.ray_directions())
+        assert material[v - y0, u - x0] == CHEST
+        neckline[az] = chest_albedo(local[v - y0, u - x0][None], np.array(look.shirt), np.array(look.skin))[0]
+    assert np.allclose(neckline[0.0], look.skin) and np.allclose(neckline[180.0], look.shirt)
+    brow = np.array([[np.sin(0.37) * np.cos(0.24), np.sin(0.24), np.cos(0.37) * np.cos(0.24)]])
+    skin, hair = np.array(look.skin), np.array(look.hair)
+    assert (face_albedo(brow, skin, hair)[0] < 0.6 * skin).all()
 
 
 def test_limb_in_front_hides_the_torso(walk):
