@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from lavimo_core.video.camera import Camera
-from lavimo_core.video.measure import measure_pair, summary
+from lavimo_core.video.measure import measure_pair, pck_interval, summary
 from lavimo_core.video.noise import MODEL_PATH, NoiseModel, yaw_bin
 from lavimo_core.video.noise_fit import fit
 from lavimo_core.video.pose import MediaPipePoseFeaturizer
@@ -41,6 +42,11 @@ def test_fit_on_real_renders(tmp_path, monkeypatch, clip):
     # The literature's torso diameter and a 0.2 threshold are looser than the target's PCK@0.1 of the torso length.
     s = stats["all:all"]
     assert s["pck"] <= s["pck_diameter"] <= s["pck_02"] <= 1
+    # Resampling the two clips brackets the overall PCK; one clip alone has no spread.
+    lo, hi = pck_interval(pairs)
+    assert lo <= s["pck"] <= hi and lo < hi
+    one = [p for p in pairs if p.name == pairs[0].name]
+    assert pck_interval(one)[0] == pytest.approx(pck_interval(one)[1]) == pytest.approx(summary(one)["all:all"]["pck"])
     model = fit(pairs, "v-test")
     p = pairs[0]
     track = model.apply(p.truth, p.yaw, p.occluded, p.torso_px, np.random.default_rng(0))
