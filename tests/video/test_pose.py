@@ -76,8 +76,8 @@ def test_mediapipe_tells_front_from_back_when_hair_and_skin_match(featurizer, cl
 
     cam = Camera(azimuth=1.85, elevation=0.84, distance=5.81, focal=55.4, roll=0.38, size=(640, 480),
                  seed=946224889)
-    assert random_look(np.random.default_rng(cam.seed)).hair[0] > 0.8 * random_look(
-        np.random.default_rng(cam.seed)).skin[0]                         # the case: hair as light as skin
+    look = random_look(np.random.default_rng(cam.seed))
+    assert look.hair[0] > 0.8 * look.skin[0]                             # the case: hair as light as skin
     track, truth, _ = _render_and_track(featurizer, clip("bye_sad_001", 2.5), cam, 25)
     assert track.present.all()
     for a, b in [(L["left_shoulder"], L["right_shoulder"]), (L["left_hip"], L["right_hip"])]:
@@ -88,7 +88,6 @@ def test_mediapipe_tells_front_from_back_when_hair_and_skin_match(featurizer, cl
 
 def test_frames_without_a_person_are_missing_not_invented(featurizer, tmp_path, bye_frames):
     # The renderer's empty room: the same background, nobody in it.
-    from lavimo_core.video.body import random_look
     from lavimo_core.video.raytrace import room
 
     placed = place_camera(Camera(azimuth=20.0, size=(320, 240), seed=3), np.zeros((1, 22, 3)))
