@@ -253,6 +253,20 @@ def test_corrupt_segment_files(make_store, bandai_motions, damage):
         Store.open(store.path)
 
 
+def test_a_malformed_record_is_reported_as_damage(make_store, bandai_motions):
+    """A record missing a field (edited by hand, or written by a bug) is a clear StoreCorruptError, not a KeyError."""
+    store = make_store(bandai_motions[:3])
+    f = store.path / fmt.SEGMENTS / "000001" / fmt.RECORDS_FILE
+    data = json.loads(f.read_text())
+    del data["motions"][1]["duration"]
+    f.write_text(json.dumps(data))
+    manifest = json.loads((store.path / fmt.MANIFEST).read_text())
+    manifest["segments"][0]["bytes"][fmt.RECORDS_FILE] = f.stat().st_size  # sizes agree: only the record is wrong
+    (store.path / fmt.MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(StoreCorruptError, match=r"motions.json is malformed.*duration.*lavimo index"):
+        Store.open(store.path)
+
+
 def test_corrupt_motion_payload_is_reported_on_read(make_store, bandai_motions):
     store = make_store(bandai_motions[:3])
     f = store.path / fmt.SEGMENTS / "000001" / fmt.MOTIONS_FILE
