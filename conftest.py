@@ -24,7 +24,7 @@ def _tiny_model_key() -> str:
 
     pkg = Path(__file__).parent / "lavimo_core"
     h = hashlib.sha256(b"tiny-v1")
-    for folder in ("model", "train", "motion", "data", "video"):
+    for folder in ("model", "train", "motion", "data", "video", "synthesis"):
         for f in sorted((pkg / folder).rglob("*")):
             if f.is_file() and f.suffix in (".py", ".json"):
                 h.update(str(f.relative_to(pkg)).encode() + f.read_bytes())

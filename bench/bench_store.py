@@ -69,7 +69,7 @@ def _speed(joints: np.ndarray, factor: float) -> np.ndarray:
 
 def augmented_library(n: int, seed: int = 0):
     """n canonical motions: every Bandai-Namco-1 clip, then random crop / mirror / speed variants of them."""
-    from lavimo_core.data.dataset import load_dataset
+    from lavimo_core.data import load_dataset
     from lavimo_core.motion.features import canonicalize_joints, joints_to_features
     from lavimo_core.motion.mirror import mirror_caption, mirror_joints
     from lavimo_core.motion.motion import Motion

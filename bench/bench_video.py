@@ -22,7 +22,7 @@ def _bench_clip(motion_cls, dataset) -> "object":
 
 
 def _video(path: Path, motion) -> Path:
-    from lavimo_core.video.render import Camera, write_video
+    from lavimo_core.synthesis.render import Camera, write_video
 
     if not path.exists():
         write_video(path, motion, Camera(azimuth=35.0, elevation=8.0, distance=4.0, focal=35.0,
@@ -81,8 +81,8 @@ def _prepare_all(ds, workers: int) -> tuple[float, dict, str, tuple[float, float
     import tempfile
 
     from lavimo_core.video.features import default_featurizer
-    from lavimo_core.video.measure import measure_pair, pck_interval, summary
-    from lavimo_core.video.prepare import dataset_cameras, prepare_rendered_features
+    from tools.pose_accuracy import measure_pair, pck_interval, summary
+    from lavimo_core.synthesis.prepare import dataset_cameras, prepare_rendered_features
 
     before = os.environ.get("LAVIMO_CACHE")
     with tempfile.TemporaryDirectory(prefix="lavimo-bench-prepare-") as tmp:
@@ -121,7 +121,7 @@ def _per_joint_table(pairs) -> str:
     import numpy as np
 
     from lavimo_core.video.landmarks import JOINT_LANDMARKS, LANDMARK_NAMES
-    from lavimo_core.video.measure import pck_hits
+    from tools.pose_accuracy import pck_hits
 
     li = [a for a, _ in JOINT_LANDMARKS]
     hits = np.concatenate([pck_hits(p)[p.real.present] for p in pairs])
@@ -141,15 +141,16 @@ def run() -> str:
     """Run the video benchmarks and return the markdown section."""
     import numpy as np
 
-    from lavimo_core.data.dataset import load_dataset
+    from lavimo_core.data import load_dataset
     from lavimo_core.motion.motion import Motion
     from lavimo_core.paths import cache_dir
-    from lavimo_core.video.camera import place_camera
+    from lavimo_core.synthesis.camera import place_camera
     from lavimo_core.video.decode import TimedFrames, iter_frames, probe
-    from lavimo_core.video.features import VIDEO_FPS, default_featurizer, motion_to_video_features
+    from lavimo_core.video.features import VIDEO_FPS, default_featurizer
+    from lavimo_core.synthesis.projected import motion_to_video_features
     from lavimo_core.video.normalize import track_to_features
-    from lavimo_core.video.prepare import dataset_cameras
-    from lavimo_core.video.render import RENDERER_VERSION, render_joints, resample_joints
+    from lavimo_core.synthesis.prepare import dataset_cameras
+    from lavimo_core.synthesis.render import RENDERER_VERSION, render_joints, resample_joints
 
     load_before = os.getloadavg()[0]
     ds = load_dataset("bandai-namco-1")
@@ -247,8 +248,8 @@ def run() -> str:
 
 def _fidelity_section(stats: dict, per_joint: str, interval: tuple[float, float]) -> str:
     """MediaPipe on this run's renders vs the projected joints, and the feature gap recorded by noise_fit."""
-    from lavimo_core.video.measure import summary_table
-    from lavimo_core.video.noise import NoiseModel
+    from tools.pose_accuracy import summary_table
+    from lavimo_core.synthesis.noise import NoiseModel
 
     meta = NoiseModel.load().meta
     gap = meta.get("held_out_feature_gap", {})

@@ -48,7 +48,7 @@ def test_unreadable_video(scene_with_rig, tmp_path, make, pattern):
 
 
 def test_truncated_video(scene_with_rig, tmp_path):
-    from lavimo_core.video.render import Camera, write_video
+    from lavimo_core.synthesis.render import Camera, write_video
 
     from blender_tests.addon_setup import real_motion
 

@@ -133,7 +133,7 @@ def test_cancel_stops_a_search_and_keeps_the_old_results(ready_addon):
 
 
 def test_dropping_a_rendered_video_searches_by_it(ready_addon, tmp_path):
-    from lavimo_core.video.render import Camera, write_video
+    from lavimo_core.synthesis.render import Camera, write_video
 
     motion = real_motion(3)
     video = write_video(tmp_path / "reference.mp4", motion, Camera(azimuth=20.0, size=(320, 240)), fps=20.0)

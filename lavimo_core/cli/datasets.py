@@ -54,7 +54,7 @@ def summary(ds) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Load the dataset and print its summary."""
-    from ..data.dataset import load_dataset
+    from ..data import load_dataset
 
     ds = load_dataset(args.spec, use_cache=not args.no_cache, progress=sys.stderr.isatty())
     print(summary(ds))

@@ -63,9 +63,9 @@ def _prepare_dataset(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from ..data.dataset import load_dataset
+    from ..data import load_dataset
     from ..errors import LavimoError
-    from ..video.prepare import prepare_rendered_features
+    from ..synthesis.prepare import prepare_rendered_features
 
     if args.cameras < 1 or args.workers < 1:
         raise LavimoError("--cameras and --workers must be at least 1.")

@@ -45,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
 
     from ..errors import LavimoError
     from ..motion.load import load_motion
-    from ..video.camera import Camera, random_camera
-    from ..video.render import write_video
+    from ..synthesis.camera import Camera, random_camera
+    from ..synthesis.render import write_video
 
     out = Path(args.out)
     if not out.parent.is_dir():

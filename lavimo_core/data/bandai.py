@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..motion.motion import Motion
-from .bvh_folder import HOLDOUT, load_bvh_dataset
+from .bvh_dataset import HOLDOUT, load_bvh_dataset
 from .dataset import DatasetError, MotionDataset
 
 NAME = "bandai-namco-1"

@@ -65,7 +65,7 @@ def find_or_download_dataset(*, allow_download: bool = True, progress: bool = Tr
 
 def load_demo_dataset(progress: bool = True) -> MotionDataset:
     """Load (and on the first run convert and cache) the default dataset."""
-    from ..data.dataset import load_dataset
+    from ..data import load_dataset
 
     return load_dataset(DEFAULT_DATASET, progress=progress)
 
@@ -181,7 +181,7 @@ def video_query_motion(dataset: MotionDataset, content: str = VIDEO_QUERY_CONTEN
 
 def render_query_video(motion, out_dir: Path) -> Path:
     """Render `motion` to out_dir/query_video.mp4 (reused while motion, camera and renderer are unchanged)."""
-    from ..video.render import RENDERER_VERSION, Camera, write_video
+    from ..synthesis.render import RENDERER_VERSION, Camera, write_video
 
     camera = Camera(azimuth=25.0, elevation=8.0, distance=4.0, focal=35.0, size=(640, 480), seed=11)
     path, meta_path = out_dir / "query_video.mp4", out_dir / "query_video.json"

@@ -20,14 +20,14 @@ from ..train.clips import clip_seed
 
 def eval_camera(motion: Motion, seed: int):
     """The camera a motion is filmed from in evaluation (random, but fixed per motion and seed)."""
-    from ..video.render import random_camera
+    from ..synthesis.render import random_camera
     return random_camera(np.random.default_rng(clip_seed(seed + 101, motion.name)))
 
 
 def rendered_video_file(motion: Motion, seed: int = 0, fps: float = 30.0) -> Path:
     """An mp4 of `motion` from its evaluation camera (rendered once, then kept in the cache)."""
-    from ..video.cache import motion_hash
-    from ..video.render import RENDERER_VERSION, write_video
+    from ..synthesis.cache import motion_hash
+    from ..synthesis.render import RENDERER_VERSION, write_video
     camera = eval_camera(motion, seed)
     key = json.dumps([RENDERER_VERSION, motion_hash(motion), camera.key(), fps], sort_keys=True)
     path = cache_dir("eval-videos", RENDERER_VERSION) / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.mp4"

@@ -52,7 +52,7 @@ def load_source(source: str | os.PathLike, *, progress: bool = False) -> tuple[l
     if path.is_file():
         from ..motion.load import load_motion
         return [load_motion(path)], []
-    from ..data.dataset import load_dataset
+    from ..data import load_dataset
     ds = load_dataset(str(source), progress=progress)
     for m in ds.motions:  # the dataset's provenance where a loader left the clip's empty
         m.source.license = m.source.license or ds.license

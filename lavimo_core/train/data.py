@@ -25,7 +25,7 @@ def load_splits(spec: str, val_fraction: float = 0.1, progress: bool = False) ->
     """Load dataset `spec` (see data.dataset.load_dataset) and return its splits; raises EmptyDatasetError
     when there is nothing to train or validate on. Without a validation split, a deterministic
     `val_fraction` of the training clips (chosen by a hash of their names) becomes one."""
-    from ..data.dataset import load_dataset
+    from ..data import load_dataset
     ds = load_dataset(spec, progress=progress)
     pick = {name: [ds.motions[i] for i in ds.splits.get(name, [])] for name in ("train", "val", "test")}
     if not ds.motions:

@@ -316,8 +316,9 @@ def _attach_rendered_tracks(clips, cameras: int, seed: int, progress: bool) -> N
     from tqdm import tqdm
 
     from ..motion.motion import Motion
-    from ..video.features import default_featurizer, rendered_track
-    from ..video.render import random_camera
+    from ..video.features import default_featurizer
+    from ..synthesis.rendered import rendered_track
+    from ..synthesis.render import random_camera
     from .clips import clip_seed
     featurizer = default_featurizer()
     for clip in tqdm(clips, desc="rendered video", disable=not progress, leave=False):

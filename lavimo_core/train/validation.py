@@ -156,8 +156,8 @@ class Validator:
 
 
 def _projected_video(clip: TrainClip, rng: np.random.Generator, noise: bool) -> tuple[np.ndarray, np.ndarray]:
-    from ..video.features import motion_to_video_features
-    from ..video.render import random_camera
+    from ..synthesis.projected import motion_to_video_features
+    from ..synthesis.render import random_camera
     v = clip.views[0]
     feats = motion_to_video_features(Motion(clip.name, v.joints), random_camera(rng), rng, noise=noise)
     return feats.features, feats.present

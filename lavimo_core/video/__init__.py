@@ -1,5 +1,6 @@
-"""Video modality: decode clips, estimate poses, render motions, and turn both into encoder features.
+"""Video queries: decode a clip, track the person with MediaPipe, normalise the track into encoder features.
 
-Nothing here is imported by `lavimo_core` itself; PyAV, OpenCV and MediaPipe load inside the modules
-that need them, so `import lavimo_core.video.features` stays cheap until a video is processed.
+Training-video synthesis (bodies, cameras, the ray tracer, projected landmarks with noise) is its own
+package, lavimo_core/synthesis. PyAV and MediaPipe load inside the modules that need them, so
+`import lavimo_core.video.features` stays cheap until a video is processed.
 """

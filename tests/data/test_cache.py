@@ -8,7 +8,7 @@ import pytest
 import lavimo_core.data.cache as cache
 import lavimo_core.motion.load as load_module
 from lavimo_core.data.bvh_folder import load_bvh_folder
-from lavimo_core.data.dataset import load_dataset
+from lavimo_core.data import load_dataset
 from lavimo_core.paths import find_dataset
 
 DATA = find_dataset("bandai-namco-1") / "data"
@@ -123,7 +123,7 @@ def test_code_change_invalidates(cache_root, folder, conversions, monkeypatch):
     conversions.clear()
     real = cache.code_version
     monkeypatch.setattr(cache, "code_version", lambda sources=cache.CLIP_SOURCES: "changed" + real(sources))
-    import lavimo_core.data.bvh_folder as bf
+    import lavimo_core.data.bvh_dataset as bf
     monkeypatch.setattr(bf, "code_version", cache.code_version)
     load_bvh_folder(folder)
     assert sorted(conversions) == sorted(f"{n}.bvh" for n in CLIPS)

@@ -110,7 +110,7 @@ def test_demo_end_to_end_then_a_second_run_reuses_model_and_store(tmp_path, trai
 
 
 def _test_split() -> list[str]:
-    from lavimo_core.data.dataset import load_dataset
+    from lavimo_core.data import load_dataset
 
     return [m.name for m in load_dataset().split("test")]
 

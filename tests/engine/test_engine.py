@@ -305,8 +305,8 @@ def test_no_model_still_answers_find_similar_and_explains_text(store):
 @pytest.mark.slow
 def test_video_query_end_to_end(engine, store, tmp_path):
     """A rendered video of a stored clip -> decode -> MediaPipe -> video encoder -> ranked motions."""
-    from lavimo_core.video.camera import Camera
-    from lavimo_core.video.render import write_video
+    from lavimo_core.synthesis.camera import Camera
+    from lavimo_core.synthesis.render import write_video
 
     mid = next(i for i in store.ids() if store.record(i).labels.get("content") == "bow")
     clip = write_video(tmp_path / "bow.mp4", store.motion(mid), Camera(azimuth=30.0, size=(320, 240)), fps=20.0)

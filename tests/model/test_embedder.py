@@ -14,7 +14,7 @@ from lavimo_core.model.text_backbone import file_sha256
 
 @pytest.fixture(scope="module")
 def bandai():
-    from lavimo_core.data.dataset import load_dataset
+    from lavimo_core.data import load_dataset
     return load_dataset("bandai-namco-1")
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from lavimo_core.data.bandai import captions_for
-from lavimo_core.data.dataset import load_dataset
+from lavimo_core.data import load_dataset
 from lavimo_core.store import Store
 
 
@@ -32,8 +32,8 @@ def _rates(store, queries, outside: list[str]) -> tuple[float, float]:
 
 @pytest.mark.slow
 def test_queries_for_absent_actions_are_flagged_far_more_often(embedder, store):
-    from lavimo_core.video.features import motion_to_video_features
-    from lavimo_core.video.render import random_camera
+    from lavimo_core.synthesis.projected import motion_to_video_features
+    from lavimo_core.synthesis.render import random_camera
     split = load_dataset("bandai-namco-1").split_of()
     ids = [i for i in store.ids() if split.get(store.record(i).name) == "test"]
     outside = [i for i in store.ids() if i not in set(ids)]

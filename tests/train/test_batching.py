@@ -13,7 +13,7 @@ from lavimo_core.train.clips import all_captions, prepare_clips
 
 @pytest.fixture(scope="module")
 def clips():
-    from lavimo_core.data.dataset import load_dataset
+    from lavimo_core.data import load_dataset
     ds = load_dataset("bandai-namco-1")
     names = ["dataset-1_walk-left_sad_001", "dataset-1_walk-right_sad_001", "dataset-1_bow_happy_001",
              "dataset-1_kick_normal_001", "dataset-1_walk_sad_001", "dataset-1_walk_happy_001"]

@@ -53,7 +53,7 @@ def test_humanml3d_preset_trains_and_embeds(humanml3d_root, tmp_path, capsys):
     assert emb.count_text_tokens("a person walks") == 5      # [CLS] a person walks [SEP]
     assert emb.count_text_tokens(" ".join(["walk"] * 100)) == 102  # counted whole, not cut at the limit
     t = emb.embed_text(["a person walks in a circle"])
-    from lavimo_core.data.dataset import load_dataset
+    from lavimo_core.data import load_dataset
     ds = load_dataset(str(humanml3d_root))
     assert len(ds.motions) == 6                           # the whole clip + 5 sub-clips
     m = emb.embed_motion(ds.motions)

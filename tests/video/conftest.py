@@ -41,7 +41,7 @@ def walk() -> Motion:
 @pytest.fixture(scope="session")
 def rendered_mp4(tmp_path_factory, bye) -> object:
     """An H.264 mp4 (320x240, 20 fps) of the bye clip seen from the front-left."""
-    from lavimo_core.video.render import Camera, write_video
+    from lavimo_core.synthesis.render import Camera, write_video
 
     path = tmp_path_factory.mktemp("videos") / "bye.mp4"
     return write_video(path, bye, Camera(azimuth=20.0, elevation=8.0, distance=3.0, size=(320, 240), seed=3),
@@ -52,7 +52,7 @@ def rendered_mp4(tmp_path_factory, bye) -> object:
 def bye_frames(bye) -> list[np.ndarray]:
     """Rendered frames of the bye clip at 10 fps (320x240), each with a white square whose place
     encodes the frame number, so a decoded frame can be told from its neighbours after lossy coding."""
-    from lavimo_core.video.render import Camera, render_motion
+    from lavimo_core.synthesis.render import Camera, render_motion
 
     frames = list(render_motion(bye, Camera(azimuth=20.0, size=(320, 240), seed=3), fps=10.0))
     for i, f in enumerate(frames):

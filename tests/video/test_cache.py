@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from lavimo_core.motion.motion import Motion
-from lavimo_core.video.cache import TrackCache
-from lavimo_core.video.camera import Camera
-from lavimo_core.video.features import rendered_video_features
-from lavimo_core.video.prepare import dataset_cameras, prepare_rendered_features
+from lavimo_core.synthesis.cache import TrackCache
+from lavimo_core.synthesis.camera import Camera
+from lavimo_core.synthesis.rendered import rendered_video_features
+from lavimo_core.synthesis.prepare import dataset_cameras, prepare_rendered_features
 from lavimo_core.video.track import PoseTrack
 
 
@@ -62,7 +62,7 @@ def test_rendered_features_come_from_the_cache_the_second_time(tmp_path, monkeyp
     def no_render(*a, **k):
         raise AssertionError("rendered again instead of reading the cache")
 
-    monkeypatch.setattr("lavimo_core.video.render.render_joints", no_render)
+    monkeypatch.setattr("lavimo_core.synthesis.render.render_joints", no_render)
     again = rendered_video_features(short, cam)
     assert np.array_equal(first.features, again.features)
 
@@ -77,6 +77,6 @@ def test_prepare_a_dataset(tmp_path, monkeypatch, bye, walk):
     assert all(len(v) == 2 for v in feats.values())
     assert all(f.features.shape[0] == 8 for v in feats.values() for f in v)
     assert len(list(tmp_path.rglob("*.npz"))) == 4
-    monkeypatch.setattr("lavimo_core.video.render.render_joints",
+    monkeypatch.setattr("lavimo_core.synthesis.render.render_joints",
                         lambda *a, **k: (_ for _ in ()).throw(AssertionError("not cached")))
     assert prepare_rendered_features(clips, 2, progress=False).keys() == feats.keys()

@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lavimo_core.video.body import random_look
-from lavimo_core.video.camera import Camera, place_camera
+from lavimo_core.synthesis.body import random_look
+from lavimo_core.synthesis.camera import Camera, place_camera
 from lavimo_core.video.features import POSE_FEATURE_DIM, VIDEO_FPS, video_to_features
 from lavimo_core.video.encode import write_frames
 from lavimo_core.video.errors import NoPersonError
 from lavimo_core.video.landmarks import JOINT_LANDMARKS
 from lavimo_core.video.pose import Featurizer, MediaPipePoseFeaturizer
-from lavimo_core.video.project import project_track, torso_pixels
-from lavimo_core.video.render import render_joints, resample_joints
+from lavimo_core.synthesis.project import project_track, torso_pixels
+from lavimo_core.synthesis.render import render_joints, resample_joints
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def test_mediapipe_tells_front_from_back_when_hair_and_skin_match(featurizer, cl
 
 def test_frames_without_a_person_are_missing_not_invented(featurizer, tmp_path, bye_frames):
     # The renderer's empty room: the same background, nobody in it.
-    from lavimo_core.video.raytrace import room
+    from lavimo_core.synthesis.raytrace import room
 
     placed = place_camera(Camera(azimuth=20.0, size=(320, 240), seed=3), np.zeros((1, 22, 3)))
     empty, _ = room(placed, placed.ray_directions(), random_look(np.random.default_rng(3)), np.zeros(3))
@@ -108,8 +108,8 @@ def test_frames_without_a_person_are_missing_not_invented(featurizer, tmp_path, 
 
 
 def test_video_with_nobody_in_it_is_a_clear_error(tmp_path):
-    from lavimo_core.video.body import random_look
-    from lavimo_core.video.raytrace import room
+    from lavimo_core.synthesis.body import random_look
+    from lavimo_core.synthesis.raytrace import room
 
     placed = place_camera(Camera(azimuth=60.0, size=(320, 240), seed=5), np.zeros((1, 22, 3)))
     empty, _ = room(placed, placed.ray_directions(), random_look(np.random.default_rng(5)), np.zeros(3))

@@ -7,8 +7,9 @@ import numpy as np
 from ..motion.skeleton import JOINT_INDEX as J
 from .body import Look
 from .camera import PlacedCamera
-from .landmarks import LANDMARK_INDEX, joints_to_landmarks
-from .track import PoseTrack
+from ..video.landmarks import LANDMARK_INDEX
+from .body_landmarks import joints_to_landmarks
+from ..video.track import PoseTrack
 
 
 def project_track(joints: np.ndarray, placed: PlacedCamera, fps: float) -> PoseTrack:

@@ -14,7 +14,8 @@ import numpy as np
 from ..motion.motion import Motion
 from .cache import motion_hash
 from .camera import Camera, random_camera
-from .features import VideoFeatures, default_featurizer, rendered_track
+from ..video.features import VideoFeatures, default_featurizer
+from .rendered import rendered_track
 
 
 def dataset_cameras(motion: Motion, n: int = 2, size: tuple[int, int] = (640, 480)) -> list[Camera]:

@@ -21,7 +21,7 @@ import numpy as np
 from ..motion.motion import Motion
 from ..paths import cache_dir
 from .camera import Camera
-from .track import PoseTrack
+from ..video.track import PoseTrack
 
 FORMAT_VERSION = 1
 

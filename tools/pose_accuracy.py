@@ -6,17 +6,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..motion.motion import Motion
-from ..motion.skeleton import JOINT_INDEX as J
-from .camera import Camera, PlacedCamera, place_camera
-from .features import VIDEO_FPS, rendered_track
-from .body import random_look
-from .landmarks import JOINT_LANDMARKS
-from .noise import NoiseModel
-from .pose import MediaPipePoseFeaturizer
-from .project import occluded_landmarks, project_track, relative_yaw, torso_diameter_pixels, torso_pixels
-from .render import resample_joints
-from .track import PoseTrack
+from lavimo_core.motion.motion import Motion
+from lavimo_core.motion.skeleton import JOINT_INDEX as J
+from lavimo_core.synthesis.camera import Camera, PlacedCamera, place_camera
+from lavimo_core.video.features import VIDEO_FPS
+from lavimo_core.synthesis.rendered import rendered_track
+from lavimo_core.synthesis.body import random_look
+from lavimo_core.video.landmarks import JOINT_LANDMARKS
+from lavimo_core.synthesis.noise import NoiseModel
+from lavimo_core.video.pose import MediaPipePoseFeaturizer
+from lavimo_core.synthesis.project import occluded_landmarks, project_track, relative_yaw, torso_diameter_pixels, torso_pixels
+from lavimo_core.synthesis.render import resample_joints
+from lavimo_core.video.track import PoseTrack
 
 PCK_THRESHOLD = 0.1       # fraction of torso size
 NEAR_FAR_M = 4.5          # final camera distance splitting near from far
@@ -127,7 +128,7 @@ def summary_table(stats: dict) -> str:
 
 
 def _groups() -> dict[str, slice]:
-    from .normalize import NUM_LANDMARKS
+    from lavimo_core.video.normalize import NUM_LANDMARKS
 
     n3 = NUM_LANDMARKS * 3
     return {"pose": slice(0, n3), "translation": slice(n3, n3 + 3), "visibility": slice(n3 + 3, None)}
@@ -142,7 +143,7 @@ def feature_gap(pairs: list[Pair], model: NoiseModel, rng: np.random.Generator) 
     agreement (|mean difference| / real std, std ratio) and how often a real clip's nearest
     projected clip is its own.
     """
-    from .normalize import track_to_features
+    from lavimo_core.video.normalize import track_to_features
 
     groups = _groups()
     real, noisy, clean, exact = [], [], [], []

@@ -78,7 +78,7 @@ def render_motion(motion: Motion, camera: Camera, look: Look | None = None, size
 def write_video(path: str | Path, motion: Motion, camera: Camera, *, fps: float = 30.0, look: Look | None = None,
                 codec: str = "libx264", size: tuple[int, int] | None = None, supersample: int = 1) -> Path:
     """Render `motion` to a video file (default mp4 H.264) and return its path."""
-    from .encode import write_frames
+    from ..video.encode import write_frames
 
     frames = render_motion(motion, camera, look, size=size, fps=fps, supersample=supersample)
     return write_frames(path, frames, fps=fps, codec=codec)

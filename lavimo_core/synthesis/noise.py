@@ -1,6 +1,6 @@
 """MediaPipe's errors on rendered motions, as a small statistical model applied to projected landmarks.
 
-Fitted by `python -m lavimo_core.video.noise_fit` (see that module) and stored in noise_model.json
+Fitted by `python -m tools.noise_fit` (see that module) and stored in noise_model.json
 beside this file. Per landmark, per view (8 bins of the camera's direction seen from the body) and
 per occlusion (hidden behind another body part in the render or not):
   - world landmarks in torso lengths per camera axis: MediaPipe's = offset + slope x true + noise
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .landmarks import LANDMARK_INDEX as L
-from .normalize import image_scale, torso_length
-from .track import PoseTrack
+from ..video.landmarks import LANDMARK_INDEX as L
+from ..video.normalize import image_scale, torso_length
+from ..video.track import PoseTrack
 
 MODEL_PATH = Path(__file__).with_name("noise_model.json")
 YAW_BINS = 8

@@ -1,6 +1,6 @@
 """Fit noise_model.json: MediaPipe's errors on rendered Bandai-Namco clips, and measure them on held-out clips.
 
-    python -m lavimo_core.video.noise_fit [--workers 2]
+    python -m tools.noise_fit [--workers 2]
 
 Fits on the train split (camera 0 of each clip's prepared cameras), then measures detection rate,
 PCK per camera bucket and the projected-vs-real feature gap on the val+test clips (both cameras),
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .landmarks import NUM_LANDMARKS
-from .measure import Pair, feature_gap, measure_pair, summary, summary_table
-from .noise import MODEL_PATH, SIZE_EDGES, YAW_BINS, NoiseModel, mid_hip, size_bin, yaw_bin
-from .normalize import image_scale, torso_length
+from lavimo_core.video.landmarks import NUM_LANDMARKS
+from tools.pose_accuracy import Pair, feature_gap, measure_pair, summary, summary_table
+from lavimo_core.synthesis.noise import MODEL_PATH, SIZE_EDGES, YAW_BINS, NoiseModel, mid_hip, size_bin, yaw_bin
+from lavimo_core.video.normalize import image_scale, torso_length
 
 MIN_COUNT = 30          # samples below which a cell borrows the statistics of the pooled views
 
@@ -139,16 +139,16 @@ def fit(pairs: list[Pair], tracker_version: str) -> NoiseModel:
 
 def main(argv: list[str] | None = None) -> int:
     """Fit on the train split, measure on val+test, write noise_model.json."""
-    ap = argparse.ArgumentParser(prog="python -m lavimo_core.video.noise_fit", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m tools.noise_fit", description=__doc__.splitlines()[0])
     ap.add_argument("--dataset", default="bandai-namco-1")
     ap.add_argument("--workers", type=int, default=1, help="processes rendering and running MediaPipe")
     ap.add_argument("--limit", type=int, default=0, help="use only this many clips per side (quick runs)")
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     args = ap.parse_args(argv)
 
-    from ..data.dataset import load_dataset
-    from .features import default_featurizer
-    from .prepare import dataset_cameras, prepare_rendered_features
+    from lavimo_core.data import load_dataset
+    from lavimo_core.video.features import default_featurizer
+    from lavimo_core.synthesis.prepare import dataset_cameras, prepare_rendered_features
 
     ds = load_dataset(args.dataset)
     fit_clips = ds.split("train")
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     stats = summary(eval_pairs)
     gap = feature_gap(eval_pairs, model, np.random.default_rng(0))
     model.meta.update({
-        "command": "python -m lavimo_core.video.noise_fit" + (f" --limit {args.limit}" if args.limit else ""),
+        "command": "python -m tools.noise_fit" + (f" --limit {args.limit}" if args.limit else ""),
         "dataset": args.dataset, "fitted": datetime.date.today().isoformat(),
         "fit_clips": len(fit_clips), "eval_clips": len(eval_clips),
         "held_out_detection_pck": {k: {kk: round(float(vv), 4) for kk, vv in v.items()} for k, v in stats.items()},
