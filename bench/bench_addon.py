@@ -55,7 +55,7 @@ class Steps:
         self.wall.append(time.perf_counter() - w0)
         return out
 
-    def __add__(self, other: "Steps") -> "Steps":
+    def __add__(self, other: Steps) -> Steps:
         both = Steps()
         both.wall, both.cpu = self.wall + other.wall, self.cpu + other.cpu
         return both
@@ -114,7 +114,7 @@ def run() -> str:
             t0 = time.perf_counter()
             op_steps.run(bpy.ops.lavimo.search_text)
             label = f"Text: {prompt}"
-            t1 = _timer_loop(bridge, lambda: wm.lavimo.query_label == label, drain_steps)
+            t1 = _timer_loop(bridge, lambda label=label: wm.lavimo.query_label == label, drain_steps)
             latency.append(t1 - t0)
             _timer_loop(bridge, lambda: not bridge.busy(), thumb_steps)  # thumbnails after the results
 

@@ -7,7 +7,6 @@ import bpy
 import pytest
 
 from lavimo_blender import bridge
-from blender_tests.addon_setup import addon  # noqa: F401 (fixture)
 
 
 @pytest.fixture

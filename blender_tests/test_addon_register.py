@@ -6,11 +6,10 @@ import sys
 import addon_utils
 import bpy
 import bpy.utils.previews
-import pytest
 
 import lavimo_blender
+from blender_tests.addon_setup import ADDON, draw_panel
 from lavimo_blender import bridge, deps, thumbnails
-from blender_tests.addon_setup import ADDON, addon, draw_panel  # noqa: F401 (addon: fixture)
 
 HANDLER_LISTS = [name for name in dir(bpy.app.handlers) if not name.startswith("_")
                  and isinstance(getattr(bpy.app.handlers, name), list)]

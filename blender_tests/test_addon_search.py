@@ -10,10 +10,9 @@ import bpy
 import numpy as np
 import pytest
 
+from blender_tests.addon_setup import draw_panel, make_rig, prefs, real_motion
 from lavimo_blender import activity, bridge, engine_session, thumbnails
 from lavimo_blender.search.ui import LAVIMO_PT_results, LAVIMO_PT_search
-from blender_tests.addon_setup import (addon, draw_panel, fingerprint, make_rig, prefs, ready_addon,  # noqa: F401
-                                       real_motion)
 
 pytestmark = pytest.mark.slow  # the first run trains the test model and builds the store
 

@@ -10,8 +10,8 @@ import bpy
 import numpy as np
 import pytest
 
+from blender_tests.addon_setup import make_rig, real_motion
 from lavimo_blender import bridge
-from blender_tests.addon_setup import addon, make_rig, real_motion  # noqa: F401 (addon: fixture)
 
 # Pelvis->hip and spine->collar offsets are rigid in a rig, so their direction follows the rig's build,
 # not the clip: the retarget does not (and cannot) make them match.

@@ -212,7 +212,7 @@ def wait(job: Job, timeout: float | None = None) -> None:
             fn, args = _inbox.get(timeout=0.05)
         except queue.Empty:
             if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"LAVIMO: {job.label} did not finish within {timeout:.0f} s")
+                raise TimeoutError(f"LAVIMO: {job.label} did not finish within {timeout:.0f} s") from None
             continue
         _call(fn, args)
     # Deliver anything posted just before the end (e.g. thumbnails), so callers see a settled state.

@@ -8,15 +8,21 @@ import numpy as np
 
 from lavimo_core.motion.motion import Motion
 from lavimo_core.motion.skeleton import JOINT_INDEX as J
-from lavimo_core.synthesis.camera import Camera, PlacedCamera, place_camera
-from lavimo_core.video.features import VIDEO_FPS
-from lavimo_core.synthesis.rendered import rendered_track
 from lavimo_core.synthesis.body import random_look
-from lavimo_core.video.landmarks import JOINT_LANDMARKS
+from lavimo_core.synthesis.camera import Camera, PlacedCamera, place_camera
 from lavimo_core.synthesis.noise import NoiseModel
-from lavimo_core.video.pose import MediaPipePoseFeaturizer
-from lavimo_core.synthesis.project import occluded_landmarks, project_track, relative_yaw, torso_diameter_pixels, torso_pixels
+from lavimo_core.synthesis.project import (
+    occluded_landmarks,
+    project_track,
+    relative_yaw,
+    torso_diameter_pixels,
+    torso_pixels,
+)
 from lavimo_core.synthesis.render import resample_joints
+from lavimo_core.synthesis.rendered import rendered_track
+from lavimo_core.video.features import VIDEO_FPS
+from lavimo_core.video.landmarks import JOINT_LANDMARKS
+from lavimo_core.video.pose import MediaPipePoseFeaturizer
 from lavimo_core.video.track import PoseTrack
 
 PCK_THRESHOLD = 0.1       # fraction of torso size

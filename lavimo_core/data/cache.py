@@ -16,7 +16,7 @@ import os
 import tempfile
 import zipfile
 from dataclasses import asdict
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +32,7 @@ CLIP_SOURCES = ("motion/bvh.py", "motion/skeleton_maps.py", "motion/resample.py"
 DATASET_SOURCES = CLIP_SOURCES + ("data/dataset.py", "data/bandai.py", "data/bvh_folder.py", "data/bvh_dataset.py")
 
 
-@lru_cache(maxsize=None)
+@cache
 def code_version(sources: tuple[str, ...] = CLIP_SOURCES) -> str:
     """sha256 of the given lavimo_core source files, so a code change invalidates what they produced."""
     h = hashlib.sha256(f"format {FORMAT}".encode())

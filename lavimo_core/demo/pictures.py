@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..motion.motion import Motion
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 STRIP_FRAMES = 6
 _MARGIN = 8
@@ -41,7 +45,7 @@ def video_strip(path: str | os.PathLike, frames: int = STRIP_FRAMES, height: int
     return _hstack(images)
 
 
-def query_picture(rows: list[tuple[str, np.ndarray | None]], title: str) -> "Image.Image":
+def query_picture(rows: list[tuple[str, np.ndarray | None]], title: str) -> Image.Image:
     """A white sheet: `title`, then for each row its caption and image (a strip), stacked."""
     from PIL import Image, ImageDraw
 
@@ -62,7 +66,7 @@ def query_picture(rows: list[tuple[str, np.ndarray | None]], title: str) -> "Ima
     return sheet
 
 
-def save_png(image: "Image.Image", path: str | os.PathLike) -> Path:
+def save_png(image: Image.Image, path: str | os.PathLike) -> Path:
     """Write `image` as PNG atomically (temporary file + rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

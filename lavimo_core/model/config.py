@@ -124,7 +124,7 @@ class LavimoConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, where: str = "config") -> "LavimoConfig":
+    def from_dict(cls, data: dict[str, Any], *, where: str = "config") -> LavimoConfig:
         """Build from a nested dict; unknown keys or wrong types raise ConfigError naming the key."""
         if not isinstance(data, dict):
             raise ConfigError(f"{where}: expected a JSON object, got {type(data).__name__}")
@@ -142,7 +142,7 @@ class LavimoConfig:
         write_json_atomic(Path(path), self.to_dict())
 
     @classmethod
-    def load(cls, path: str | Path) -> "LavimoConfig":
+    def load(cls, path: str | Path) -> LavimoConfig:
         """Read a JSON config file (raises ConfigError with the file name on any problem)."""
         path = Path(path)
         try:

@@ -35,7 +35,7 @@ class Rig:
             raise ValueError(f"rig {self.name!r}: bone names are not unique")
         if any(p < -1 or p >= n for p in self.parents):
             raise ValueError(f"rig {self.name!r}: a parent index is out of range")
-        self.order  # raises on cycles
+        _ = self.order  # computed now so that a cycle raises here
 
     @property
     def heads(self) -> np.ndarray:

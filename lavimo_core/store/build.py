@@ -64,7 +64,7 @@ def _key(name: str, source: SourceInfo) -> tuple[str, str]:
     return name, source_key(source.path)
 
 
-def build_store(motions: list[Motion], embedder: "Embedder", out: str | os.PathLike, *, model_path: str | os.PathLike | None = None,
+def build_store(motions: list[Motion], embedder: Embedder, out: str | os.PathLike, *, model_path: str | os.PathLike | None = None,
                 dtype: str = "float32", append: bool = False, overwrite: bool = False, chunk: int = 256,
                 batch_size: int = 32, progress: Progress | None = None, cancel: Cancel | None = None) -> BuildReport:
     """Encode `motions` with `embedder` into the store at `out` (see the module docstring for the modes)."""
@@ -106,9 +106,9 @@ def build_store(motions: list[Motion], embedder: "Embedder", out: str | os.PathL
             except StoreError as exc:  # one bad clip does not stop a library build
                 report.skipped.append((m.source.path or m.name, str(exc)))
 
-        def sub(fraction: float, _message: str, _n: int = len(valid)) -> None:
+        def sub(fraction: float, _message: str, _n: int = len(valid), _done: int = done) -> None:
             if progress is not None:
-                progress((done + fraction * _n) / len(todo), f"encoded {done + round(fraction * _n)}/{len(todo)} motions")
+                progress((_done + fraction * _n) / len(todo), f"encoded {_done + round(fraction * _n)}/{len(todo)} motions")
 
         store.add(valid, batch_size=batch_size, progress=sub, cancel=cancel)
         done += len(valid)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -65,7 +66,7 @@ def normalise_rows(x: np.ndarray, what: str) -> np.ndarray:
     return x / norms
 
 
-def encode_motions(embedder: "Embedder", motions: Sequence[Motion], *, batch_size: int = 32, progress: Progress | None = None,
+def encode_motions(embedder: Embedder, motions: Sequence[Motion], *, batch_size: int = 32, progress: Progress | None = None,
                    cancel: Cancel | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Embeddings (n, dim) of each motion and of its mirror image, in batches, with progress and cancellation."""
     n = len(motions)

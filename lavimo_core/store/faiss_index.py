@@ -35,7 +35,7 @@ class FaissIndex:
         self.index = index
 
     @classmethod
-    def build(cls, matrix: np.ndarray) -> "FaissIndex":
+    def build(cls, matrix: np.ndarray) -> FaissIndex:
         """Index every row of `matrix` (row number = faiss id)."""
         import faiss
         index = faiss.IndexHNSWFlat(matrix.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
@@ -50,7 +50,7 @@ class FaissIndex:
         return faiss.serialize_index(self.index).tobytes()
 
     @classmethod
-    def load(cls, path: Path) -> "FaissIndex":
+    def load(cls, path: Path) -> FaissIndex:
         """Read an index written by save()."""
         import faiss
         return cls(faiss.deserialize_index(np.fromfile(path, dtype=np.uint8)))

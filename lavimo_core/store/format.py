@@ -55,9 +55,10 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -92,7 +93,7 @@ class ModelIdentity:
     path: str | None = None
 
     @classmethod
-    def of(cls, embedder: "Embedder | ModelIdentity", path: str | os.PathLike | None = None) -> "ModelIdentity":
+    def of(cls, embedder: Embedder | ModelIdentity, path: str | os.PathLike | None = None) -> ModelIdentity:
         """The identity of an Embedder (or anything with model_id, weights_hash and dim)."""
         if path is None:
             path = getattr(embedder, "folder", None) or getattr(embedder, "path", None)
@@ -104,14 +105,14 @@ class ModelIdentity:
         return {"model_id": self.model_id, "weights_hash": self.weights_hash, "dim": self.dim, "path": self.path}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ModelIdentity":
+    def from_dict(cls, d: dict) -> ModelIdentity:
         """Inverse of to_dict."""
         return cls(str(d["model_id"]), str(d["weights_hash"]), int(d["dim"]), d.get("path"))
 
 
 def now_iso() -> str:
     """Current UTC time, ISO 8601, second resolution."""
-    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat()
 
 
 def new_manifest(model: ModelIdentity, dtype: str) -> dict:

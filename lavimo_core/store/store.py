@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 class Store:
     """A searchable motion library on disk. Use Store.open or Store.create; safe to share between threads."""
 
-    def __init__(self, root: Path, manifest: dict, embedder: "Embedder | fmt.ModelIdentity | None" = None):
+    def __init__(self, root: Path, manifest: dict, embedder: Embedder | fmt.ModelIdentity | None = None):
         self.path = Path(root)
         self.model = fmt.ModelIdentity.from_dict(manifest["model"])
         self.dtype = manifest["dtype"]
@@ -49,7 +49,7 @@ class Store:
     # ------------------------------------------------------------ open / create
 
     @classmethod
-    def open(cls, path: str | os.PathLike, embedder: "Embedder | fmt.ModelIdentity | None" = None) -> "Store":
+    def open(cls, path: str | os.PathLike, embedder: Embedder | fmt.ModelIdentity | None = None) -> Store:
         """Open the store at `path`; with an embedder, refuse (StoreModelMismatchError) if it is another model."""
         root = Path(path).expanduser()
         manifest = fmt.read_manifest(root)
@@ -58,8 +58,8 @@ class Store:
         return cls(root, manifest, embedder)
 
     @classmethod
-    def create(cls, path: str | os.PathLike, embedder: "Embedder | fmt.ModelIdentity", *, dtype: str = "float32",
-               model_path: str | os.PathLike | None = None) -> "Store":
+    def create(cls, path: str | os.PathLike, embedder: Embedder | fmt.ModelIdentity, *, dtype: str = "float32",
+               model_path: str | os.PathLike | None = None) -> Store:
         """Create an empty store at `path` (which must not exist or be an empty folder) for `embedder`'s model."""
         root = Path(path).expanduser()
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
@@ -78,7 +78,7 @@ class Store:
             raise
         return cls(root, fmt.read_manifest(root), embedder)
 
-    def attach(self, embedder: "Embedder") -> None:
+    def attach(self, embedder: Embedder) -> None:
         """Use `embedder` for adding motions and for calibrated probabilities (refused if it is another model)."""
         check_model(self.path, self.model, embedder)
         self.embedder = embedder
@@ -361,7 +361,7 @@ class Store:
         return search.library_probability(self._rows, parts, motion_id, model=self.model, calibration=self.calibration)
 
 
-def check_model(root: Path, built_with: fmt.ModelIdentity, embedder: "Embedder | fmt.ModelIdentity") -> None:
+def check_model(root: Path, built_with: fmt.ModelIdentity, embedder: Embedder | fmt.ModelIdentity) -> None:
     """Raise StoreModelMismatchError unless `embedder` is the model the store at `root` was built with."""
     given = fmt.ModelIdentity.of(embedder)
     if given.weights_hash == built_with.weights_hash and given.dim == built_with.dim:

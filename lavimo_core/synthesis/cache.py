@@ -20,8 +20,8 @@ import numpy as np
 
 from ..motion.motion import Motion
 from ..paths import cache_dir
-from .camera import Camera
 from ..video.track import PoseTrack
+from .camera import Camera
 
 FORMAT_VERSION = 1
 

@@ -94,7 +94,7 @@ class NoiseModel:
         return d
 
     @staticmethod
-    def from_dict(d: dict) -> "NoiseModel":
+    def from_dict(d: dict) -> NoiseModel:
         """Inverse of to_dict."""
         arrays = {k: np.asarray(d[k], np.float64) for k in NoiseModel._ARRAYS}
         scalars = {k: float(d[k]) for k in NoiseModel._SCALARS}
@@ -112,7 +112,7 @@ class NoiseModel:
         os.replace(tmp, path)
 
     @staticmethod
-    def load(path: Path = MODEL_PATH) -> "NoiseModel":
+    def load(path: Path = MODEL_PATH) -> NoiseModel:
         """Read a model written by `save` (the default one ships beside this module)."""
         global _LOADED
         if path == MODEL_PATH and _LOADED is not None:

@@ -10,8 +10,8 @@ from .camera import Camera, place_camera
 
 def rendered_track(motion: Motion, camera: Camera, *, featurizer=None, cache: bool = True) -> PoseTrack:
     """MediaPipe's track of `motion` rendered from `camera` at VIDEO_FPS (cached on disk)."""
-    from .cache import TrackCache
     from ..video.pose import drop_ghosts
+    from .cache import TrackCache
     from .render import RENDERER_VERSION, render_joints, resample_joints
 
     featurizer = featurizer or default_featurizer()

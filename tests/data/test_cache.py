@@ -7,8 +7,8 @@ import pytest
 
 import lavimo_core.data.cache as cache
 import lavimo_core.motion.load as load_module
-from lavimo_core.data.bvh_folder import load_bvh_folder
 from lavimo_core.data import load_dataset
+from lavimo_core.data.bvh_folder import load_bvh_folder
 from lavimo_core.paths import find_dataset
 
 DATA = find_dataset("bandai-namco-1") / "data"

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from lavimo_core.store import (ModelIdentity, Store, StoreBusyError, StoreCorruptError, StoreError,
-                               StoreModelMismatchError, StoreNotFoundError, StoreVersionError)
+from lavimo_core.store import (
+    ModelIdentity,
+    Store,
+    StoreBusyError,
+    StoreCorruptError,
+    StoreError,
+    StoreModelMismatchError,
+    StoreNotFoundError,
+    StoreVersionError,
+)
 from lavimo_core.store import format as fmt
 
 

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from lavimo_core.synthesis.camera import Camera, place_camera
-from lavimo_core.video.features import POSE_FEATURE_DIM, VIDEO_FPS
-from lavimo_core.synthesis.projected import motion_to_video_features
-from lavimo_core.synthesis.rendered import rendered_video_features
-from lavimo_core.video.normalize import NOMINAL_FOV_DEG, track_to_features
 from lavimo_core.synthesis.project import project_track
+from lavimo_core.synthesis.projected import motion_to_video_features
 from lavimo_core.synthesis.render import resample_joints
+from lavimo_core.synthesis.rendered import rendered_video_features
+from lavimo_core.video.features import POSE_FEATURE_DIM, VIDEO_FPS
+from lavimo_core.video.normalize import NOMINAL_FOV_DEG, track_to_features
 
 POSE = slice(0, 99)
 MOVE = slice(99, 102)

@@ -7,13 +7,13 @@ import pytest
 
 from lavimo_core.synthesis.body import random_look
 from lavimo_core.synthesis.camera import Camera, place_camera
-from lavimo_core.video.features import POSE_FEATURE_DIM, VIDEO_FPS, video_to_features
-from lavimo_core.video.encode import write_frames
-from lavimo_core.video.errors import NoPersonError
-from lavimo_core.video.landmarks import JOINT_LANDMARKS
-from lavimo_core.video.pose import Featurizer, MediaPipePoseFeaturizer
 from lavimo_core.synthesis.project import project_track, torso_pixels
 from lavimo_core.synthesis.render import render_joints, resample_joints
+from lavimo_core.video.encode import write_frames
+from lavimo_core.video.errors import NoPersonError
+from lavimo_core.video.features import POSE_FEATURE_DIM, VIDEO_FPS, video_to_features
+from lavimo_core.video.landmarks import JOINT_LANDMARKS
+from lavimo_core.video.pose import Featurizer, MediaPipePoseFeaturizer
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ import pytest
 
 from lavimo_core.motion.skeleton import JOINT_INDEX as J
 from lavimo_core.synthesis.body import CHEST, HEAD, SKIN, body_primitives, random_look
-from lavimo_core.synthesis.camera import Camera, place_camera, random_camera
-from lavimo_core.video.decode import iter_frames, probe
-from lavimo_core.video.landmarks import LANDMARK_INDEX
 from lavimo_core.synthesis.body_landmarks import joints_to_landmarks
+from lavimo_core.synthesis.camera import Camera, place_camera, random_camera
 from lavimo_core.synthesis.raytrace import chest_albedo, face_albedo, trace_body
 from lavimo_core.synthesis.render import render_motion, resample_joints, write_video
+from lavimo_core.video.decode import iter_frames, probe
+from lavimo_core.video.landmarks import LANDMARK_INDEX
 
 
 def test_frames_are_deterministic_per_camera(bye):
