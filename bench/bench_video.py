@@ -144,11 +144,12 @@ def run() -> str:
 
     from lavimo_core.data import load_dataset
     from lavimo_core.motion.motion import Motion
+    from lavimo_core.motion.resample import resample_positions
     from lavimo_core.paths import cache_dir
     from lavimo_core.synthesis.camera import place_camera
     from lavimo_core.synthesis.prepare import dataset_cameras
     from lavimo_core.synthesis.projected import motion_to_video_features
-    from lavimo_core.synthesis.render import RENDERER_VERSION, render_joints, resample_joints
+    from lavimo_core.synthesis.render import RENDERER_VERSION, render_joints
     from lavimo_core.video.decode import TimedFrames, iter_frames, probe
     from lavimo_core.video.features import VIDEO_FPS, default_featurizer
     from lavimo_core.video.normalize import track_to_features
@@ -183,7 +184,7 @@ def run() -> str:
     for m in sample:
         for cam in dataset_cameras(m, 2):
             placed = place_camera(cam, m.joints, m.fps).retimed(m.fps, VIDEO_FPS)
-            joints = resample_joints(m.joints, m.fps, VIDEO_FPS)
+            joints = resample_positions(m.joints, m.fps, VIDEO_FPS)
             t = time.perf_counter()
             imgs = list(render_joints(joints, cam, placed=placed))
             render_s += time.perf_counter() - t
@@ -195,7 +196,7 @@ def run() -> str:
             proj_s += time.perf_counter() - t
             n_frames += len(imgs)
     per_frame = (render_s + mp_s) / n_frames
-    all_frames = sum(len(resample_joints(m.joints, m.fps, VIDEO_FPS)) for m in ds.motions) * 2
+    all_frames = sum(len(resample_positions(m.joints, m.fps, VIDEO_FPS)) for m in ds.motions) * 2
     one_proc_min = all_frames * per_frame / 60
     # 3. The whole dataset for real, as `lavimo featurize --dataset bandai-namco-1 --workers N` does it.
     workers = min(cores, 2)

@@ -1,5 +1,6 @@
 """Helpers shared by the add-on tests (blender_tests/test_addon_*.py); their fixtures are in conftest.py.
 
+- `timer_driven()`: the UI's timer path in background mode (the test calls bridge.drain() as the timer would).
 - `fingerprint(...)`: what a failed operator must leave unchanged.
 - `RecordingLayout`: draws a panel without a window (background mode has none), checking each call
   against the real UILayout RNA (function and keyword names, property names, operator ids).
@@ -7,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from types import SimpleNamespace
 
@@ -14,6 +16,23 @@ import bpy
 import numpy as np
 
 ADDON = "lavimo_blender"
+
+
+@contextlib.contextmanager
+def timer_driven():
+    """Results arrive through the bridge's timer, as in the UI, although bpy runs in background mode.
+
+    The production code has no switch for this: the test stands in for Blender's timer by replacing
+    bridge.is_synchronous for the duration and calling bridge.drain() itself.
+    """
+    from lavimo_blender import bridge
+
+    real = bridge.is_synchronous
+    bridge.is_synchronous = lambda: False
+    try:
+        yield
+    finally:
+        bridge.is_synchronous = real
 
 
 def prefs():

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lavimo_core.motion.motion import Motion
+from lavimo_core.motion.resample import resample_positions
 from lavimo_core.motion.skeleton import JOINT_INDEX as J
 from lavimo_core.synthesis.body import random_look
 from lavimo_core.synthesis.camera import Camera, PlacedCamera, place_camera
@@ -18,7 +19,6 @@ from lavimo_core.synthesis.project import (
     torso_diameter_pixels,
     torso_pixels,
 )
-from lavimo_core.synthesis.render import resample_joints
 from lavimo_core.synthesis.rendered import rendered_track
 from lavimo_core.video.features import VIDEO_FPS
 from lavimo_core.video.landmarks import JOINT_LANDMARKS
@@ -60,7 +60,7 @@ def measure_pair(motion: Motion, camera: Camera, featurizer: MediaPipePoseFeatur
                  cache: bool = True) -> Pair:
     """Render `motion` from `camera`, run MediaPipe (cached), and project the truth."""
     placed = place_camera(camera, motion.joints, motion.fps).retimed(motion.fps, VIDEO_FPS)
-    joints = resample_joints(motion.joints, motion.fps, VIDEO_FPS)
+    joints = resample_positions(motion.joints, motion.fps, VIDEO_FPS)
     real = rendered_track(motion, camera, featurizer=featurizer, cache=cache)
     truth = project_track(joints, placed, VIDEO_FPS)
     dist = float(np.median(np.linalg.norm(joints[:, J["pelvis"]] - placed.position, axis=-1)))

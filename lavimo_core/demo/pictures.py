@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..atomic import atomic_write
 from ..motion.motion import Motion
 
 if TYPE_CHECKING:
@@ -68,15 +69,9 @@ def query_picture(rows: list[tuple[str, np.ndarray | None]], title: str) -> Imag
 
 def save_png(image: Image.Image, path: str | os.PathLike) -> Path:
     """Write `image` as PNG atomically (temporary file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
+    with atomic_write(path) as tmp:
         image.save(tmp, format="PNG")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return Path(path)
 
 
 def _hstack(images: list[np.ndarray]) -> np.ndarray:

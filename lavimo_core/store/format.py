@@ -63,6 +63,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import __version__
+from ..atomic import TEMP_GLOB, sync_folder, write_atomic
 from .errors import StoreBusyError, StoreCorruptError, StoreError, StoreNotFoundError, StoreVersionError
 from .records import MotionRecord
 
@@ -125,39 +126,11 @@ def new_manifest(model: ModelIdentity, dtype: str) -> dict:
             "segments": [], "next_segment": 1}
 
 
-# ---------------------------------------------------------------- atomic writes
-
-def _fsync_dir(path: Path) -> None:
-    # Makes a rename durable on POSIX; directories cannot be opened this way on Windows.
-    if os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a synced temporary file in the same folder and os.replace."""
-    path = Path(path)
-    tmp = path.with_name(f"{_TMP_PREFIX}{path.name}-{uuid.uuid4().hex[:8]}")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
-
+# ---------------------------------------------------------------- atomic writes (lavimo_core.atomic)
 
 def write_json_atomic(path: Path, obj: object) -> None:
-    """Write JSON atomically (see write_bytes_atomic)."""
-    write_bytes_atomic(path, json.dumps(obj, indent=1, ensure_ascii=False).encode("utf-8"))
+    """Write JSON atomically."""
+    write_atomic(path, json.dumps(obj, indent=1, ensure_ascii=False))
 
 
 @contextlib.contextmanager
@@ -260,12 +233,12 @@ def write_segment(root: Path, name: str, records: list[MotionRecord], embedding:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-        _fsync_dir(tmp)
+        sync_folder(tmp)
         os.replace(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _fsync_dir(final.parent)
+    sync_folder(final.parent)
     return {"name": name, "count": len(records), "removed": [], "bytes": {k: len(v) for k, v in blobs.items()}}
 
 
@@ -348,7 +321,7 @@ def remove_debris(root: Path, manifest: dict) -> list[str]:
             if p.name not in listed:
                 shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
                 removed.append(p.name)
-    for p in Path(root).glob(f"{_TMP_PREFIX}*"):
+    for p in Path(root).glob(TEMP_GLOB):  # a manifest or faiss index whose write was interrupted
         p.unlink(missing_ok=True)
         removed.append(p.name)
     return removed

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..atomic import write_atomic
 from ..motion.motion import Motion, SourceInfo
 from . import format as fmt
 from . import search
@@ -211,7 +212,7 @@ class Store:
             self._reload_if_changed()
             index = FaissIndex.build(self._rows.emb)
             data = index.to_bytes()
-            fmt.write_bytes_atomic(self.path / fmt.FAISS_FILE, data)
+            write_atomic(self.path / fmt.FAISS_FILE, data)
             fmt.write_manifest(self.path, dict(self._manifest, faiss={
                 "file": fmt.FAISS_FILE, "ids_sha256": self._ids_sha256(), "rows": len(self), "bytes": len(data)}))
             self._manifest = fmt.read_manifest(self.path)

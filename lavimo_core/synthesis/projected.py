@@ -15,14 +15,14 @@ from .camera import Camera, place_camera
 def motion_to_video_features(motion: Motion, camera: Camera, rng: np.random.Generator | None = None,
                              noise: bool = True) -> VideoFeatures:
     """Features of landmarks projected from `motion`'s joints, with MediaPipe-like noise (fast; for training)."""
+    from ..motion.resample import resample_positions
     from .body import random_look
     from .noise import NoiseModel
     from .project import occluded_landmarks, project_track, relative_yaw, torso_pixels
-    from .render import resample_joints
 
     model = NoiseModel.load()
     placed = place_camera(camera, motion.joints, motion.fps).retimed(motion.fps, VIDEO_FPS)
-    joints = resample_joints(motion.joints, motion.fps, VIDEO_FPS)
+    joints = resample_positions(motion.joints, motion.fps, VIDEO_FPS)
     truth = project_track(joints, placed, VIDEO_FPS)
     occluded = occluded_landmarks(joints, placed, random_look(np.random.default_rng(camera.seed)))
     track = model.apply(truth, relative_yaw(joints, placed), occluded, torso_pixels(joints, placed),
