@@ -34,6 +34,8 @@ demo: $(VENV)/.installed
 test: lint test-core test-blender test-blender45
 
 # ruff (pyflakes, bugbear, isort, pyupgrade; configured in pyproject.toml) before any test runs.
+# No mypy gate yet: on lavimo_core it takes ~35 s of CPU cold with the numpy/torch types and reports 96
+# errors (mostly numpy shapes, Optional narrowing and empty-container annotations); gate it once they are fixed.
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 

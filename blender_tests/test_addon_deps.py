@@ -14,7 +14,7 @@ from lavimo_blender.deps import check, install
 from lavimo_blender.search.ui import LAVIMO_PT_search
 
 ROOT = Path(__file__).resolve().parent.parent
-DEV_ONLY = {"pytest", "iniconfig", "pluggy"}
+DEV_ONLY = {"pytest", "iniconfig", "pluggy", "ruff"}
 
 
 def _pins(path: Path) -> dict[str, str]:

@@ -4,12 +4,12 @@ mirror/near-duplicate folding (folding.py). No torch at import time."""
 
 from .encode import BuildCancelled
 from .errors import (
-                     StoreBusyError,
-                     StoreCorruptError,
-                     StoreError,
-                     StoreModelMismatchError,
-                     StoreNotFoundError,
-                     StoreVersionError,
+    StoreBusyError,
+    StoreCorruptError,
+    StoreError,
+    StoreModelMismatchError,
+    StoreNotFoundError,
+    StoreVersionError,
 )
 from .filters import Filters
 from .format import FORMAT_VERSION, ModelIdentity
