@@ -28,6 +28,7 @@ from .search import Hit, QueryPart, Rows
 
 if TYPE_CHECKING:
     from ..model.embedder import Embedder
+    from .faiss_index import FaissIndex
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class Store:
         self.embedder = embedder if hasattr(embedder, "embed_motion") else None  # a bare ModelIdentity cannot encode
         self.fold_thresholds = (DUPLICATE_THRESHOLD, MIRROR_THRESHOLD)
         self.use_faiss = True  # use a valid faiss.index when faiss is installed (see faiss_index.py)
-        self._faiss = None
+        self._faiss: FaissIndex | None = None
         self._lock = threading.RLock()
         self._load(manifest)
 
@@ -297,7 +298,8 @@ class Store:
             by_seg: dict[str, list[str]] = {}
             for i in ids:
                 by_seg.setdefault(old.segments[old.row_of[i]], []).append(i)
-            segments, dropped = [], []
+            segments: list[dict] = []
+            dropped: list[dict] = []
             for seg in self._manifest["segments"]:
                 seg = dict(seg, removed=seg["removed"] + by_seg.get(seg["name"], []))
                 (dropped if len(seg["removed"]) >= seg["count"] else segments).append(seg)
