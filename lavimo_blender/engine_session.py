@@ -1,7 +1,7 @@
 """The add-on's one search engine (model + store), opened on a background thread and kept warm between queries.
 
-No bpy here: this runs on worker threads. Engine callbacks arrive on the engine's thread and are
-forwarded to the bridge job that asked, which delivers them on Blender's main thread.
+No bpy here: this runs on worker threads. A query's Future completes on the engine's thread; its done
+callback hands the Result to the bridge job that asked, which delivers it on Blender's main thread.
 """
 
 from __future__ import annotations
