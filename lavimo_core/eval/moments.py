@@ -25,14 +25,14 @@ FPS = 20.0
 METHODS = ("whole", "windows", "refined")
 
 
-def model_lengths(embedder: "Embedder") -> tuple[int, ...]:
+def model_lengths(embedder: Embedder) -> tuple[int, ...]:
     """The window lengths of `embedder`'s model (its training crop lengths)."""
     from ..model.config import LavimoConfig
     cfg = LavimoConfig.load(embedder.folder / "config.json")
     return window_lengths(cfg.train.crop_min_frames, cfg.train.crop_max_frames)
 
 
-def span_scorer(embedder: "Embedder", features: np.ndarray, query: np.ndarray):
+def span_scorer(embedder: Embedder, features: np.ndarray, query: np.ndarray):
     """A function (N, 2) frame spans -> (N,) cosines of those spans of `features` with `query`."""
     def score(spans: np.ndarray) -> np.ndarray:
         return embedder.embed_motion_features([features[s:max(e - 1, s + 1)] for s, e in spans]) @ query
@@ -46,15 +46,15 @@ def moment_recall(ious: list[float]) -> dict[str, float]:
             "n": int(len(a))}
 
 
-def evaluate_moments(embedder: "Embedder", takes: list[LongTake], min_action_s: float = 2.0) -> dict:
+def evaluate_moments(embedder: Embedder, takes: list[LongTake], min_action_s: float = 2.0) -> dict:
     """Both tasks x METHODS on `takes` (segments shorter than `min_action_s` are not queried)."""
     lengths = model_lengths(embedder)
     spans = [window_spans(t.motion.num_frames, lengths) for t in takes]
     feats = [np.asarray(t.motion.features, dtype=np.float32) for t in takes]
-    win = [embedder.embed_motion_features([f[s:e - 1] for s, e in sp]) for f, sp in zip(feats, spans)]
+    win = [embedder.embed_motion_features([f[s:e - 1] for s, e in sp]) for f, sp in zip(feats, spans, strict=True)]
     whole = embedder.embed_motion_features(feats)
     queries = sorted({g.query for t in takes for g in t.segments})
-    qemb = dict(zip(queries, embedder.embed_text(queries)))
+    qemb = dict(zip(queries, embedder.embed_text(queries), strict=True))
     ious: dict[str, dict[str, list[float]]] = {task: {m: [] for m in METHODS} for task in ("within take", "corpus")}
 
     def located(ti: int, q: np.ndarray) -> dict[str, tuple[float, float]]:

@@ -100,7 +100,7 @@ def splice(name: str, parts: list[tuple[str, list[Motion]]], blend: int = BLEND_
     joints, starts = splice_joints([m.joints for _, m in flat], blend)
     ends = starts[1:] + [len(joints)]
     segments: list[Segment] = []
-    for (content, m), s, e in zip(flat, starts, ends):
+    for (content, m), s, e in zip(flat, starts, ends, strict=True):
         if segments and segments[-1].content == content:
             segments[-1].end, segments[-1].clips = e / FPS, segments[-1].clips + [m.name]
         else:

@@ -33,7 +33,7 @@ MERGE_FRACTION = 0.15
 
 
 class MomentError(LavimoError, ValueError):
-    """A range or a motion that moment search cannot use (outside the clip, shorter than one window)."""
+    """A motion that moment search cannot cut into windows (shorter than one window) or bad window lengths."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,23 @@ def moments(spans: np.ndarray, scores: np.ndarray, row: int = 0, fraction: float
     return out
 
 
+def best_per_motion(scores: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """(M,) best window score of each motion; motion m owns the rows offsets[m]:offsets[m + 1] (none: -inf)."""
+    scores = np.asarray(scores)
+    out = np.full(len(offsets) - 1, -np.inf, dtype=np.float32)
+    has = offsets[1:] > offsets[:-1]
+    if has.any():
+        out[has] = np.maximum.reduceat(scores, offsets[:-1][has])
+    return out
+
+
+def motion_moment(scores: np.ndarray, offsets: np.ndarray, spans: np.ndarray, motion: int) -> Moment:
+    """The best moment of motion `motion` from the window scores of all motions (its window index is global)."""
+    a, b = int(offsets[motion]), int(offsets[motion + 1])
+    m = moments(spans[a:b], scores[a:b], motion, limit=1)[0]
+    return Moment(motion, m.start, m.end, m.score, a + m.window)
+
+
 def refine(moment: Moment, num_frames: int, score_spans: Callable[[np.ndarray], np.ndarray],
            min_frames: int, rounds: int = 3) -> Moment:
     """Move the moment's start and end in and out by a step (a quarter of its length, halved each round),
@@ -110,16 +127,6 @@ def refine(moment: Moment, num_frames: int, score_spans: Callable[[np.ndarray], 
                 (start, end), score = spans[i], float(s[i])
         step = max(1, step // 2)
     return Moment(moment.row, int(start), int(end), score, moment.window)
-
-
-def check_range(start: float, end: float, duration: float, what: str = "the clip") -> tuple[float, float]:
-    """(start, end) seconds if they lie inside [0, duration] in order, else MomentError saying how to fix it."""
-    if not (np.isfinite(start) and np.isfinite(end)):
-        raise MomentError(f"range {start}–{end} s is not a pair of numbers")
-    if start < 0 or end > duration + 1e-6 or end <= start:
-        raise MomentError(f"range {start:.2f}–{end:.2f} s lies outside {what} (0.00–{duration:.2f} s) or ends "
-                          "before it starts; give a start and an end inside it, start first")
-    return float(start), float(min(end, duration))
 
 
 def temporal_iou(a: tuple[float, float], b: tuple[float, float]) -> float:
