@@ -30,6 +30,9 @@ STRIDE_FRACTION = 0.25  # windows at each length start every quarter-length (75 
 # median window score): relative, because cosine spreads differ between models. Chosen on spliced takes
 # of seed 1 (0.1-0.2 best; 0.6 loses a tenth of R@1), reported on seed 0 (bench/bench_moments.py).
 MERGE_FRACTION = 0.15
+# A motion is searched inside when it is longer than this many of the longest windows: a clip of about one
+# window is already what the model saw in training (a 6.5 s walk stays a hit as a whole, as before).
+LONG_FACTOR = 2.0
 
 
 class MomentError(LavimoError, ValueError):
@@ -53,6 +56,26 @@ def window_lengths(crop_min_frames: int, crop_max_frames: int) -> tuple[int, ...
     if not 2 <= lo <= hi:
         raise MomentError(f"crop lengths must satisfy 2 <= min <= max, got {lo}..{hi}")
     return tuple(sorted({lo, (lo + hi) // 2, hi}))
+
+
+def model_window_lengths(embedder) -> tuple[int, ...] | None:
+    """The window lengths of `embedder`'s model, from its checkpoint's training crops (None: not a checkpoint)."""
+    from pathlib import Path
+
+    folder = getattr(embedder, "folder", None)
+    if folder is None or not (Path(folder) / "config.json").is_file():
+        return None
+    from ..model.config import LavimoConfig
+    cfg = LavimoConfig.load(Path(folder) / "config.json")
+    return window_lengths(cfg.train.crop_min_frames, cfg.train.crop_max_frames)
+
+
+def long_motion_spans(num_frames: int, lengths: tuple[int, ...] | None) -> np.ndarray:
+    """Windows of a motion worth searching inside (longer than LONG_FACTOR longest windows); else none: it is
+    searched whole, as before."""
+    if not lengths or num_frames <= LONG_FACTOR * max(lengths):
+        return np.zeros((0, 2), dtype=np.int64)
+    return window_spans(num_frames, lengths)
 
 
 def window_spans(num_frames: int, lengths: tuple[int, ...], stride_fraction: float = STRIDE_FRACTION) -> np.ndarray:
