@@ -110,3 +110,37 @@ def test_a_take_shorter_than_one_window_is_stored_whole_and_found_whole(embedder
     store.add([tiny])
     hit = store.search(embedder.embed_text(["a person walks"])[0], "text", k=1)[0]
     assert (hit.start, hit.end) == (0.0, tiny.duration) and store.info()["windows"] == 0
+
+
+def test_cli_prints_the_range_and_json_carries_it(capsys, moment_store, trained_model, takes):
+    from lavimo_core.cli import main
+
+    walk = next(s for t in takes for s in t.segments if s.content == "walk")
+    assert main(["search", walk.query, "--store", str(moment_store.path), "--model", str(trained_model), "-k", "5"]) == 0
+    out = capsys.readouterr().out
+    import re
+    assert re.search(r"^\s*\d+\s+take_\d{3} \d+\.\d–\d+\.\d s\s", out, re.M), out
+    assert main(["search", walk.query, "--store", str(moment_store.path), "--model", str(trained_model), "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)["hits"]
+    take = next(h for h in hits if h["motion_id"].startswith("take_"))
+    assert 0 <= take["start"] < take["end"] <= take["duration"]
+    assert main(["info", str(moment_store.path)]) == 0
+    assert "long motions searched inside: windows of 40, 60, 80 frames" in capsys.readouterr().out
+
+
+def test_cli_says_a_store_from_before_moments_matches_long_takes_whole(capsys, embedder, trained_model, takes,
+                                                                       tmp_path):
+    from lavimo_core.cli import main
+
+    path = tmp_path / "v1"
+    store = Store.create(path, fmt.ModelIdentity.of(embedder, trained_model))  # identity: no windows
+    store.add([takes[0].motion], embeddings=embedder.embed_motion([takes[0].motion]),
+              mirror_embeddings=embedder.embed_motion([takes[0].motion]))
+    manifest = json.loads((path / fmt.MANIFEST).read_text())
+    manifest["format_version"] = 1
+    del manifest["windows"]
+    (path / fmt.MANIFEST).write_text(json.dumps(manifest))
+    assert main(["search", "a person bows", "--store", str(path), "--model", str(trained_model)]) == 0
+    out, err = capsys.readouterr()
+    assert "is format 1 (from before moment search): its 1 long motion(s) are matched as whole takes" in err
+    assert "--overwrite" in err and "–" not in out.splitlines()[1]
