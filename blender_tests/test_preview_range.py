@@ -205,3 +205,21 @@ def test_apply_options_take_a_results_range_only_when_it_is_a_moment(addon):  # 
     options = apply_options(bpy.context.scene, moment)
     assert options.range_s == pytest.approx((12.4, 15.1)) and options.handles == 5
     assert apply_options(bpy.context.scene, whole).range_s is None
+
+
+def test_the_list_carries_each_hits_range_and_draws_it(addon):  # noqa: F811
+    from blender_tests.addon_setup import RecordingLayout
+    from lavimo_blender.search import results, ui
+    from lavimo_blender.search.props import has_range, state
+    from lavimo_core.store import Hit
+
+    moment = Hit("take_012", "take_012", 0.6, 0.7, 60.0, ["a person bows"], {}, "", start=12.4, end=15.1)
+    clip_hit = Hit("bow_001", "bow_001", 0.5, 0.6, 3.0, ["a person bows"], {}, "", start=0.0, end=3.0)
+    s = state()
+    results.fill(s, [moment, clip_hit], "/store", "Text: a person bows", no_match=False)
+    assert has_range(s.results[0]) and (s.results[0].range_start, s.results[0].range_end) == pytest.approx((12.4, 15.1))
+    assert not has_range(s.results[1])
+    assert ui.range_text(s.results[0]) == "12.4–15.1 s" and ui.range_text(s.results[1]) == "3.0 s"
+    layout = RecordingLayout()
+    ui.draw_timeline(layout, s.results[0])  # checked against the real UILayout API
+    assert any(kw.get("text") == "12.4–15.1 s" for name, _, kw in layout.log if name == "label")

@@ -196,10 +196,20 @@ def library_probability(rows: Rows, parts: Sequence[QueryPart], motion_id: str, 
     platt = getattr(calibration, "library_platt", {})
     if calibration is None or not all(p.kind in platt for p in parts) or motion_id not in rows.row_of:
         return None
-    e = np.asarray(rows.emb[[rows.row_of[motion_id]]], dtype=np.float32)
+    e = hit_embedding(rows, rows.row_of[motion_id], parts)[None]
     cos = np.stack([e @ p.embedding for p in parts])  # (parts, 1), rescored as in _hits
     return float(_weights(parts) @ np.stack([calibration.library_probability(p.kind, c)[0]
                                              for p, c in zip(parts, cos)]))
+
+
+def hit_embedding(rows: Rows, row: int, parts: Sequence[QueryPart]) -> np.ndarray:
+    """The embedding a hit is scored by: the motion's, or for a long motion its best window's for the query."""
+    a, b = (rows.win_offsets[row], rows.win_offsets[row + 1]) if rows.windows is not None else (0, 0)
+    if b <= a:
+        return np.asarray(rows.emb[row], dtype=np.float32)
+    q = sum(w * p.embedding for w, p in zip(_weights(list(parts)), parts))
+    win = np.asarray(rows.windows.emb[a:b], dtype=np.float32)
+    return win[int(np.argmax(win @ q))]
 
 
 def check_parts(parts: Sequence[QueryPart], model: ModelIdentity) -> list[QueryPart]:
