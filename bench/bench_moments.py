@@ -7,7 +7,7 @@ Every segment's query is asked (a) of its own take and (b) of all 20 takes; R@1 
 overlaps the queried segment with temporal IoU >= 0.5. Baseline, same run: today's whole-take search, whose
 hit is the whole take. Also through the real Store: the 20 takes indexed (format 2, windows) vs the same
 takes in a store without windows (what a format 1 store does).
-Speed: a text query over 1,000 long takes of ~37 s (10.2 h): 40 real spliced takes of 5 actions are
+Speed: a text query over 1,000 long takes of ~37 s (~10 h): 40 real spliced takes of 5 actions are
 embedded window by window with the model, then repeated 25 times with small noise on every embedding
 (re-normalised; cosine ~0.98 to the original, below the 0.99 near-duplicate fold) so the scan sees
 realistic, distinct values. Timed: `search.search` over the store's in-memory rows (what Store.search
@@ -93,7 +93,7 @@ def _speed(embedder, clips) -> list[str]:
     from lavimo_core.store.search import QueryPart, Rows, Windows, search
 
     lengths = model_window_lengths(embedder)
-    real = spliced_set(clips, takes=REAL_TAKES, per_take=5, min_seconds=5.0, seed=7)
+    real = spliced_set(clips, takes=REAL_TAKES, per_take=5, min_seconds=6.0, seed=7)  # ~37 s each
     motions = [t.motion for t in real]
     w_emb, w_owner, w_span = encode_windows(embedder, motions, lengths)
     whole = embedder.embed_motion(motions)
