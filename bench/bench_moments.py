@@ -13,6 +13,8 @@ embedded window by window with the model, then repeated 25 times with small nois
 realistic, distinct values. Timed: `search.search` over the store's in-memory rows (what Store.search
 runs), and text encoding + search. Baseline: the same takes searched whole (one row each).
 Preview: `lavimo_blender.search.preview.start` of a 3 s moment on a Mixamo-named rig in the bpy module.
+A look at real sessions: the 8 CMU martial-arts takes (cmu-acrnn, no time labels) indexed, and what the
+top moments are for a few queries (no truth to score them by: for reading, not a figure).
 Model: $LAVIMO_MODEL, else the one bench_store.py uses.
 """
 
@@ -91,6 +93,7 @@ def _speed(embedder, clips) -> list[str]:
     from lavimo_core.store.moments import model_window_lengths
     from lavimo_core.store.records import MotionRecord
     from lavimo_core.store.search import QueryPart, Rows, Windows, search
+    from lavimo_core.store.windows_file import WINDOW_DTYPE
 
     lengths = model_window_lengths(embedder)
     real = spliced_set(clips, takes=REAL_TAKES, per_take=5, min_seconds=6.0, seed=7)  # ~37 s each
@@ -106,15 +109,15 @@ def _speed(embedder, clips) -> list[str]:
     copies = N_TAKES // REAL_TAKES
     records, embs, wins, owners, spans = [], [], [], [], []
     for c in range(copies):
-        for i, m in enumerate(motions):
+        for m in motions:
             records.append(MotionRecord.of(f"{m.name}~{c}", m, 0, 0))
         embs.append(noisy(whole))
         wins.append(noisy(w_emb))
         owners.append(w_owner + c * REAL_TAKES)
         spans.append(w_span)
     emb = np.concatenate(embs)
-    rows = Rows(records, [""] * len(records), emb, noisy(emb), Windows(np.concatenate(wins), np.concatenate(owners),
-                                                                        np.concatenate(spans)))
+    windows = Windows(np.concatenate(wins).astype(WINDOW_DTYPE), np.concatenate(owners), np.concatenate(spans))
+    rows = Rows(records, [""] * len(records), emb, noisy(emb), windows)
     flat = Rows(records, [""] * len(records), emb, rows.mirror)
     hours = sum(r.duration for r in records) / 3600
     model = ModelIdentity.of(embedder)
@@ -137,13 +140,38 @@ def _speed(embedder, clips) -> list[str]:
     e2e = _ms(end_to_end)
     ok = "PASS" if e2e[0] < 50 else "FAIL"
     return ["", f"**Speed**: {len(records)} long takes, {hours:.1f} h of motion, {len(rows.windows)} windows "
-            f"(lengths {lengths} frames, stride a quarter of each) x {emb.shape[1]} float32.", "",
-            "| measure (p50 / p95 over {} queries) | result | baseline (same run) | target |".format(len(prompts)),
+            f"(lengths {lengths} frames, stride a quarter of each) x {emb.shape[1]} {WINDOW_DTYPE} "
+            f"({rows.windows.emb.nbytes / 2**20:.0f} MiB), whole-take rows float32.", "",
+            f"| measure (p50 / p95 over {len(prompts)} queries) | result | baseline (same run) | target |",
             "|---|---|---|---|",
             f"| text query end to end (encode + folded top-10 with moments) | {e2e[0]:.1f} / {e2e[1]:.1f} ms | - | "
             f"p50 < 50 ms {ok} |",
             f"| folded top-10 search alone, with moments | {t_search['windows'][0]:.1f} / {t_search['windows'][1]:.1f}"
             f" ms | whole takes (one row each): {t_search['whole'][0]:.2f} / {t_search['whole'][1]:.2f} ms | - |"]
+
+
+def _cmu_look(embedder, tmp: Path) -> list[str]:
+    import tarfile
+
+    from lavimo_core.cli.search import hit_label
+    from lavimo_core.motion.load import load_motion
+    from lavimo_core.paths import find_dataset
+    from lavimo_core.store import Store
+
+    with tarfile.open(find_dataset("cmu-acrnn") / "bvh.tar.xz", "r:xz") as tar:
+        members = [m for m in tar.getmembers() if Path(m.name).name.startswith("martial_")]
+        for m in members:
+            (tmp / Path(m.name).name).write_bytes(tar.extractfile(m).read())
+    motions = [load_motion(f) for f in sorted(tmp.glob("martial_*.bvh"))]
+    store = Store.create(tmp / "store", embedder)
+    store.add(motions)
+    lines = ["", f"**A look at real sessions**: {len(motions)} CMU martial-arts takes "
+             f"({sum(m.duration for m in motions) / 60:.1f} min, {store.info()['windows']} windows); top 3 per query:", "",
+             "| query | top moments (cosine) |", "|---|---|"]
+    for text in ("a person kicks high", "a person punches", "a person stands still", "a person walks"):
+        hits = store.search(embedder.embed_text([text])[0], "text", k=3)
+        lines.append(f"| {text} | " + "; ".join(f"{hit_label(h)} ({h.score:.2f})" for h in hits) + " |")
+    return lines
 
 
 def _preview(clips) -> list[str]:
@@ -194,6 +222,8 @@ def run() -> str:
     lines += [""] + _quality(embedder, takes)
     with tempfile.TemporaryDirectory() as tmp:
         lines += _store_quality(embedder, takes, Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp:
+        lines += _cmu_look(embedder, Path(tmp))
     lines += _speed(embedder, clips)
     lines += _preview(clips)
     lines += ["", f"Machine load average (1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after."]

@@ -53,3 +53,9 @@ def test_batch_applies_the_moment_with_handles_and_the_list_shows_its_range(clea
     first, last = _keyed_frames(bpy.data.objects["Hero"].animation_data.action)
     assert first == 20 - before
     assert last == pytest.approx(20 + math.floor((best["end"] - best["start"]) * 30 + 1e-6) + after, abs=1)
+
+
+def test_batch_refuses_negative_handles_before_searching(clean_scene, tmp_path, trained_model, takes_store, capsys):
+    code = batch.main(["--query", "a person bows", "--apply", "--handles", "-2", "--model", str(trained_model),
+                       "--store", str(takes_store)])
+    assert code == 2 and "--handles must be 0 or more frames, got -2" in capsys.readouterr().err

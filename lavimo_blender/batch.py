@@ -134,6 +134,8 @@ def _run(addon, args: argparse.Namespace) -> dict:
         bpy.ops.wm.open_mainfile(filepath=str(args.blend))
     if args.top < 1:
         raise BatchError("--top must be at least 1")
+    if args.handles < 0:
+        raise BatchError(f"--handles must be 0 or more frames, got {args.handles}")
     context = bpy.context
     current = _settings(addon, args, context)
     pkg = addon.__name__

@@ -87,7 +87,7 @@ def encode_motions(embedder: "Embedder", motions: Sequence[Motion], *, batch_siz
     return normalise_rows(emb, "motion embeddings"), normalise_rows(mir, "mirror embeddings")
 
 
-def encode_windows(embedder: "Embedder", motions: Sequence[Motion], lengths: tuple[int, ...] | None, *,
+def encode_windows(embedder: Embedder, motions: Sequence[Motion], lengths: tuple[int, ...] | None, *,
                    batch_size: int = 32, cancel: Cancel | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Windows of the long motions (moments.long_motion_spans): embeddings (W, dim), owner (W,) index into
     `motions`, spans (W, 2) frames; grouped by motion, in order."""

@@ -25,7 +25,7 @@ from .folding import DUPLICATE_THRESHOLD, MIRROR_THRESHOLD
 from .records import MotionRecord, source_key
 from .moments import STRIDE_FRACTION, long_motion_spans, model_window_lengths
 from .search import Hit, QueryPart, Rows, Windows
-from .windows_file import read_windows, windows_blob
+from .windows_file import WINDOW_DTYPE, read_windows, windows_blob
 
 if TYPE_CHECKING:
     from ..model.embedder import Embedder
@@ -94,10 +94,10 @@ class Store:
     def _load(self, manifest: dict) -> None:
         records, rows_seg, embs, mirrors = [], [], [], []
         dim, dt = self.model.dim, np.dtype(self.dtype)
-        windows = _no_windows(dim, dt)
+        windows = _no_windows(dim)
         for seg in manifest["segments"]:
             recs, emb, mir = fmt.read_segment(self.path, seg, self.dtype, self.model.dim)
-            windows = windows.then(Windows(*read_windows(self.path, seg, self.dtype, dim)), len(records))
+            windows = windows.then(Windows(*read_windows(self.path, seg, dim)), len(records))
             records += recs
             rows_seg += [seg["name"]] * len(recs)
             embs.append(emb)
@@ -293,7 +293,7 @@ class Store:
             name = f"{manifest['next_segment']:06d}"
             entry = fmt.write_segment(self.path, name, records, embeddings.astype(dt), mirror_embeddings.astype(dt),
                                       np.concatenate(joints), np.concatenate(feats),
-                                      windows_blob(windows.emb, windows.owner, windows.span, self.dtype))
+                                      windows_blob(windows.emb, windows.owner, windows.span))
             manifest["segments"] = manifest["segments"] + [entry]
             manifest["next_segment"] = manifest["next_segment"] + 1
             try:
@@ -315,19 +315,19 @@ class Store:
         spans = [long_motion_spans(m.num_frames, self.window_lengths) for m in motions]
         count = sum(len(s) for s in spans)
         if count == 0:
-            return _no_windows(dim, np.dtype(self.dtype))
+            return _no_windows(dim)
         if given is None:
             if self.embedder is None:
                 raise StoreError("this store searches inside long motions, so adding them needs their window "
                                  "embeddings: open it with Store.open(path, embedder) or pass window_embeddings")
             emb, owner, span = encode_windows(self.embedder, motions, self.window_lengths, batch_size=batch_size,
                                               cancel=cancel)
-            return Windows(emb, owner, span)
+            return Windows(emb.astype(WINDOW_DTYPE), owner, span)
         given = normalise_rows(given, "window embeddings")
         if given.shape != (count, dim):
             raise StoreError(f"window embeddings must be ({count}, {dim}) for these motions' windows, got {given.shape}")
         owner = np.concatenate([np.full(len(s), i, dtype=np.int64) for i, s in enumerate(spans)])
-        return Windows(given, owner, np.concatenate(spans))
+        return Windows(given.astype(WINDOW_DTYPE), owner, np.concatenate(spans))
 
     def remove(self, motion_ids: Iterable[str]) -> None:
         """Remove motions (no re-encoding of the others); atomic. Unknown ids raise StoreError and change nothing."""
@@ -375,10 +375,10 @@ class Store:
                     joints.append(j)
                     feats.append(f)
                     j_off, f_off = j_off + len(j), f_off + len(f)
-                w_emb, w_owner, w_span = read_windows(self.path, seg, self.dtype, self.model.dim)
+                w_emb, w_owner, w_span = read_windows(self.path, seg, self.model.dim)
                 entry = fmt.write_segment(self.path, f"{next_seg:06d}", records, emb, mir,
                                           np.concatenate(joints), np.concatenate(feats),
-                                          windows_blob(w_emb, w_owner, w_span, self.dtype))
+                                          windows_blob(w_emb, w_owner, w_span))
                 next_seg += 1
                 segments.append(entry)
                 written.append(entry)
@@ -423,12 +423,12 @@ def check_model(root: Path, built_with: fmt.ModelIdentity, embedder: "Embedder |
         "`lavimo index SOURCE --model CKPT --out STORE`")
 
 
-def _no_windows(dim: int, dtype: np.dtype) -> Windows:
-    return Windows(np.zeros((0, dim), dtype), np.zeros(0, np.int64), np.zeros((0, 2), np.int64))
+def _no_windows(dim: int) -> Windows:
+    return Windows(np.zeros((0, dim), WINDOW_DTYPE), np.zeros(0, np.int64), np.zeros((0, 2), np.int64))
 
 
 def _windows(rows: Rows) -> Windows:
-    return rows.windows if rows.windows is not None else _no_windows(rows.emb.shape[1], rows.emb.dtype)
+    return rows.windows if rows.windows is not None else _no_windows(rows.emb.shape[1])
 
 
 def _bytes(segments: list[dict]) -> int:
