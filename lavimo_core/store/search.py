@@ -20,7 +20,7 @@ per-kind cosines, the probability the weighted mean of the per-kind probabilitie
 weighted mean of the per-kind thresholds. Without a model (a store opened with no embedder) probability is
 None and every hit is a match.
 
-Moments: a long motion (longer than the model's longest training crop) also has windows (moments.py). Its
+Moments: a long motion (over twice the model's longest training crop) also has windows (moments.py). Its
 score is its best window's, on the same scale as a whole short clip (every window is as long as the clips the
 model was trained on), and its hit carries the moment: that window grown by the neighbours that agree
 (`start`, `end` in seconds). Folding still compares whole-motion embeddings. A short clip's range is the
