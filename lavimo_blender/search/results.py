@@ -31,6 +31,7 @@ def fill(state, hits, store_path: str, query_label: str, no_match: bool,
         item.probability = 0.0 if hit.probability is None else hit.probability
         item.good = bool(hit.is_match)
         item.duration = hit.duration
+        item.range_start, item.range_end = hit.start, hit.end or hit.duration
         item.caption = hit.captions[0] if hit.captions else ""
         item.labels = labels_text(hit.labels)
         item.source = hit.source

@@ -25,7 +25,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                 "from the best result's cosine, that the library holds a motion matching the query (fitted on "
                 "held-out queries with their action present vs removed, at even odds); below 50% it says 'no good "
                 "match'. Mirror images and near-identical takes are folded under the "
-                "best-ranked one (--expand lists them, --no-fold shows them as results).")
+                "best-ranked one (--expand lists them, --no-fold shows them as results). A hit inside a long motion "
+                "shows its time range after the name (take_012 12.4–15.1 s; \"start\"/\"end\" in --json); dur s is "
+                "the whole motion's length.")
     p.add_argument("text", nargs="?", help="describe the motion, e.g. \"a person jumps forward\"")
     p.add_argument("--store", required=True, help="store folder (from `lavimo index`)")
     p.add_argument("--model", help="checkpoint folder; default: the one the store was built with")
@@ -120,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(dict(result.to_dict(), store=str(store.path), model=store.model.model_id), indent=1,
                          ensure_ascii=False))
         return 0
-    for note in result.notices:
+    for note in result.notices + old_store_notes(store):
         print(f"note: {note}", file=sys.stderr)
     print(format_table(result, expand=args.expand))
     if result.hits and result.library_probability is not None:
@@ -130,6 +132,21 @@ def run(args: argparse.Namespace) -> int:
         print("\nNo good match: no result reaches the model's no-match threshold, so the library probably has "
               "nothing like this query; the nearest motions are listed anyway.")
     return 0
+
+
+def old_store_notes(store) -> list[str]:
+    """What a store from before moment search (format 1) cannot do, and how to get it."""
+    whole = store.long_motions_searched_whole()
+    if not whole:
+        return []
+    return [f"store {store.path} is format {store.info()['format_version']} (from before moment search): its "
+            f"{whole} long motion(s) are matched as whole takes, not the moment inside. Rebuild it to search inside "
+            "them: `lavimo index SOURCE --model CKPT --out STORE --overwrite`"]
+
+
+def hit_label(h) -> str:
+    """The motion's name, with the moment's time range when the hit is part of a longer motion: "take_012 12.4–15.1 s"."""
+    return f"{h.name} {h.start:.1f}–{h.end:.1f} s" if h.is_moment else h.name
 
 
 def format_table(result: Result, expand: bool = False) -> str:
@@ -143,7 +160,7 @@ def format_table(result: Result, expand: bool = False) -> str:
         p = "-" if h.probability is None else f"{h.probability:.0%}"
         mark = "" if h.is_match else " (weak)"
         extra = f"  [{h.relation}]" if h.relation else (f"  (+{len(h.folded)} folded)" if h.folded and not expand else "")
-        return (rank, indent + h.name, f"{h.score:.3f}", p + mark, f"{h.duration:.1f}", what + extra)
+        return (rank, indent + hit_label(h), f"{h.score:.3f}", p + mark, f"{h.duration:.1f}", what + extra)
 
     for i, h in enumerate(result.hits, 1):
         rows.append(row(str(i), h))

@@ -1,4 +1,4 @@
-"""The on-disk layout of a LAVIMO store (format version 1), and the atomic reads and writes of its files.
+"""The on-disk layout of a LAVIMO store (format version 2; version 1 still opens), and the atomic reads and writes of its files.
 
 A store is a folder::
 
@@ -16,7 +16,9 @@ A store is a folder::
           motions.safetensors     "joints" (sum of T, 22, 3) float32: canonical joints (metres, Y up, 20 fps, source
                                   proportions) and "features" (sum of F, 263) float32: raw (un-normalised) HumanML3D
                                   features, every motion concatenated along time; offsets are in motions.json
-          motions.json            {"format_version": 1, "motions": [record, ...]}, one record per row
+          motions.json            {"format_version": 1 or 2, "motions": [record, ...]}, one record per row
+          windows.safetensors     version 2, only when the segment has long motions: the embeddings, owner rows and
+                                  frame spans of their windows for moment search (see windows_file.py)
 
     store.json = {
       "format": "lavimo-store", "format_version": 1, "created": ISO time, "updated": ISO time,
@@ -27,6 +29,9 @@ A store is a folder::
       "segments": [{"name": "000001", "count": n, "removed": [motion ids deleted from this segment],
                     "bytes": {"embeddings.safetensors": size, "motions.safetensors": size, "motions.json": size}}],
       "next_segment": int,
+      "windows": version 2: {"lengths": [window lengths in frames: the model's training crops], "stride_fraction":
+                 windows of each length start every this fraction of it} or null (no checkpoint to take them
+                 from); version 1 has no "windows": long motions are searched whole, as they were,
       "faiss": optional {"file": "faiss.index", "ids_sha256": sha256 of the motion ids joined by newlines, in store
                          order (the faiss row numbers), "rows": int, "bytes": int}}
 
@@ -44,6 +49,8 @@ manifest does not list is debris of an interrupted write; the next writer delete
 So a reader always sees either the old or the new store, never a half-written one.
 
 Versioning: "format_version" is checked on open; a newer version is refused with a message to update LAVIMO.
+Version 1 stores (before moment search) open, search and take additions as before, staying version 1;
+`lavimo info` says how many of their motions are long enough to be searched inside once rebuilt.
 Safety: only safetensors and JSON are read (no pickle).
 """
 
@@ -71,7 +78,9 @@ if TYPE_CHECKING:
     from ..model.embedder import Embedder
 
 FORMAT = "lavimo-store"
-FORMAT_VERSION = 1
+# 2: long motions also stored as windows (windows.safetensors; "windows" in store.json) for moment search.
+# Version 1 stores open and search as before (whole motions); they are written as version 1 again.
+FORMAT_VERSION = 2
 MANIFEST = "store.json"
 SEGMENTS = "segments"
 LOCK = "lock"
@@ -116,14 +125,14 @@ def now_iso() -> str:
     return datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat()
 
 
-def new_manifest(model: ModelIdentity, dtype: str) -> dict:
-    """The manifest of an empty store."""
+def new_manifest(model: ModelIdentity, dtype: str, windows: dict | None = None) -> dict:
+    """The manifest of an empty store; `windows`: {"lengths": [frames], "stride_fraction": f} or None (see moments.py)."""
     if dtype not in DTYPES:
         raise StoreError(f"unknown store dtype {dtype!r}; use one of {', '.join(DTYPES)}")
     t = now_iso()
     return {"format": FORMAT, "format_version": FORMAT_VERSION, "created": t, "updated": t,
             "lavimo_version": __version__, "model": model.to_dict(), "dtype": dtype,
-            "segments": [], "next_segment": 1}
+            "segments": [], "next_segment": 1, "windows": windows}
 
 
 # ---------------------------------------------------------------- atomic writes (lavimo_core.atomic)
@@ -186,6 +195,8 @@ def read_manifest(root: Path) -> dict:
         for seg in manifest["segments"]:
             str(seg["name"]), int(seg["count"]), list(seg["removed"])
         int(manifest["next_segment"])
+        if manifest.get("windows") is not None:
+            [int(n) for n in manifest["windows"]["lengths"]], float(manifest["windows"]["stride_fraction"])
         if "faiss" in manifest:
             str(manifest["faiss"]["file"]), str(manifest["faiss"]["ids_sha256"])
     except (KeyError, TypeError, ValueError) as exc:
@@ -208,7 +219,7 @@ def segment_dir(root: Path, name: str) -> Path:
 
 
 def write_segment(root: Path, name: str, records: list[MotionRecord], embedding: np.ndarray, mirror_embedding: np.ndarray,
-                  joints: np.ndarray, features: np.ndarray) -> dict:
+                  joints: np.ndarray, features: np.ndarray, extra: dict[str, bytes] | None = None) -> dict:
     """Write a complete segment under a temporary name, sync it, rename it to `name`; return its manifest entry."""
     from safetensors.numpy import save
 
@@ -226,6 +237,7 @@ def write_segment(root: Path, name: str, records: list[MotionRecord], embedding:
                             "features": np.ascontiguousarray(features, dtype=np.float32)}, metadata=meta),
         RECORDS_FILE: json.dumps({"format_version": FORMAT_VERSION, "motions": [r.to_dict() for r in records]},
                                  ensure_ascii=False).encode("utf-8"),
+        **(extra or {}),  # e.g. the windows of long motions (windows_file.py); listed in "bytes" like the rest
     }
     try:
         for fname, data in blobs.items():

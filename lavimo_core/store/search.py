@@ -20,6 +20,12 @@ per-kind cosines, the probability the weighted mean of the per-kind probabilitie
 weighted mean of the per-kind thresholds. Without a model (a store opened with no embedder) probability is
 None and every hit is a match.
 
+Moments: a long motion (over twice the model's longest training crop) also has windows (moments.py). Its
+score is its best window's, on the same scale as a whole short clip (every window is as long as the clips the
+model was trained on), and its hit carries the moment: that window grown by the neighbours that agree
+(`start`, `end` in seconds). Folding still compares whole-motion embeddings. A short clip's range is the
+whole clip. Stores without windows (format 1, or built without a checkpoint) rank whole motions as before.
+
 The store (store.py) owns the files and hands search a `Rows` snapshot; scan.py does the raw cosine scan,
 filters.py the filters, folding.py the mirror/near-duplicate grouping.
 """
@@ -38,6 +44,7 @@ from .encode import normalise_rows
 from .errors import StoreError
 from .filters import Filters, LabelIndex, filter_mask
 from .folding import Group, fold
+from .moments import best_per_motion, motion_moment
 from .records import MotionRecord
 from .scan import cosine_scores, top_k
 
@@ -64,11 +71,18 @@ class Hit:
     folded: list[Hit] = field(default_factory=list)  # mirror images / near-duplicates of this hit
     relation: str = ""  # on a folded hit: "mirror" or "near-duplicate"
     is_match: bool = True  # score >= the model's no-match threshold for this query kind
+    start: float = 0.0  # seconds: the matching moment inside the motion (the whole motion for a short clip)
+    end: float = 0.0
+
+    @property
+    def is_moment(self) -> bool:
+        """Whether the hit is a part of a longer motion rather than all of it."""
+        return self.start > 1e-6 or self.end < self.duration - 1e-6
 
     def to_dict(self) -> dict:
         """JSON-ready form (folded hits nested)."""
         d = {k: getattr(self, k) for k in ("motion_id", "name", "score", "probability", "duration", "captions",
-                                          "labels", "source", "relation", "is_match")}
+                                          "labels", "source", "relation", "is_match", "start", "end")}
         d["folded"] = [h.to_dict() for h in self.folded]
         return d
 
@@ -82,14 +96,43 @@ class QueryPart:
     weight: float = 1.0
 
 
+@dataclass
+class Windows:
+    """Windows of the long motions: embeddings (W, dim), owner (W,) row, spans (W, 2) frames; grouped by row, in order."""
+
+    emb: np.ndarray
+    owner: np.ndarray
+    span: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.owner)
+
+    def keep_rows(self, keep: Sequence[int], old_rows: int) -> Windows:
+        """The windows of rows `keep` (old row numbers, in order), owners renumbered to their new rows."""
+        new_row = np.full(old_rows, -1, dtype=np.int64)
+        new_row[np.asarray(keep, dtype=np.int64)] = np.arange(len(keep))
+        alive = new_row[self.owner] >= 0
+        return Windows(self.emb[alive], new_row[self.owner[alive]], self.span[alive])
+
+    def then(self, other: Windows, rows_before: int) -> Windows:
+        """These windows followed by `other`'s, whose owners count from row `rows_before`."""
+        return Windows(np.concatenate([self.emb, other.emb.astype(self.emb.dtype)]),
+                       np.concatenate([self.owner, other.owner + rows_before]), np.concatenate([self.span, other.span]))
+
+
 class Rows:
     """A store's live motions as search sees them: records and embeddings row by row, plus indexes over them.
 
     Immutable once made: the store swaps in a new one on every change, so a search holds a consistent view.
     """
 
-    def __init__(self, records: list[MotionRecord], segments: list[str], emb: np.ndarray, mirror: np.ndarray):
+    def __init__(self, records: list[MotionRecord], segments: list[str], emb: np.ndarray, mirror: np.ndarray,
+                 windows: Windows | None = None):
         self.records, self.segments, self.emb, self.mirror = records, segments, emb, mirror
+        self.windows = windows if windows is not None and len(windows) else None
+        # window rows of motion i: win_offsets[i]:win_offsets[i + 1]
+        self.win_offsets = (np.searchsorted(self.windows.owner, np.arange(len(records) + 1))
+                            if self.windows is not None else None)
         self.row_of = {r.id: i for i, r in enumerate(records)}
         self.durations = np.array([r.duration for r in records], dtype=np.float32)
         self.sources = [r.source.path.lower() for r in records]  # the source filter is a case-insensitive substring
@@ -125,7 +168,8 @@ def search(rows: Rows, parts: Sequence[QueryPart], *, model: ModelIdentity, k: i
     if len(hidden):
         mask = np.ones(n, dtype=bool) if mask is None else mask.copy()
         mask[hidden] = False
-    ranked = _ranker(rows, q, mask, index)
+    window_scores = cosine_scores(rows.windows.emb, q) if rows.windows is not None else None
+    ranked = _ranker(rows, q, mask, index if window_scores is None else None, window_scores)  # faiss: whole rows only
     if not fold_results:
         groups = [Group(int(r)) for r in ranked(k)]
     else:
@@ -138,7 +182,7 @@ def search(rows: Rows, parts: Sequence[QueryPart], *, model: ModelIdentity, k: i
             if len(groups) >= k or len(candidates) < m:
                 break
             m *= 4
-    return _hits(rows, groups, parts, weights, calibration)
+    return _hits(rows, groups, parts, weights, calibration, window_scores)
 
 
 def library_probability(rows: Rows, parts: Sequence[QueryPart], motion_id: str, *, model: ModelIdentity,
@@ -152,10 +196,20 @@ def library_probability(rows: Rows, parts: Sequence[QueryPart], motion_id: str, 
     platt = getattr(calibration, "library_platt", {})
     if calibration is None or not all(p.kind in platt for p in parts) or motion_id not in rows.row_of:
         return None
-    e = np.asarray(rows.emb[[rows.row_of[motion_id]]], dtype=np.float32)
+    e = hit_embedding(rows, rows.row_of[motion_id], parts)[None]
     cos = np.stack([e @ p.embedding for p in parts])  # (parts, 1), rescored as in _hits
     return float(_weights(parts) @ np.stack([calibration.library_probability(p.kind, c)[0]
                                              for p, c in zip(parts, cos)]))
+
+
+def hit_embedding(rows: Rows, row: int, parts: Sequence[QueryPart]) -> np.ndarray:
+    """The embedding a hit is scored by: the motion's, or for a long motion its best window's for the query."""
+    a, b = (rows.win_offsets[row], rows.win_offsets[row + 1]) if rows.windows is not None else (0, 0)
+    if b <= a:
+        return np.asarray(rows.emb[row], dtype=np.float32)
+    q = sum(w * p.embedding for w, p in zip(_weights(list(parts)), parts))
+    win = np.asarray(rows.windows.emb[a:b], dtype=np.float32)
+    return win[int(np.argmax(win @ q))]
 
 
 def check_parts(parts: Sequence[QueryPart], model: ModelIdentity) -> list[QueryPart]:
@@ -182,8 +236,10 @@ def _weights(parts: list[QueryPart]) -> np.ndarray:
     return weights / weights.sum()
 
 
-def _ranker(rows: Rows, q: np.ndarray, mask: np.ndarray | None, index: Any) -> Callable[[int], np.ndarray]:
-    """A function m -> the m best rows (passing mask), best first: from faiss when usable, else exact."""
+def _ranker(rows: Rows, q: np.ndarray, mask: np.ndarray | None, index: Any,
+            window_scores: np.ndarray | None = None) -> Callable[[int], np.ndarray]:
+    """A function m -> the m best rows (passing mask), best first: from faiss when usable, else exact; a motion
+    with windows scores as its best window."""
     scores = None
     valid = len(rows) if mask is None else int(mask.sum())
 
@@ -198,17 +254,28 @@ def _ranker(rows: Rows, q: np.ndarray, mask: np.ndarray | None, index: Any) -> C
                 return cand[np.argsort(-exact, kind="stable")][:m]
         if scores is None:
             scores = cosine_scores(rows.emb, q)
+            if window_scores is not None:
+                best = best_per_motion(window_scores, rows.win_offsets)
+                scores = np.where(np.isfinite(best), best, scores).astype(np.float32)
         return top_k(scores, m, mask)
 
     return ranked
 
 
 def _hits(rows: Rows, groups: list[Group], parts: list[QueryPart], weights: np.ndarray,
-          calibration: Calibration | None) -> list[Hit]:
+          calibration: Calibration | None, window_scores: np.ndarray | None = None) -> list[Hit]:
     at_rows = [g.head for g in groups] + [r for g in groups for r, _ in g.folded]
     if not at_rows:
         return []
     e = np.asarray(rows.emb[at_rows], dtype=np.float32)
+    ranges = [(0.0, rows.records[r].duration) for r in at_rows]
+    if window_scores is not None:  # a long motion stands for its best moment: rescore with that window
+        for i, r in enumerate(at_rows):
+            if rows.win_offsets[r + 1] > rows.win_offsets[r]:
+                m = motion_moment(window_scores, rows.win_offsets, rows.windows.span, r)
+                e[i] = rows.windows.emb[m.window]
+                fps = rows.records[r].fps
+                ranges[i] = (m.start / fps, m.end / fps)
     cos = np.stack([e @ p.embedding for p in parts])  # (parts, rows), exact float32 rescoring
     score = weights @ cos
     prob, threshold = None, -np.inf
@@ -224,7 +291,8 @@ def _hits(rows: Rows, groups: list[Group], parts: list[QueryPart], weights: np.n
     def hit(row: int, relation: str = "") -> Hit:
         r, i = rows.records[row], at[row]
         return Hit(r.id, r.name, float(score[i]), None if prob is None else float(prob[i]), r.duration,
-                   list(r.captions), dict(r.labels), r.source.path, [], relation, bool(score[i] >= threshold))
+                   list(r.captions), dict(r.labels), r.source.path, [], relation, bool(score[i] >= threshold),
+                   *ranges[i])
 
     hits = []
     for g in groups:

@@ -19,12 +19,14 @@ from ..atomic import write_atomic
 from ..motion.motion import Motion, SourceInfo
 from . import format as fmt
 from . import search
-from .encode import Cancel, Progress, check_motion, encode_motions, normalise_rows
+from .encode import Cancel, Progress, check_motion, encode_motions, encode_windows, normalise_rows
 from .errors import StoreError, StoreModelMismatchError
 from .filters import Filters
 from .folding import DUPLICATE_THRESHOLD, MIRROR_THRESHOLD
+from .moments import STRIDE_FRACTION, long_motion_spans, model_window_lengths
 from .records import MotionRecord, source_key
-from .search import Hit, QueryPart, Rows
+from .search import Hit, QueryPart, Rows, Windows
+from .windows_file import WINDOW_DTYPE, read_windows, windows_blob
 
 if TYPE_CHECKING:
     from ..model.embedder import Embedder
@@ -40,6 +42,9 @@ class Store:
         self.path = Path(root)
         self.model = fmt.ModelIdentity.from_dict(manifest["model"])
         self.dtype = manifest["dtype"]
+        # Window lengths for moment search (format 2); None: long motions are searched whole (format 1 stores).
+        spec = manifest.get("windows")
+        self.window_lengths: tuple[int, ...] | None = tuple(spec["lengths"]) if spec else None
         self.calibration = getattr(embedder, "calibration", None)
         self.embedder = embedder if hasattr(embedder, "embed_motion") else None  # a bare ModelIdentity cannot encode
         self.fold_thresholds = (DUPLICATE_THRESHOLD, MIRROR_THRESHOLD)
@@ -67,7 +72,9 @@ class Store:
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
             raise StoreError(f"cannot create a store at {root}: it already exists and is not empty. Choose another "
                              "path, open it to add motions, or remove it first")
-        manifest = fmt.new_manifest(fmt.ModelIdentity.of(embedder, model_path), dtype)
+        lengths = model_window_lengths(embedder)
+        windows = {"lengths": list(lengths), "stride_fraction": STRIDE_FRACTION} if lengths else None
+        manifest = fmt.new_manifest(fmt.ModelIdentity.of(embedder, model_path), dtype, windows)
         tmp = root.with_name(f".{root.name}.creating-{uuid.uuid4().hex[:8]}")
         try:
             (tmp / fmt.SEGMENTS).mkdir(parents=True)
@@ -88,16 +95,18 @@ class Store:
 
     def _load(self, manifest: dict) -> None:
         records, rows_seg, embs, mirrors = [], [], [], []
+        dim, dt = self.model.dim, np.dtype(self.dtype)
+        windows = _no_windows(dim)
         for seg in manifest["segments"]:
             recs, emb, mir = fmt.read_segment(self.path, seg, self.dtype, self.model.dim)
+            windows = windows.then(Windows(*read_windows(self.path, seg, dim)), len(records))
             records += recs
             rows_seg += [seg["name"]] * len(recs)
             embs.append(emb)
             mirrors.append(mir)
-        dim, dt = self.model.dim, np.dtype(self.dtype)
         self._manifest = manifest
         self._set_rows(Rows(records, rows_seg, np.concatenate(embs) if embs else np.zeros((0, dim), dt),
-                            np.concatenate(mirrors) if mirrors else np.zeros((0, dim), dt)))
+                            np.concatenate(mirrors) if mirrors else np.zeros((0, dim), dt), windows))
 
     def _set_rows(self, rows: Rows) -> None:
         if len(rows.row_of) != len(rows):
@@ -165,7 +174,18 @@ class Store:
                 "updated": m["updated"], "model": self.model.to_dict(), "dtype": self.dtype, "motions": len(self),
                 "segments": len(m["segments"]), "removed_pending_compaction": sum(len(s["removed"]) for s in m["segments"]),
                 "total_duration_s": float(self._rows.durations.sum()), "bytes": size, "licenses": licenses,
-                "faiss_index": self.faiss_status()}
+                "faiss_index": self.faiss_status(), "window_lengths": list(self.window_lengths or []),
+                "windows": len(self._rows.windows) if self._rows.windows is not None else 0,
+                "long_motions_searched_whole": self.long_motions_searched_whole()}
+
+    def long_motions_searched_whole(self) -> int:
+        """How many motions are longer than the model's training crops yet have no windows (a format 1 store):
+        a query matches them as a whole take, not the moment inside; rebuilding the store fixes it."""
+        if self.window_lengths is not None:
+            return 0
+        lengths = model_window_lengths(self.embedder) if self.embedder is not None else None
+        longest = max(lengths) if lengths else 120  # without the model: the default model's longest crop (frames)
+        return int(sum(r.frames > longest for r in self._rows.records))
 
     def _row(self, motion_id: str) -> int:
         try:
@@ -230,11 +250,13 @@ class Store:
 
 
     def add(self, motions: Sequence[Motion], *, embeddings: np.ndarray | None = None,
-            mirror_embeddings: np.ndarray | None = None, batch_size: int = 32, progress: Progress | None = None,
-            cancel: Cancel | None = None) -> list[str]:
+            mirror_embeddings: np.ndarray | None = None, window_embeddings: np.ndarray | None = None,
+            batch_size: int = 32, progress: Progress | None = None, cancel: Cancel | None = None) -> list[str]:
         """Encode (unless embeddings are given) and add motions as one new segment; return their ids.
 
-        Atomic: if anything fails or `cancel()` turns true, the store is unchanged.
+        A store with window lengths (format 2) also embeds the windows of each long motion (or takes them from
+        `window_embeddings`, in moments.long_motion_spans order). Atomic: if anything fails or `cancel()` turns
+        true, the store is unchanged.
         """
         motions = [check_motion(m) for m in motions]
         if not motions:
@@ -250,6 +272,7 @@ class Store:
         for what, arr in (("embeddings", embeddings), ("mirror embeddings", mirror_embeddings)):
             if arr.shape != (len(motions), self.model.dim):
                 raise StoreError(f"{what} must be ({len(motions)}, {self.model.dim}), got {arr.shape}")
+        windows = self._windows_of(motions, window_embeddings, batch_size, cancel)
         if cancel is not None and cancel():
             from .encode import BuildCancelled
             raise BuildCancelled("cancelled before writing; nothing was added")
@@ -271,7 +294,8 @@ class Store:
             manifest = dict(self._manifest)
             name = f"{manifest['next_segment']:06d}"
             entry = fmt.write_segment(self.path, name, records, embeddings.astype(dt), mirror_embeddings.astype(dt),
-                                      np.concatenate(joints), np.concatenate(feats))
+                                      np.concatenate(joints), np.concatenate(feats),
+                                      windows_blob(windows.emb, windows.owner, windows.span))
             manifest["segments"] = manifest["segments"] + [entry]
             manifest["next_segment"] = manifest["next_segment"] + 1
             try:
@@ -282,8 +306,30 @@ class Store:
             old = self._rows
             self._set_rows(Rows(old.records + records, old.segments + [name] * len(records),
                                 np.concatenate([old.emb, embeddings.astype(dt)]),
-                                np.concatenate([old.mirror, mirror_embeddings.astype(dt)])))
+                                np.concatenate([old.mirror, mirror_embeddings.astype(dt)]),
+                                _windows(old).then(windows, len(old))))
         return [r.id for r in records]
+
+    def _windows_of(self, motions: list[Motion], given: np.ndarray | None, batch_size: int,
+                    cancel: Cancel | None) -> Windows:
+        """The windows of the long ones among `motions` (owner: index in `motions`): given, or encoded."""
+        dim = self.model.dim
+        spans = [long_motion_spans(m.num_frames, self.window_lengths) for m in motions]
+        count = sum(len(s) for s in spans)
+        if count == 0:
+            return _no_windows(dim)
+        if given is None:
+            if self.embedder is None:
+                raise StoreError("this store searches inside long motions, so adding them needs their window "
+                                 "embeddings: open it with Store.open(path, embedder) or pass window_embeddings")
+            emb, owner, span = encode_windows(self.embedder, motions, self.window_lengths, batch_size=batch_size,
+                                              cancel=cancel)
+            return Windows(emb.astype(WINDOW_DTYPE), owner, span)
+        given = normalise_rows(given, "window embeddings")
+        if given.shape != (count, dim):
+            raise StoreError(f"window embeddings must be ({count}, {dim}) for these motions' windows, got {given.shape}")
+        owner = np.concatenate([np.full(len(s), i, dtype=np.int64) for i, s in enumerate(spans)])
+        return Windows(given.astype(WINDOW_DTYPE), owner, np.concatenate(spans))
 
     def remove(self, motion_ids: Iterable[str]) -> None:
         """Remove motions (no re-encoding of the others); atomic. Unknown ids raise StoreError and change nothing."""
@@ -309,7 +355,7 @@ class Store:
             gone = set(ids)
             keep = [i for i, r in enumerate(old.records) if r.id not in gone]
             self._set_rows(Rows([old.records[i] for i in keep], [old.segments[i] for i in keep], old.emb[keep],
-                                old.mirror[keep]))
+                                old.mirror[keep], _windows(old).keep_rows(keep, len(old))))
 
     def compact(self) -> int:
         """Rewrite segments that have removed motions, dropping them (no re-encoding); return bytes freed."""
@@ -332,8 +378,10 @@ class Store:
                     joints.append(j)
                     feats.append(f)
                     j_off, f_off = j_off + len(j), f_off + len(f)
+                w_emb, w_owner, w_span = read_windows(self.path, seg, self.model.dim)
                 entry = fmt.write_segment(self.path, f"{next_seg:06d}", records, emb, mir,
-                                          np.concatenate(joints), np.concatenate(feats))
+                                          np.concatenate(joints), np.concatenate(feats),
+                                          windows_blob(w_emb, w_owner, w_span))
                 next_seg += 1
                 segments.append(entry)
                 written.append(entry)
@@ -376,6 +424,14 @@ def check_model(root: Path, built_with: fmt.ModelIdentity, embedder: Embedder | 
         + (f" ({given.path})" if given.path else "") + f", weights sha256 {given.weights_hash[:12]}: their embeddings "
         "are not comparable. Use the model the store was built with, or rebuild the store with this model: "
         "`lavimo index SOURCE --model CKPT --out STORE`")
+
+
+def _no_windows(dim: int) -> Windows:
+    return Windows(np.zeros((0, dim), WINDOW_DTYPE), np.zeros(0, np.int64), np.zeros((0, 2), np.int64))
+
+
+def _windows(rows: Rows) -> Windows:
+    return rows.windows if rows.windows is not None else _no_windows(rows.emb.shape[1])
 
 
 def _bytes(segments: list[dict]) -> int:
