@@ -9,3 +9,21 @@ def clean_scene():
     """A factory-fresh scene, so tests never see each other's objects."""
     bpy.ops.wm.read_factory_settings(use_empty=True)
     yield bpy.context.scene
+
+
+@pytest.fixture(scope="session")
+def cmu_clip(tmp_path_factory):
+    """The first 10 s of a CMU (cgspeed Daz-style, with fingers) clip, and its BVH file, unpacked to a temp dir."""
+    import tarfile
+
+    from lavimo_core.motion.load import load_motion
+    from lavimo_core.motion.motion import Motion
+    from lavimo_core.paths import find_dataset
+
+    folder = tmp_path_factory.mktemp("cmu")
+    with tarfile.open(find_dataset("cmu-acrnn") / "bvh.tar.xz") as tar:
+        member = next(m for m in tar.getmembers() if m.name.endswith("martial_04.bvh"))
+        member.name = "martial_04.bvh"
+        tar.extract(member, folder, filter="data")
+    full = load_motion(folder / "martial_04.bvh")
+    return Motion(name="martial_04[:200]", joints=full.joints[:200], source=full.source), folder / "martial_04.bvh"

@@ -18,6 +18,7 @@ from lavimo_core.retarget.bone_maps import BoneMapReport, detect_bone_map
 from lavimo_core.retarget.errors import EmptyMotionError
 from lavimo_core.retarget.rotations import rotation_channels
 from lavimo_core.retarget.solve import RetargetOptions, RetargetReport, solve
+from lavimo_core.retarget.source_pose import source_pose
 
 from .keyframes import Channel, new_action, write_channels
 from .rig import read_rig, rotation_modes
@@ -36,6 +37,7 @@ class ApplyOptions:
     as_nla_strip: bool = False                 # add an NLA strip instead of replacing the active action
     bone_map_overrides: dict[str, str | None] | None = None   # canonical joint (or "root") -> bone name
     floor_contact: bool = True
+    full_body: bool = True                     # re-read the source file: head, hands, fingers, toes, twist
 
 
 @dataclass
@@ -108,13 +110,15 @@ def apply_motion(context: bpy.types.Context, armature_obj: bpy.types.Object | No
     fps = scene.render.fps / scene.render.fps_base
     rig = read_rig(armature_obj)
     bone_map = detect_bone_map(rig, options.bone_map_overrides)
+    source, source_warning = source_pose(motion, fps) if options.full_body else (None, None)
     result = solve(motion, rig, bone_map, RetargetOptions(
-        root_motion=options.root_motion, fps=fps, floor_contact=options.floor_contact))
+        root_motion=options.root_motion, fps=fps, floor_contact=options.floor_contact,
+        full_body=options.full_body), source)
 
     if armature_obj.pose is None:  # a just-created armature has no pose until evaluated
         context.view_layer.update()
     modes = rotation_modes(armature_obj)
-    warnings = list(result.report.warnings)
+    warnings = list(result.report.warnings) + ([source_warning] if source_warning else [])
     channels = []
     for bone, (prop, values) in rotation_channels(result.rotations, modes).items():
         channels += [Channel(_data_path(bone, prop), k, bone, values[:, k]) for k in range(values.shape[1])]

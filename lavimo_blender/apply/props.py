@@ -28,6 +28,9 @@ class LAVIMO_PG_apply(PropertyGroup):
                                description="Add the motion as an NLA strip instead of replacing the active action")
     floor_contact: BoolProperty(name="Feet on Floor", default=True,
                                 description="Keep the feet at the clip's height above the floor")
+    full_body: BoolProperty(name="Whole Body from Source", default=True,
+                            description="Re-read the clip's source file so the head, hands, fingers and toes turn "
+                                        "as in the source (off: only the 22 body joints, by direction)")
     bone_overrides: CollectionProperty(type=LAVIMO_PG_bone_override)
 
 

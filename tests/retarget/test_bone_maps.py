@@ -163,6 +163,8 @@ def test_report_lists_untouched_bones():
     rig = preset_rig("mixamo")
     report = detect_bone_map(rig).report(rig)
     assert len(report.mapped) == 22 and not report.unmapped_joints
-    assert "mixamorig:LeftHandIndex1" in report.unmapped_bones and "mixamorig:HeadTop_End" in report.unmapped_bones
-    assert len(report.unmapped_bones) == 65 - 22
+    # Three segments of each finger are mapped for the full-body transfer; finger tips and end bones are not.
+    assert len(report.extras) == 30 and report.extras["left_index1"] == "mixamorig:LeftHandIndex1"
+    assert "mixamorig:LeftHandIndex4" in report.unmapped_bones and "mixamorig:HeadTop_End" in report.unmapped_bones
+    assert len(report.unmapped_bones) == 65 - 22 - 30
     assert "mixamo, 22/22 joints mapped" in report.summary()
