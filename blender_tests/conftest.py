@@ -27,3 +27,22 @@ def cmu_clip(tmp_path_factory):
         tar.extract(member, folder, filter="data")
     full = load_motion(folder / "martial_04.bvh")
     return Motion(name="martial_04[:200]", joints=full.joints[:200], source=full.source), folder / "martial_04.bvh"
+
+
+@pytest.fixture(scope="session")
+def rigify_blend(tmp_path_factory):
+    """A .blend with Rigify's human metarig and the rig generated from it by the Rigify add-on Blender ships."""
+    path = tmp_path_factory.mktemp("rigify") / "rigify.blend"
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.ops.preferences.addon_enable(module="rigify")
+    bpy.ops.object.armature_human_metarig_add()
+    bpy.ops.pose.rigify_generate()
+    bpy.ops.wm.save_as_mainfile(filepath=str(path))
+    return path
+
+
+@pytest.fixture
+def rigify_scene(rigify_blend):
+    """The generated Rigify rig ("rig") and its metarig, freshly loaded."""
+    bpy.ops.wm.open_mainfile(filepath=str(rigify_blend))
+    return bpy.data.objects["rig"], bpy.data.objects["metarig"]

@@ -22,6 +22,7 @@ from lavimo_core.retarget.source_pose import source_pose
 
 from .keyframes import Channel, new_action, write_channels
 from .rig import read_rig, rotation_modes
+from .rigify_rig import is_generated_rigify, is_metarig, rigify_keys
 
 
 class ApplyError(LavimoError):
@@ -108,26 +109,42 @@ def apply_motion(context: bpy.types.Context, armature_obj: bpy.types.Object | No
                                else "no motion given; pick a clip to apply.")
     scene = context.scene
     fps = scene.render.fps / scene.render.fps_base
-    rig = read_rig(armature_obj)
-    bone_map = detect_bone_map(rig, options.bone_map_overrides)
+    if is_metarig(armature_obj):
+        raise ApplyError(f"{armature_obj.name!r} is a Rigify metarig (the template Rigify builds a rig from), so it "
+                         "has no controls to animate: generate the rig (Armature properties > Rigify > Generate "
+                         "Rig), select the generated armature and apply again. Nothing was keyed.")
     source, source_warning = source_pose(motion, fps) if options.full_body else (None, None)
-    result = solve(motion, rig, bone_map, RetargetOptions(
-        root_motion=options.root_motion, fps=fps, floor_contact=options.floor_contact,
-        full_body=options.full_body), source)
+    retarget_options = RetargetOptions(root_motion=options.root_motion, fps=fps, floor_contact=options.floor_contact,
+                                       full_body=options.full_body)
+    switches: dict[tuple[str, str], float] = {}
+    skipped: list[str] = []
+    if is_generated_rigify(armature_obj) and not options.bone_map_overrides:
+        keys = rigify_keys(armature_obj, motion, retarget_options, source)
+        result, rotations, locations, switches, skipped = (keys.result, keys.rotations, keys.locations,
+                                                           keys.switches, keys.skipped)
+    else:
+        rig = read_rig(armature_obj)
+        result = solve(motion, rig, detect_bone_map(rig, options.bone_map_overrides), retarget_options, source)
+        rotations, locations = result.rotations, result.locations
 
     if armature_obj.pose is None:  # a just-created armature has no pose until evaluated
         context.view_layer.update()
     modes = rotation_modes(armature_obj)
     warnings = list(result.report.warnings) + ([source_warning] if source_warning else [])
+    if skipped:
+        warnings.append("Rigify controls left unkeyed: " + ", ".join(skipped))
     channels = []
-    for bone, (prop, values) in rotation_channels(result.rotations, modes).items():
+    for bone, (prop, values) in rotation_channels(rotations, modes).items():
         channels += [Channel(_data_path(bone, prop), k, bone, values[:, k]) for k in range(values.shape[1])]
-    for bone, loc in result.locations.items():
+    for bone, loc in locations.items():
         if armature_obj.data.bones[bone].use_connect:
             warnings.append(f"bone {bone!r} is connected to its parent, so Blender ignores its location keys; "
                             "disconnect it for root motion.")
         channels += [Channel(_data_path(bone, "location"), k, bone, loc[:, k]) for k in range(3)]
-    for bone in result.rotations:
+    for (bone, prop), value in switches.items():
+        path = f'pose.bones["{bpy.utils.escape_identifier(bone)}"]["{prop}"]'
+        channels.append(Channel(path, 0, bone, np.full(result.num_frames, value)))
+    for bone in rotations if not switches else ():
         pose_bone = armature_obj.pose.bones[bone]
         if not armature_obj.data.bones[bone].use_inherit_rotation:
             warnings.append(f"bone {bone!r} does not inherit rotation; its keys assume it does.")
@@ -175,7 +192,7 @@ def apply_motion(context: bpy.types.Context, armature_obj: bpy.types.Object | No
 
     return ApplyReport(
         action_name=action.name, slot_identifier=slot.identifier, frame_start=start,
-        frame_end=start + result.num_frames - 1, fps=fps, num_keys=num_keys, keyed_bones=sorted(result.rotations),
+        frame_end=start + result.num_frames - 1, fps=fps, num_keys=num_keys, keyed_bones=sorted(rotations),
         bone_map=result.report.bone_map, retarget=result.report,
         previous_action=previous.name if previous is not None and not options.as_nla_strip else None,
         nla_track=track.name if track is not None else None, warnings=warnings)

@@ -246,6 +246,17 @@ def _match(preset: dict[str, tuple[str, ...]], by_norm: dict[str, str]) -> dict[
     return found
 
 
+def preset_bone_map(rig: Rig, preset: str) -> BoneMap:
+    """The bone map of naming `preset` (a key of PRESETS) on `rig`, validated (e.g. a generated Rigify rig's
+    ORG bones, which tie with its DEF bones in automatic detection)."""
+    by_norm = {normalize_bone_name(n): n for n in reversed(rig.names)}
+    found = _match(PRESETS[preset], by_norm)
+    bone_map = BoneMap(joints={j: b for j, b in found.items() if j in JOINT_INDEX}, preset=preset,
+                       extras={j: b for j, b in found.items() if j not in JOINT_INDEX})
+    bone_map.validate(rig)
+    return bone_map
+
+
 def detect_bone_map(rig: Rig, overrides: Mapping[str, str | None] | None = None, *, strict: bool = True) -> BoneMap:
     """Guess the bone map from bone names (best preset), apply `overrides`, and validate when `strict`.
 
