@@ -7,7 +7,13 @@ import bpy
 import numpy as np
 import pytest
 
-from blender_tests.rig_fixtures import clip, import_source_bvh, rotation_errors, scene_state, source_at_frames
+from blender_tests.rig_fixtures import (
+    clip,
+    import_source_bvh,
+    rotation_errors,
+    scene_state,
+    source_at_frames,
+)
 from blender_tests.test_apply_full_body import BANDAI
 from lavimo_blender.apply.core import ApplyError, apply_motion
 from lavimo_core.motion.skeleton import JOINT_INDEX
@@ -104,7 +110,7 @@ def test_controls_are_keyed_and_the_def_bones_land_on_the_source(rigify_scene, c
     track = np.linalg.norm((got[:, 0] - got[0, 0] - (src[:, 0] - src[0, 0]) * leg / src_leg)[:, :2], axis=-1) / leg
     print(f"rigify {clip_name}: DEF joints vs source directions at the rig's lengths: mean {100 * error.mean():.2f}% "
           f"max {100 * error.max():.2f}% of leg length; pelvis track max {100 * track.max():.2f}%; per joint max: "
-          + ", ".join(f"{n} {100 * e:.1f}" for n, e in zip(DEF_AT, error.max(0))))
+          + ", ".join(f"{n} {100 * e:.1f}" for n, e in zip(DEF_AT, error.max(0), strict=True)))
     assert np.isfinite(got).all()
     # The chest alone is off by a near-constant 4-5%: the metarig's spine curves differently from the source's at
     # rest, and a straight pelvis-chest line cannot say how; every other joint hangs from where the rig puts it.

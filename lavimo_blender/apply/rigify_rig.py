@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import bpy
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from lavimo_core.motion.motion import Motion
 from lavimo_core.retarget.bone_maps import preset_bone_map
@@ -28,7 +29,10 @@ from lavimo_core.retarget.control_rig import (
     looks_like_generated_rigify,
     posed_matrices,
 )
-from lavimo_core.retarget.rotations import continuous_quaternions, matrices_to_quaternions
+from lavimo_core.retarget.rotations import (
+    continuous_quaternions,
+    matrices_to_quaternions,
+)
 from lavimo_core.retarget.solve import RetargetOptions, RetargetResult, solve
 from lavimo_core.retarget.source_pose import SourcePose
 
@@ -98,8 +102,6 @@ def read_links(obj: bpy.types.Object, controls: list[str]) -> tuple[list[Control
     for name in controls:
         axis = rng.normal(size=3)
         angle = rng.uniform(0.3, 0.8)
-        from scipy.spatial.transform import Rotation
-
         m = np.eye(4)
         m[:3, :3] = Rotation.from_rotvec(axis / np.linalg.norm(axis) * angle).as_matrix()
         probe[name] = m

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from ..motion.skeleton import JOINT_INDEX, JOINT_NAMES, PARENTS
 from .bone_maps import EXTRA_JOINTS, BoneMap, extra_parent
@@ -87,8 +88,6 @@ def joint_tree_rig(rig: Rig, bone_map: BoneMap) -> tuple[Rig, BoneMap]:
 def posed_matrices(rig: Rig, rotations: dict[str, np.ndarray], locations: dict[str, np.ndarray],
                    num_frames: int) -> np.ndarray:
     """Armature-space pose matrices (T, N, 4, 4) of `rig` from basis quaternions (w, x, y, z) and locations."""
-    from scipy.spatial.transform import Rotation
-
     basis = np.broadcast_to(np.eye(4), (num_frames, len(rig.names), 4, 4)).copy()
     for bone, q in rotations.items():
         basis[:, rig.index(bone), :3, :3] = Rotation.from_quat(q, scalar_first=True).as_matrix()

@@ -56,7 +56,7 @@ def _source_joints(names: list[str], parents: list[int], end_site: list[bool], w
                    ) -> tuple[dict[str, int], str, object]:
     """Retargeting joint -> source joint index (joints with rotation channels only), the convention, the map."""
     smap = detect_skeleton(names, parents, end_site, where=where)
-    joints = {j: i for j, i in zip(JOINT_NAMES, smap.source) if i >= 0 and not end_site[i]}
+    joints = {j: i for j, i in zip(JOINT_NAMES, smap.source, strict=True) if i >= 0 and not end_site[i]}
     by_norm = {}
     for i, n in enumerate(names):
         if not end_site[i]:
