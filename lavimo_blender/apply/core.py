@@ -39,6 +39,7 @@ class ApplyOptions:
     bone_map_overrides: dict[str, str | None] | None = None   # canonical joint (or "root") -> bone name
     floor_contact: bool = True
     full_body: bool = True                     # re-read the source file: head, hands, fingers, toes, twist
+    foot_lock: bool = True                     # keep feet planted in the source still and on the floor
 
 
 @dataclass
@@ -115,7 +116,7 @@ def apply_motion(context: bpy.types.Context, armature_obj: bpy.types.Object | No
                          "Rig), select the generated armature and apply again. Nothing was keyed.")
     source, source_warning = source_pose(motion, fps) if options.full_body else (None, None)
     retarget_options = RetargetOptions(root_motion=options.root_motion, fps=fps, floor_contact=options.floor_contact,
-                                       full_body=options.full_body)
+                                       full_body=options.full_body, foot_lock=options.foot_lock)
     switches: dict[tuple[str, str], float] = {}
     skipped: list[str] = []
     if is_generated_rigify(armature_obj) and not options.bone_map_overrides:

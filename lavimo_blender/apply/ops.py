@@ -20,7 +20,8 @@ def apply_options(scene):
     p = scene.lavimo_apply
     return ApplyOptions(root_motion=p.root_motion, frame_start=None if p.use_current_frame else p.frame_start,
                         as_nla_strip=p.as_nla_strip, bone_map_overrides=props.overrides(p) or None,
-                        floor_contact=p.floor_contact, full_body=p.full_body)
+                        floor_contact=p.floor_contact, full_body=p.full_body,
+                        foot_lock=p.foot_lock)
 
 
 def apply_result(context, armature_obj, item, options=None):

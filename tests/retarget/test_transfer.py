@@ -37,8 +37,8 @@ def test_head_and_wrists_follow_the_source_and_did_not_before(bandai_motions, po
     bone_map = detect_bone_map(rig)
     source, warning = source_pose(motion, 30.0)
     assert warning is None and source.skeleton == "bandai-namco"
-    full = solve(motion, rig, bone_map, RetargetOptions(fps=30.0), source)
-    today = solve(motion, rig, bone_map, RetargetOptions(fps=30.0))
+    full = solve(motion, rig, bone_map, RetargetOptions(fps=30.0, foot_lock=False), source)
+    today = solve(motion, rig, bone_map, RetargetOptions(fps=30.0, foot_lock=False))
     place = full.placement.rotation
     for joint in ("head", "left_wrist", "right_wrist", "left_foot", "neck", "left_elbow", "right_knee"):
         i = rig.index(bone_map.joints[joint])
@@ -70,7 +70,7 @@ def test_fingers_from_a_cmu_clip(tmp_path, posed):
     assert warning is None and source.skeleton == "daz"
     assert {f"{s}_{f}{i}" for s in ("left", "right") for f in ("thumb", "index", "middle", "ring", "pinky")
             for i in (1, 2)} <= set(source.joints)
-    result = solve(motion, rig, bone_map, RetargetOptions(fps=20.0), source)
+    result = solve(motion, rig, bone_map, RetargetOptions(fps=20.0, foot_lock=False), source)
     world = _world_rotations(rig, result, posed)
     for joint in ("left_index1", "left_index2", "right_thumb2", "right_pinky1"):
         assert bone_map.extras[joint] in result.rotations
@@ -84,7 +84,7 @@ def test_locked_heading_turns_the_transferred_bones_with_the_body(bandai_motions
     rig = preset_rig("smpl")
     bone_map = detect_bone_map(rig)
     source, _ = source_pose(motion, 20.0)
-    result = solve(motion, rig, bone_map, RetargetOptions(fps=20.0, root_motion="locked_heading"), source)
+    result = solve(motion, rig, bone_map, RetargetOptions(fps=20.0, root_motion="locked_heading", foot_lock=False), source)
     world = _world_rotations(rig, result, posed)
     turn = heading_yaw(motion.joints.astype(np.float64), 20.0)
     locked = result.placement.rotation @ yaw_matrices(-(turn - turn[0]))
@@ -92,7 +92,7 @@ def test_locked_heading_turns_the_transferred_bones_with_the_body(bandai_motions
         e = _follow_error(world[:, rig.index(bone_map.joints[joint])], locked @ source.rotation(joint), np.eye(3))
         assert e.max() < 0.5, joint
     # Without the lock the same bones turn with the body: three turns away from the locked ones.
-    free = solve(motion, rig, bone_map, RetargetOptions(fps=20.0), source)
+    free = solve(motion, rig, bone_map, RetargetOptions(fps=20.0, foot_lock=False), source)
     e = _follow_error(_world_rotations(rig, free, posed)[:, rig.index("head")], locked @ source.rotation("head"),
                       np.eye(3))
     assert e.max() > 90
@@ -140,7 +140,7 @@ def test_character_creator_and_vroid_names(bandai_motions, posed, segment_errors
     bone_map = detect_bone_map(rig)
     assert bone_map.preset == preset and len(bone_map.joints) == 22
     motion = bandai_motions["walk_normal_001"]
-    result = solve(motion, rig, bone_map, RetargetOptions(), source_pose(motion, 20.0)[0])
+    result = solve(motion, rig, bone_map, RetargetOptions(foot_lock=False), source_pose(motion, 20.0)[0])
     assert segment_errors(rig, bone_map, result, posed(rig, result)).mean() < 1.0
 
 
