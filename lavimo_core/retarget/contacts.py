@@ -21,7 +21,7 @@ from ..motion.skeleton import JOINT_INDEX
 from .rig import Rig
 
 CONTACT_HEIGHT_M = 0.06      # a foot joint this close to the floor ...
-CONTACT_SPEED_M_S = 0.35     # ... and moving this slowly is planted
+CONTACT_SPEED_M_S = 0.2      # ... and moving this slowly is planted
 MIN_CONTACT_S = 0.1          # shorter contacts and gaps are noise
 BLEND_S = 0.15               # how long the lock eases in and out
 
