@@ -105,7 +105,12 @@ def read_links(obj: bpy.types.Object, controls: list[str]) -> tuple[list[Control
         m = np.eye(4)
         m[:3, :3] = Rotation.from_rotvec(axis / np.linalg.norm(axis) * angle).as_matrix()
         probe[name] = m
+    # The rig's own animation would overwrite the probe poses: set it aside while probing.
+    anim = obj.animation_data
+    saved_anim = (anim.action, anim.action_slot, anim.use_nla) if anim is not None else None
     try:
+        if anim is not None:
+            anim.action, anim.use_nla = None, False
         for (bone, prop) in saved_props:
             pose_bones[bone][prop] = RIGIFY_SWITCHES[prop]
         for name in controls + [b for b in RIGIFY_AT_REST if b in pose_bones]:
@@ -119,6 +124,10 @@ def read_links(obj: bpy.types.Object, controls: list[str]) -> tuple[list[Control
         bpy.context.view_layer.update()
         moved = _matrices(obj)
     finally:
+        if saved_anim is not None:
+            anim.action, anim.use_nla = saved_anim[0], saved_anim[2]
+            if saved_anim[0] is not None and anim.action_slot != saved_anim[1]:
+                anim.action_slot = saved_anim[1]
         for (bone, prop), value in saved_props.items():
             pose_bones[bone][prop] = value
         for name, basis in saved_basis.items():
