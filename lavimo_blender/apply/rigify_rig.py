@@ -90,11 +90,27 @@ def _rigid_error(a: np.ndarray, b: np.ndarray, size: float | None) -> float:
     return err if size is None else max(err, float(np.abs(a[:3, 3] - b[:3, 3]).max() / size))
 
 
+# Links read per rig, reused while its rest pose and controls are unchanged (applying clip after clip).
+_LINKS: dict[tuple, tuple[list[ControlLink], list[str]]] = {}
+
+
+def cached_links(obj: bpy.types.Object, controls: list[str], rest: np.ndarray) -> tuple[list[ControlLink], list[str]]:
+    """`read_links`, remembered for this armature while its rest matrices (`rest`) and controls stay the same."""
+    key = (obj.as_pointer(), obj.data.as_pointer(), tuple(controls), hash(rest.tobytes()))
+    if key not in _LINKS:
+        if len(_LINKS) > 16:
+            _LINKS.clear()
+        _LINKS[key] = read_links(obj, controls)
+    links, skipped = _LINKS[key]
+    return links, list(skipped)
+
+
 def read_links(obj: bpy.types.Object, controls: list[str]) -> tuple[list[ControlLink], list[str]]:
     """How each control moves its ORG bone and which keyed control its parent follows, parents first;
     and the controls that follow no single control rigidly (skipped, with why)."""
     pose_bones = obj.pose.bones
-    saved_basis = {pb.name: pb.matrix_basis.copy() for pb in pose_bones}
+    changed = controls + [b for b in RIGIFY_AT_REST if b in pose_bones]
+    saved_basis = {name: pose_bones[name].matrix_basis.copy() for name in changed}
     saved_props = {(b, p): pose_bones[b][p] for b in RIGIFY_SWITCH_BONES if b in pose_bones
                    for p in RIGIFY_SWITCHES if p in pose_bones[b].keys()}
     rng = np.random.default_rng(16)
@@ -113,7 +129,7 @@ def read_links(obj: bpy.types.Object, controls: list[str]) -> tuple[list[Control
             anim.action, anim.use_nla = None, False
         for (bone, prop) in saved_props:
             pose_bones[bone][prop] = RIGIFY_SWITCHES[prop]
-        for name in controls + [b for b in RIGIFY_AT_REST if b in pose_bones]:
+        for name in changed:
             _set_basis(pose_bones[name], np.eye(4))
         obj.update_tag()
         bpy.context.view_layer.update()
@@ -132,20 +148,25 @@ def read_links(obj: bpy.types.Object, controls: list[str]) -> tuple[list[Control
             pose_bones[bone][prop] = value
         for name, basis in saved_basis.items():
             pose_bones[name].matrix_basis = basis
-        obj.update_tag()
-        bpy.context.view_layer.update()
+        obj.update_tag()   # re-evaluated with the next update; nothing reads the probe poses after this
 
     size = float(np.linalg.norm(np.ptp(np.array([m[:3, 3] for m in rest.values()]), axis=0))) or 1.0
     links, skipped = {}, []
-    for name in controls:
+    # Candidate parents for every control at once: the armature (identity) or any other keyed control.
+    rest_c = np.stack([np.eye(4)] + [rest[c] for c in controls])
+    moved_c = np.stack([np.eye(4)] + [moved[c] for c in controls])
+    inv_rest_c = np.linalg.inv(rest_c)
+    for n, name in enumerate(controls):
         driven = RIGIFY_CONTROLS[name]
         where = size if name == RIGIFY_CARRIER else None   # only the carrier's position is keyed
-        best, best_err = None, np.inf
-        for k in [None] + [c for c in controls if c != name]:
-            follow = np.linalg.inv(rest[k]) @ rest[name] if k else rest[name]
-            err = _rigid_error((moved[k] if k else np.eye(4)) @ follow @ probe[name], moved[name], where)
-            if err < best_err:
-                best, best_err = k, err
+        follow = inv_rest_c @ rest[name]
+        predicted = moved_c @ follow @ probe[name]
+        err = np.abs(predicted[:, :3, :3] - moved[name][:3, :3]).max(axis=(1, 2))
+        if where is not None:
+            err = np.maximum(err, np.abs(predicted[:, :3, 3] - moved[name][:3, 3]).max(axis=1) / where)
+        err[n + 1] = np.inf   # not its own parent
+        best = int(np.argmin(err))
+        best_err = float(err[best])
         offset = np.linalg.inv(rest[name]) @ rest[driven]
         offset_err = _rigid_error(moved[name] @ offset, moved[driven], where)
         if where is None:   # a stretch-to bone (Rigify's finger ORG bones) follows the control's direction only
@@ -155,8 +176,8 @@ def read_links(obj: bpy.types.Object, controls: list[str]) -> tuple[list[Control
         elif offset_err > RIGID_TOLERANCE:
             skipped.append(f"{name} (does not move {driven} rigidly)")
         else:
-            follow = np.linalg.inv(rest[best]) @ rest[name] if best else rest[name]
-            links[name] = ControlLink(name, driven, best, follow, offset)
+            parent = controls[best - 1] if best else None
+            links[name] = ControlLink(name, driven, parent, follow[best], offset)
     # Parents first; a control whose parent control was skipped is skipped too.
     ordered: list[ControlLink] = []
     pending = dict(links)
@@ -178,11 +199,13 @@ def rigify_keys(obj: bpy.types.Object, motion: Motion, options: RetargetOptions,
     result = solve(motion, org_rig, org_map, options, source)
     mapped = set(org_rig.names)
     controls = [c for c, d in RIGIFY_CONTROLS.items() if c in obj.pose.bones and d in mapped]
-    links, skipped = read_links(obj, controls)
+    links, skipped = cached_links(obj, controls, rig.rest_matrices)
     pose = posed_matrices(org_rig, result.rotations, result.locations, result.num_frames)
     driven = {link.driven: pose[:, org_rig.index(link.driven)] for link in links}
     bases = control_bases(links, driven)
-    rotations = {c: continuous_quaternions(matrices_to_quaternions(b[:, :3, :3])) for c, b in bases.items()}
+    names = list(bases)
+    quats = matrices_to_quaternions(np.stack([bases[c][:, :3, :3] for c in names], axis=1))   # (T, C, 4)
+    rotations = {c: continuous_quaternions(quats[:, k]) for k, c in enumerate(names)}
     rest = np.tile([1.0, 0.0, 0.0, 0.0], (result.num_frames, 1))
     rotations.update({b: rest for b in RIGIFY_AT_REST if b in obj.pose.bones})
     locations = {RIGIFY_CARRIER: bases[RIGIFY_CARRIER][:, :3, 3]} if RIGIFY_CARRIER in bases else {}

@@ -96,6 +96,16 @@ def posed_matrices(rig: Rig, rotations: dict[str, np.ndarray], locations: dict[s
     return forward_kinematics(rig, basis)
 
 
+def _rigid_inverse(m: np.ndarray) -> np.ndarray:
+    """Inverse of rigid 4x4 matrices (..., 4, 4) (rotation and translation only)."""
+    out = np.zeros_like(m)
+    rt = np.swapaxes(m[..., :3, :3], -1, -2)
+    out[..., :3, :3] = rt
+    out[..., :3, 3] = -np.einsum("...ij,...j->...i", rt, m[..., :3, 3])
+    out[..., 3, 3] = 1.0
+    return out
+
+
 def control_bases(links: list[ControlLink], driven_pose: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Basis matrices (T, 4, 4) per control that put every driven bone at `driven_pose` (T, 4, 4) ("parents
     before children" in `links`)."""
@@ -103,7 +113,7 @@ def control_bases(links: list[ControlLink], driven_pose: dict[str, np.ndarray]) 
     out: dict[str, np.ndarray] = {}
     for link in links:
         want = driven_pose[link.driven] @ np.linalg.inv(link.offset)
-        parent = pose[link.parent] if link.parent else np.eye(4)
+        parent = pose[link.parent] @ link.follow if link.parent else link.follow
         pose[link.name] = want
-        out[link.name] = np.linalg.inv(parent @ link.follow) @ want
+        out[link.name] = _rigid_inverse(parent) @ want
     return out
