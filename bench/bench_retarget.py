@@ -158,7 +158,9 @@ def run() -> str:
         return sorted(m[key])[len(m[key]) // 2]
 
     apply_ms, solve_ms, write_ms = median("apply_ms"), median("solve_ms"), median("write_ms")
-    before_ms, rigify_ms = median("before_ms"), median("rigify_ms")
+    before_ms = median("before_ms")
+    rigify_first = m["rigify_ms"][0]   # the first apply probes the rig; later ones reuse what it learnt
+    rigify_ms = sorted(m["rigify_ms"][1:])[len(m["rigify_ms"][1:]) // 2]
     verdict = "meets" if apply_ms <= TARGET_MS else "MISSES"
     rigify_verdict = "meets" if rigify_ms <= TARGET_MS else "MISSES"
     return "\n".join([
@@ -179,12 +181,15 @@ def run() -> str:
         f"{m['insert_ms'] / write_ms:.0f}x faster |",
         f"| baseline: same keys with `keyframe_insert` per frame (keys only, no solve) "
         f"| {m['insert_ms']:.0f} ms | 1x |",
-        f"| `apply_motion` on the generated Rigify rig (probe controls, solve on ORG, control keys, switches) "
+        f"| `apply_motion` on the generated Rigify rig, first clip (probe the controls, solve on ORG, control keys) "
+        f"| {rigify_first:.1f} ms | {m['rigify_insert_ms'] / rigify_first:.0f}x faster |",
+        f"| `apply_motion` on the generated Rigify rig, next clips (controls known) "
         f"| {rigify_ms:.1f} ms | {m['rigify_insert_ms'] / rigify_ms:.0f}x faster |",
         f"| baseline: the Rigify keys with `keyframe_insert` per frame | {m['rigify_insert_ms']:.0f} ms | 1x |",
         "",
         f"Target: <= {TARGET_MS:.0f} ms for the whole apply: Mixamo-like {verdict} ({apply_ms:.1f} ms), "
-        f"Rigify {rigify_verdict} ({rigify_ms:.1f} ms). "
+        f"Rigify {rigify_verdict} ({rigify_ms:.1f} ms; first clip {rigify_first:.1f} ms). "
+        f"Machine load average during the run: {os.getloadavg()[0]:.1f}. "
         f"Both key-writing paths wrote identical keys: {'yes' if m['same_keys'] else 'NO'}.",
     ])
 
