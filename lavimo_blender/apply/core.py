@@ -83,6 +83,11 @@ def _check_target(obj: bpy.types.Object | None) -> None:
     if obj.library is not None or obj.data.library is not None:
         raise ApplyError(f"armature {obj.name!r} is linked from a library and cannot be animated here; "
                          "make it local or a library override (Object > Library Override) first.")
+    scale = tuple(obj.matrix_world.to_scale())
+    if max(scale) - min(scale) > 1e-4 * max(abs(v) for v in scale):
+        raise ApplyError(f"armature {obj.name!r} has a non-uniform scale ({', '.join(f'{v:g}' for v in scale)}), "
+                         "which shears its bones when they turn: apply the scale (Object > Apply > Scale) or make it "
+                         "uniform, and apply again. Nothing was keyed.")
     if obj.mode == "EDIT":
         raise ApplyError(f"armature {obj.name!r} is in Edit Mode; switch to Object or Pose Mode and apply again.")
     if obj.animation_data is not None and obj.animation_data.use_tweak_mode:
