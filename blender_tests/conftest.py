@@ -40,3 +40,55 @@ def ready_addon(addon, trained_model, built_store):
     prefs.top_k = 5
     prefs.device = 'cpu'
     return addon
+
+
+@pytest.fixture(scope="session")
+def cmu_clip(tmp_path_factory):
+    """The first 10 s of a CMU (cgspeed Daz-style, with fingers) clip, and its BVH file, unpacked to a temp dir."""
+    import tarfile
+
+    from lavimo_core.motion.load import load_motion
+    from lavimo_core.motion.motion import Motion
+    from lavimo_core.paths import find_dataset
+
+    folder = tmp_path_factory.mktemp("cmu")
+    with tarfile.open(find_dataset("cmu-acrnn") / "bvh.tar.xz") as tar:
+        member = next(m for m in tar.getmembers() if m.name.endswith("martial_04.bvh"))
+        member.name = "martial_04.bvh"
+        tar.extract(member, folder, filter="data")
+    full = load_motion(folder / "martial_04.bvh")
+    return Motion(name="martial_04[:200]", joints=full.joints[:200], source=full.source), folder / "martial_04.bvh"
+
+
+# Generates the rig in a child Blender: bpy 4.5's module hangs at interpreter exit once Rigify has generated a
+# rig, so the child leaves with os._exit after saving and this process only opens the saved file.
+_GENERATE_RIGIFY = """
+import os, sys, bpy
+bpy.ops.wm.read_factory_settings(use_empty=True)
+bpy.ops.preferences.addon_enable(module="rigify")
+bpy.ops.object.armature_human_metarig_add()
+bpy.ops.pose.rigify_generate()
+bpy.ops.wm.save_as_mainfile(filepath=sys.argv[1])
+sys.stdout.flush()
+os._exit(0 if "rig" in bpy.data.objects else 1)
+"""
+
+
+@pytest.fixture(scope="session")
+def rigify_blend(tmp_path_factory):
+    """A .blend with Rigify's human metarig and the rig generated from it by the Rigify add-on Blender ships."""
+    import subprocess
+    import sys
+
+    path = tmp_path_factory.mktemp("rigify") / "rigify.blend"
+    proc = subprocess.run([sys.executable, "-c", _GENERATE_RIGIFY, str(path)], capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0 and path.exists(), proc.stdout[-2000:] + proc.stderr[-2000:]
+    return path
+
+
+@pytest.fixture
+def rigify_scene(rigify_blend):
+    """The generated Rigify rig ("rig") and its metarig, freshly loaded."""
+    bpy.ops.wm.open_mainfile(filepath=str(rigify_blend))
+    return bpy.data.objects["rig"], bpy.data.objects["metarig"]

@@ -171,3 +171,65 @@ def scene_state(obj: bpy.types.Object | None) -> dict:
         state["pose"] = [(tuple(pb.location), tuple(pb.rotation_quaternion), tuple(pb.rotation_euler))
                          for pb in obj.pose.bones]
     return state
+
+
+def import_source_bvh(path: str) -> bpy.types.Object:
+    """The BVH file imported by Blender's own importer (metres from centimetres, Y up), as an independent source."""
+    import addon_utils
+
+    if not addon_utils.check("io_anim_bvh")[1]:
+        bpy.ops.preferences.addon_enable(module="io_anim_bvh")
+    active = bpy.context.view_layer.objects.active
+    bpy.ops.import_anim.bvh(filepath=str(path), global_scale=0.01, update_scene_fps=False,
+                            update_scene_duration=False, axis_forward="-Z", axis_up="Y")
+    obj = bpy.context.view_layer.objects.active
+    bpy.context.view_layer.objects.active = active
+    return obj
+
+
+def _unit_rotation(m: np.ndarray) -> np.ndarray:
+    return m / np.linalg.norm(m, axis=-2, keepdims=True)
+
+
+def _pose_rotations(obj: bpy.types.Object, names: list[str]) -> np.ndarray:
+    """World rotations (B, 3, 3) of pose bones `names` as evaluated now (scale removed)."""
+    posed = obj.evaluated_get(bpy.context.evaluated_depsgraph_get())
+    world = np.array(obj.matrix_world, dtype=np.float64)[:3, :3]
+    return _unit_rotation(np.stack([world @ np.array(posed.pose.bones[n].matrix)[:3, :3] for n in names]))
+
+
+def rotation_errors(obj: bpy.types.Object, preset: str, source: bpy.types.Object, motion: Motion,
+                    pairs: dict[str, tuple[str, str]], frame_start: int, frame_end: int) -> dict[str, np.ndarray]:
+    """Per joint, degrees (F,) between the rig bone's world rotation since `frame_start` and the source
+    bone's, carried into the rig's world (joint -> (rig bone, source bone)); both start at `frame_start`."""
+    scene = bpy.context.scene
+    frames = list(range(frame_start, frame_end + 1, 2))
+    joints = list(pairs)
+    got, src, heads = [], [], []
+    for f in frames:
+        scene.frame_set(f)
+        got.append(_pose_rotations(obj, [pairs[j][0] for j in joints]))
+        src.append(_pose_rotations(source, [pairs[j][1] for j in joints]))
+        posed = source.evaluated_get(bpy.context.evaluated_depsgraph_get())
+        m = np.array(source.matrix_world, dtype=np.float64)
+        heads.append([m[:3, :3] @ np.array(posed.pose.bones[pairs[j][1]].head) + m[:3, 3] for j in joints])
+    got, src, heads = np.array(got), np.array(src), np.array(heads)
+    # Source world -> canonical: fitted on the joints the two share, at scene frames that fall on motion frames.
+    fps = scene.render.fps / scene.render.fps_base
+    t = (np.array(frames) - frame_start) / fps * motion.fps
+    on = np.abs(t - np.round(t)) < 1e-6
+    canonical = motion.joints[np.round(t[on]).astype(int)][:, [JOINT_INDEX[j] for j in joints]].reshape(-1, 3)
+    a, b = heads[on].reshape(-1, 3), canonical.astype(np.float64)
+    u, _, vt = np.linalg.svd((b - b.mean(0)).T @ (a - a.mean(0)))
+    to_canonical = u @ np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))]) @ vt
+    spec = rig_preset(preset)
+    up, forward = np.array(spec.up), np.array(spec.forward)
+    world = _unit_rotation(np.array(obj.matrix_world, dtype=np.float64)[:3, :3])
+    carry = world @ np.stack([np.cross(up, forward), up, forward], axis=1) @ to_canonical
+    out = {}
+    for k, joint in enumerate(joints):
+        d_got = got[:, k] @ got[0, k].T
+        d_src = carry @ src[:, k] @ src[0, k].T @ carry.T
+        r = np.swapaxes(d_got, 1, 2) @ d_src
+        out[joint] = np.degrees(np.arccos(np.clip((np.trace(r, axis1=1, axis2=2) - 1) / 2, -1.0, 1.0)))
+    return out

@@ -108,3 +108,25 @@ def test_edit_mode(rig_with_history):
         assert scene_state(rig_with_history) == before
     finally:
         bpy.ops.object.mode_set(mode="OBJECT")
+
+
+def test_non_uniform_scale_is_refused_and_named(rig_with_history):
+    rig_with_history.scale = (0.01, 0.02, 0.01)
+    bpy.context.view_layer.update()
+    before = scene_state(rig_with_history)
+    with pytest.raises(ApplyError, match=r"non-uniform scale \(0\.01, 0\.02, 0\.01\).*Apply > Scale.*Nothing was keyed"):
+        apply_motion(bpy.context, rig_with_history, clip("bow_normal_001"))
+    assert scene_state(rig_with_history) == before
+
+
+def test_a_generated_rig_without_arms_names_what_is_missing(rigify_scene):
+    rig, _ = rigify_scene
+    bpy.context.view_layer.objects.active = rig
+    bpy.ops.object.mode_set(mode="EDIT")
+    for bone in [b for b in rig.data.edit_bones if "upper_arm" in b.name or "forearm" in b.name]:
+        rig.data.edit_bones.remove(bone)
+    bpy.ops.object.mode_set(mode="OBJECT")
+    before = scene_state(rig)
+    with pytest.raises(BoneMapError, match="left_shoulder.*left_elbow"):
+        apply_motion(bpy.context, rig, clip("bow_normal_001"))
+    assert scene_state(rig) == before

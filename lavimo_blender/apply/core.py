@@ -18,9 +18,11 @@ from lavimo_core.retarget.bone_maps import BoneMapReport, detect_bone_map
 from lavimo_core.retarget.errors import EmptyMotionError
 from lavimo_core.retarget.rotations import rotation_channels
 from lavimo_core.retarget.solve import RetargetOptions, RetargetReport, solve
+from lavimo_core.retarget.source_pose import source_pose
 
 from .keyframes import Channel, new_action, write_channels
 from .rig import read_rig, rotation_modes
+from .rigify_rig import is_generated_rigify, is_metarig, rigify_keys
 
 
 class ApplyError(LavimoError):
@@ -36,6 +38,8 @@ class ApplyOptions:
     as_nla_strip: bool = False                 # add an NLA strip instead of replacing the active action
     bone_map_overrides: dict[str, str | None] | None = None   # canonical joint (or "root") -> bone name
     floor_contact: bool = True
+    full_body: bool = True                     # re-read the source file: head, hands, fingers, toes, twist
+    foot_lock: bool = True                     # keep feet planted in the source still and on the floor
     range_s: tuple[float, float] | None = None  # (start, end) seconds of the motion to apply; None: all of it
     handles: int = 0                            # extra frames kept before and after the range (where the clip has them)
 
@@ -81,6 +85,11 @@ def _check_target(obj: bpy.types.Object | None) -> None:
     if obj.library is not None or obj.data.library is not None:
         raise ApplyError(f"armature {obj.name!r} is linked from a library and cannot be animated here; "
                          "make it local or a library override (Object > Library Override) first.")
+    scale = tuple(obj.matrix_world.to_scale())
+    if max(scale) - min(scale) > 1e-4 * max(abs(v) for v in scale):
+        raise ApplyError(f"armature {obj.name!r} has a non-uniform scale ({', '.join(f'{v:g}' for v in scale)}), "
+                         "which shears its bones when they turn: apply the scale (Object > Apply > Scale) or make it "
+                         "uniform, and apply again. Nothing was keyed.")
     if obj.mode == "EDIT":
         raise ApplyError(f"armature {obj.name!r} is in Edit Mode; switch to Object or Pose Mode and apply again.")
     if obj.animation_data is not None and obj.animation_data.use_tweak_mode:
@@ -108,29 +117,51 @@ def apply_motion(context: bpy.types.Context, armature_obj: bpy.types.Object | No
                                else "no motion given; pick a clip to apply.")
     scene = context.scene
     fps = scene.render.fps / scene.render.fps_base
-    before = 0  # handle frames keyed before the range's first frame, which lands on the start frame
+    if is_metarig(armature_obj):
+        raise ApplyError(f"{armature_obj.name!r} is a Rigify metarig (the template Rigify builds a rig from), so it "
+                         "has no controls to animate: generate the rig (Armature properties > Rigify > Generate "
+                         "Rig), select the generated armature and apply again. Nothing was keyed.")
+    whole, first, before = motion, 0, 0  # before: handle frames keyed ahead of the range's first frame
     if options.range_s is not None:
-        from lavimo_core.retarget.trim import handle_frames, trim_motion
-        before, after = handle_frames(*options.range_s, motion.duration, options.handles, fps)
-        motion = trim_motion(motion, *options.range_s, before / fps, after / fps)
-    rig = read_rig(armature_obj)
-    bone_map = detect_bone_map(rig, options.bone_map_overrides)
-    result = solve(motion, rig, bone_map, RetargetOptions(
-        root_motion=options.root_motion, fps=fps, floor_contact=options.floor_contact))
+        from lavimo_core.retarget.trim import cut_range
+        motion, first, before = cut_range(motion, options.range_s, options.handles, fps)
+    source, source_warning = source_pose(whole, fps) if options.full_body else (None, None)
+    if source is not None and motion is not whole:
+        from lavimo_core.retarget.trim import cut_source_pose
+        source = cut_source_pose(source, whole, motion, first, fps)
+        if source is None:
+            source_warning = "the range's frames did not line up with the source file; extremities follow their parents."
+    retarget_options = RetargetOptions(root_motion=options.root_motion, fps=fps, floor_contact=options.floor_contact,
+                                       full_body=options.full_body, foot_lock=options.foot_lock)
+    switches: dict[tuple[str, str], float] = {}
+    skipped: list[str] = []
+    if is_generated_rigify(armature_obj) and not options.bone_map_overrides:
+        keys = rigify_keys(armature_obj, motion, retarget_options, source)
+        result, rotations, locations, switches, skipped = (keys.result, keys.rotations, keys.locations,
+                                                           keys.switches, keys.skipped)
+    else:
+        rig = read_rig(armature_obj)
+        result = solve(motion, rig, detect_bone_map(rig, options.bone_map_overrides), retarget_options, source)
+        rotations, locations = result.rotations, result.locations
 
     if armature_obj.pose is None:  # a just-created armature has no pose until evaluated
         context.view_layer.update()
     modes = rotation_modes(armature_obj)
-    warnings = list(result.report.warnings)
+    warnings = list(result.report.warnings) + ([source_warning] if source_warning else [])
+    if skipped:
+        warnings.append("Rigify controls left unkeyed: " + ", ".join(skipped))
     channels = []
-    for bone, (prop, values) in rotation_channels(result.rotations, modes).items():
+    for bone, (prop, values) in rotation_channels(rotations, modes).items():
         channels += [Channel(_data_path(bone, prop), k, bone, values[:, k]) for k in range(values.shape[1])]
-    for bone, loc in result.locations.items():
+    for bone, loc in locations.items():
         if armature_obj.data.bones[bone].use_connect:
             warnings.append(f"bone {bone!r} is connected to its parent, so Blender ignores its location keys; "
                             "disconnect it for root motion.")
         channels += [Channel(_data_path(bone, "location"), k, bone, loc[:, k]) for k in range(3)]
-    for bone in result.rotations:
+    for (bone, prop), value in switches.items():
+        path = f'pose.bones["{bpy.utils.escape_identifier(bone)}"]["{prop}"]'
+        channels.append(Channel(path, 0, bone, np.full(result.num_frames, value)))
+    for bone in rotations if not switches else ():
         pose_bone = armature_obj.pose.bones[bone]
         if not armature_obj.data.bones[bone].use_inherit_rotation:
             warnings.append(f"bone {bone!r} does not inherit rotation; its keys assume it does.")
@@ -179,7 +210,7 @@ def apply_motion(context: bpy.types.Context, armature_obj: bpy.types.Object | No
 
     return ApplyReport(
         action_name=action.name, slot_identifier=slot.identifier, frame_start=start,
-        frame_end=start + result.num_frames - 1, fps=fps, num_keys=num_keys, keyed_bones=sorted(result.rotations),
+        frame_end=start + result.num_frames - 1, fps=fps, num_keys=num_keys, keyed_bones=sorted(rotations),
         bone_map=result.report.bone_map, retarget=result.report,
         previous_action=previous.name if previous is not None and not options.as_nla_strip else None,
         nla_track=track.name if track is not None else None, warnings=warnings)

@@ -21,7 +21,8 @@ def apply_options(scene, item=None):
     p = scene.lavimo_apply
     return ApplyOptions(root_motion=p.root_motion, frame_start=None if p.use_current_frame else p.frame_start,
                         as_nla_strip=p.as_nla_strip, bone_map_overrides=props.overrides(p) or None,
-                        floor_contact=p.floor_contact, handles=p.handles,
+                        floor_contact=p.floor_contact, full_body=p.full_body, foot_lock=p.foot_lock,
+                        handles=p.handles,
                         range_s=(item.range_start, item.range_end) if item is not None and has_range(item) else None)
 
 

@@ -31,6 +31,12 @@ class LAVIMO_PG_apply(PropertyGroup):
     handles: IntProperty(name="Handles", default=0, min=0, soft_max=60,
                          description="Also key this many frames before and after a result's range, "
                          "where the motion has them (for blending)")
+    full_body: BoolProperty(name="Whole Body from Source", default=True,
+                            description="Re-read the clip's source file so the head, hands, fingers and toes turn "
+                                        "as in the source (off: only the 22 body joints, by direction)")
+    foot_lock: BoolProperty(name="Lock Planted Feet", default=True,
+                            description="Where the clip's feet are planted, keep the character's feet still and on "
+                                        "the floor (bends the legs and lowers the hips a little where needed)")
     bone_overrides: CollectionProperty(type=LAVIMO_PG_bone_override)
 
 

@@ -37,6 +37,8 @@ class LAVIMO_PT_apply(Panel):
         col.prop(p, "as_nla_strip")
         col.prop(p, "floor_contact")
         col.prop(p, "handles")
+        col.prop(p, "full_body")
+        col.prop(p, "foot_lock")
         s = state(context)
         row = layout.row()
         row.scale_y = 1.4

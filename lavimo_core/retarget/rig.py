@@ -35,7 +35,7 @@ class Rig:
             raise ValueError(f"rig {self.name!r}: bone names are not unique")
         if any(p < -1 or p >= n for p in self.parents):
             raise ValueError(f"rig {self.name!r}: a parent index is out of range")
-        _ = self.order  # computed now so that a cycle raises here
+        object.__setattr__(self, "_order", self._topological_order())   # raises on cycles; computed once
 
     @property
     def heads(self) -> np.ndarray:
@@ -51,16 +51,18 @@ class Rig:
     @property
     def order(self) -> list[int]:
         """Bone indices with every parent before its children."""
+        return list(self._order)
+
+    def _topological_order(self) -> list[int]:
         order, placed = [], set()
         pending = list(range(len(self.names)))
         while pending:
-            rest = [i for i in pending if self.parents[i] != -1 and self.parents[i] not in placed]
-            ready = [i for i in pending if i not in rest]
+            ready = [i for i in pending if self.parents[i] == -1 or self.parents[i] in placed]
             if not ready:
                 raise ValueError(f"rig {self.name!r}: the parent links form a cycle")
             order += ready
             placed.update(ready)
-            pending = rest
+            pending = [i for i in pending if i not in placed]
         return order
 
     def index(self, name: str) -> int:
@@ -69,10 +71,11 @@ class Rig:
 
     def descendants(self, i: int) -> list[int]:
         """All bones below bone `i` (not including it)."""
-        found = []
-        for j in self.order:
+        found, below = [], {i}
+        for j in self._order:
             p = self.parents[j]
-            if p == i or p in found:
+            if p in below:
+                below.add(j)
                 found.append(j)
         return found
 

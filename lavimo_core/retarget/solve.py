@@ -19,11 +19,14 @@ from ..motion.resample import resample_positions
 from ..motion.skeleton import JOINT_INDEX, JOINT_NAMES, PARENTS
 from ..vectors import unit
 from .bone_maps import BoneMap, BoneMapReport
+from .contacts import contact_segments, detect_contacts, lock_feet
 from .errors import EmptyMotionError, RetargetError
 from .placement import RigPlacement, foot_bones, place_on_rig
 from .rig import Rig
 from .root import apply_root_motion, heading_yaw, leg_length, lowest_foot_height
 from .rotations import continuous_quaternions, matrices_to_quaternions
+from .source_pose import SourcePose, yaw_matrices
+from .transfer import transfer_rotations
 
 # The joint a bone points at (pelvis and chest point up the spine).
 CHILD: dict[str, str] = {
@@ -39,6 +42,7 @@ BEND_DEGREES = (8.0, 25.0)
 TWIST_SMOOTHING_S = 0.06
 TWIST_PRIOR = 0.15
 _J = JOINT_INDEX
+SPINE_BY_DIRECTION = frozenset({"spine1", "spine2", "spine3"})
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,8 @@ class RetargetOptions:
     root_motion: str = "full"     # "full", "in_place" or "locked_heading"
     fps: float = 20.0             # output frame rate (the scene's); the motion is resampled to it
     floor_contact: bool = True    # keep the feet's height above the floor as in the source
+    full_body: bool = True        # with the source file's rotations: head, hands, fingers, toes and twist too
+    foot_lock: bool = True        # pin feet planted in the source to the floor (two-bone IK on the legs)
 
 
 @dataclass
@@ -61,7 +67,10 @@ class RetargetReport:
     fps: float
     num_frames: int
     max_penetration: float        # armature units the lowest foot point goes below the floor (0 = never)
+    contacts: int = 0             # foot contacts found in the source and locked on the rig
     warnings: list[str] = field(default_factory=list)
+    transferred: list[str] = field(default_factory=list)   # joints turned with the source's own rotations
+    source_skeleton: str = ""     # the source file's convention when its rotations were used
 
 
 @dataclass
@@ -249,8 +258,13 @@ def _lowest_foot(rig: Rig, feet: list[int], world: np.ndarray, heads: np.ndarray
     return (np.concatenate([heads[:, feet], tails], axis=1) @ up).min(axis=1)
 
 
-def solve(motion: Motion, rig: Rig, bone_map: BoneMap, options: RetargetOptions | None = None) -> RetargetResult:
-    """Retarget `motion` onto `rig`: basis rotations for mapped bones, basis location for the root."""
+def solve(motion: Motion, rig: Rig, bone_map: BoneMap, options: RetargetOptions | None = None,
+          source: SourcePose | None = None) -> RetargetResult:
+    """Retarget `motion` onto `rig`: basis rotations for mapped bones, basis location for the root.
+
+    With `source` (the clip's own rotations, `source_pose`), every joint both skeletons have follows the
+    source joint's rotation (full-body transfer); without it, the canonical joints follow by direction.
+    """
     options = options or RetargetOptions()
     if motion.num_frames == 0:
         raise EmptyMotionError(f"motion {motion.name!r} has no frames; pick another clip.")
@@ -261,6 +275,9 @@ def solve(motion: Motion, rig: Rig, bone_map: BoneMap, options: RetargetOptions 
     bone_map.validate(rig)
 
     joints = resample_positions(motion.joints.astype(np.float64), motion.fps, options.fps)
+    turn = heading_yaw(joints, options.fps) if options.root_motion == "locked_heading" else None
+    # Contacts from the clip as captured (an in-place clip drags its planted feet backwards).
+    planted = detect_contacts(joints, options.fps) if options.foot_lock else np.zeros((len(joints), 2), bool)
     joints = apply_root_motion(joints, options.root_motion, options.fps)
     placement = place_on_rig(rig, bone_map, leg_length(joints))
     src = placement.to_armature(joints)
@@ -268,6 +285,22 @@ def solve(motion: Motion, rig: Rig, bone_map: BoneMap, options: RetargetOptions 
     bone_of = {j: rig.index(b) for j, b in bone_map.joints.items()}
     joint_of = {i: j for j, i in bone_of.items()}
     joint_world = _joint_rotations(rig, bone_of, src, options.fps)
+    transferred: dict[str, np.ndarray] = {}
+    if source is not None and options.full_body:
+        if source.rotations.shape[0] != T:
+            raise RetargetError(f"source rotations have {source.rotations.shape[0]} frames, the motion {T} at "
+                                f"{options.fps:g} fps; build them with source_pose(motion, fps).")
+        to_armature = placement.rotation if turn is None else placement.rotation @ yaw_matrices(-(turn - turn[0]))
+        # The spine keeps the direction solve: skeletons split it into different numbers of bones, so a source
+        # spine bone's rotation is not the rig's (its twist comes from the hips and shoulders anyway).
+        mapped = (set(bone_of) | set(bone_map.extras)) - SPINE_BY_DIRECTION
+        transferred, _ = transfer_rotations(joint_world, {j for j in bone_of if j in CHILD}, mapped, source,
+                                            to_armature)
+        joint_world.update(transferred)
+        for joint in transferred:
+            if joint in bone_map.extras:
+                bone_of[joint] = rig.index(bone_map.extras[joint])
+        joint_of = {i: j for j, i in bone_of.items()}
     pelvis = bone_of["pelvis"]
     root = rig.index(bone_map.root) if bone_map.root else None
     fixed = {pelvis: src[:, _J["pelvis"]]}
@@ -294,6 +327,18 @@ def solve(motion: Motion, rig: Rig, bone_map: BoneMap, options: RetargetOptions 
         heads[:, [pelvis] + sorted(below_pelvis)] += lift[:, None, None] * up
     elif options.floor_contact:
         warnings.append(f"armature {rig.name!r}: the feet are not below the pelvis bone; floor contact skipped.")
+    contacts = 0
+    if planted.any() and set(feet) <= below_pelvis:
+        legs = {s: tuple(bone_of[f"{s}_{j}"] for j in ("hip", "knee", "ankle")) for s in ("left", "right")}
+        feet_of = {s: [legs[s][2]] + rig.descendants(legs[s][2]) for s in legs}
+        lock_feet(rig, legs, feet_of, world, heads, planted, up, placement.floor, options.fps,
+                  [pelvis] + sorted(below_pelvis))
+        for i in rig.order:   # bones between thigh and shin (twist, split segments) follow again
+            if i not in joint_of and i != root and rig.parents[i] != -1:
+                world[:, i] = world[:, rig.parents[i]]
+        keep = {pelvis: heads[:, pelvis].copy()} | ({root: heads[:, root].copy()} if root is not None else {})
+        heads = _heads_posed(rig, world, keep)
+        contacts = sum(len(contact_segments(planted[:, k])) for k in range(2))
     penetration = float(max(0.0, placement.floor - _lowest_foot(rig, feet, world, heads, up).min()))
 
     # Basis rotation: rest(b)^T world(parent)^T world(b) rest(b); basis location from the posed heads.
@@ -314,7 +359,8 @@ def solve(motion: Motion, rig: Rig, bone_map: BoneMap, options: RetargetOptions 
 
     report = RetargetReport(
         bone_map=bone_map.report(rig), scale=placement.scale, root_motion=options.root_motion, root_bone=root_bone,
-        fps=options.fps, num_frames=T, max_penetration=penetration, warnings=warnings)
+        fps=options.fps, num_frames=T, max_penetration=penetration, warnings=warnings, contacts=contacts,
+        transferred=[j for j in transferred], source_skeleton=source.skeleton if transferred else "")
     return RetargetResult(rotations=rotations, root_bone=root_bone, root_translation=locations[root_bone],
                           locations=locations, fps=options.fps, placement=placement, source_joints=joints,
                           report=report)

@@ -9,12 +9,15 @@ canonical motion, keeping its height, so a moment found 40 m into a take is appl
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from ..errors import LavimoError
 from ..motion.features import canonicalize_joints
 from ..motion.motion import Motion
+from ..motion.resample import resample_positions
+from .source_pose import SourcePose
 
 
 class RangeError(LavimoError, ValueError):
@@ -59,3 +62,36 @@ def trim_motion(motion: Motion, start: float, end: float, before: float = 0.0, a
     name = f"{motion.name} {start:.1f}-{end:.1f}s"
     return Motion(name=name, joints=placed, fps=motion.fps, captions=list(motion.captions), labels=dict(motion.labels),
                   source=motion.source, features=None)
+
+
+def cut_range(motion: Motion, range_s: tuple[float, float], handles: int, fps: float) -> tuple[Motion, int, int]:
+    """The range of `motion` with its handles, the output frame (at `fps`) where the cut starts in `motion`, and
+    how many handle frames come before the range.
+
+    The start is snapped to a whole frame at `fps`: keys land on frames anyway, and the source file's own
+    rotations (full-body transfer) can then be cut on exactly the same time grid as the joints.
+    """
+    start, end = range_s
+    first_key = round(start * fps) if math.isfinite(start) else start
+    start = first_key / fps if math.isfinite(start) else start
+    before, after = handle_frames(start, end, motion.duration, handles, fps)
+    return trim_motion(motion, start, end, before / fps, after / fps), int(first_key) - before, before
+
+
+def cut_source_pose(source: SourcePose, whole: Motion, part: Motion, first: int, fps: float) -> SourcePose | None:
+    """`source` (the rotations of `whole` at `fps`) for `part`, a cut of `whole` starting at output frame `first`.
+
+    The cut was moved and turned to face +Z at its first frame; its rotations turn the same way. None if the
+    frames do not line up (the caller then falls back to the direction solve for extremities).
+    """
+    full = resample_positions(np.asarray(whole.joints, np.float64), whole.fps, fps)
+    piece = resample_positions(np.asarray(part.joints, np.float64), part.fps, fps)
+    if first < 0 or first + len(piece) > len(full) or len(source.rotations) != len(full):
+        return None
+    flat_full, flat_piece = full[first:first + len(piece)].reshape(-1, 3), piece.reshape(-1, 3)
+    centred_full = flat_full - flat_full.mean(0)
+    centred_piece = flat_piece - flat_piece.mean(0)
+    u, _, vt = np.linalg.svd(centred_piece.T @ centred_full)   # Kabsch: the turn taking the whole onto the cut
+    d = np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))])
+    turn = u @ d @ vt
+    return replace(source, rotations=turn @ source.rotations[first:first + len(piece)])

@@ -26,7 +26,7 @@ def test_bones_follow_source_directions(preset, bandai_motions, humanml3d_motion
     rig = preset_rig(preset)
     bone_map = detect_bone_map(rig)
     for motion in [*bandai_motions.values(), humanml3d_motion]:
-        result = solve(motion, rig, bone_map, RetargetOptions(fps=30))
+        result = solve(motion, rig, bone_map, RetargetOptions(fps=30, foot_lock=False))
         for q in result.rotations.values():
             assert np.all(np.isfinite(q)) and np.allclose(np.linalg.norm(q, axis=1), 1, atol=1e-6)
         errors = segment_errors(rig, bone_map, result, posed(rig, result))
@@ -64,7 +64,7 @@ def test_clip_on_its_own_first_frame_as_rest_reproduces_every_joint(bandai_motio
     to_zup = np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]])  # canonical (Y up, facing +Z) -> Z up, facing -Y
     rig = rig_from_pose(100.0 * motion.joints[0] @ to_zup.T, roll=0.7)
     bone_map = detect_bone_map(rig)
-    result = solve(motion, rig, bone_map, RetargetOptions(floor_contact=False))
+    result = solve(motion, rig, bone_map, RetargetOptions(floor_contact=False, foot_lock=False))
     assert result.report.scale == pytest.approx(100.0, rel=1e-4)
     heads = posed(rig, result)[:, :, :3, 3]
     want = result.placement.to_armature(result.source_joints)
@@ -77,12 +77,12 @@ def test_clip_on_its_own_first_frame_as_rest_reproduces_every_joint(bandai_motio
 def test_the_rigs_own_rest_pose_gives_rest_rotations(preset):
     rig = preset_rig(preset)
     bone_map = detect_bone_map(rig)
-    first = solve(Motion("any", np.repeat(_tpose()[None], 2, 0)), rig, bone_map)
+    first = solve(Motion("any", np.repeat(_tpose()[None], 2, 0)), rig, bone_map, RetargetOptions(foot_lock=False))
     placement = first.placement
     heads = {j: rig.heads[rig.index(b)] for j, b in bone_map.joints.items()}
     heads.setdefault("spine2", (heads["spine1"] + heads["spine3"]) / 2)  # the BVH rig has no spine2 bone
     canonical = (np.stack([heads[j] for j in JOINT_NAMES]) - placement.origin) @ placement.rotation / placement.scale
-    result = solve(Motion("rest", np.repeat(canonical[None], 3, 0)), rig, bone_map)
+    result = solve(Motion("rest", np.repeat(canonical[None], 3, 0)), rig, bone_map, RetargetOptions(foot_lock=False))
     for bone, q in result.rotations.items():
         # The A-pose rig's elbows are bent 12 degrees in rest: its arms' twist may move by about a degree.
         assert _rotation_angles(q).max() < 2.5, bone
@@ -94,7 +94,7 @@ def test_no_flips_and_hinges_bend_without_twisting(preset, bandai_motions):
     rig = preset_rig(preset)
     bone_map = detect_bone_map(rig)
     for motion in bandai_motions.values():
-        result = solve(motion, rig, bone_map, RetargetOptions(fps=30))
+        result = solve(motion, rig, bone_map, RetargetOptions(fps=30, foot_lock=False))
         for bone, q in result.rotations.items():
             assert np.all(np.sum(q[1:] * q[:-1], axis=1) > 0), bone  # sign-continuous
             step = np.degrees(2 * np.arccos(np.clip(np.sum(q[1:] * q[:-1], axis=1), -1, 1)))
@@ -129,7 +129,7 @@ def test_feet_neither_sink_nor_float(preset, bandai_motions, posed):
     rig = preset_rig(preset)
     bone_map = detect_bone_map(rig)
     for motion in bandai_motions.values():
-        result = solve(motion, rig, bone_map, RetargetOptions(fps=24))
+        result = solve(motion, rig, bone_map, RetargetOptions(fps=24, foot_lock=False))
         pose = posed(rig, result)
         feet = [rig.index(bone_map.joints[j]) for j in ("left_ankle", "right_ankle")]
         feet += [d for f in list(feet) for d in rig.descendants(f)]
@@ -151,7 +151,7 @@ def test_stride_scales_with_leg_length(bandai_motions, posed):
     for preset in ("apose", "rigify"):
         rig = preset_rig(preset)
         bone_map = detect_bone_map(rig)
-        result = solve(motion, rig, bone_map)
+        result = solve(motion, rig, bone_map, RetargetOptions(foot_lock=False))
         heads = {j: rig.heads[rig.index(b)] for j, b in bone_map.joints.items()}
         legs = np.mean([np.linalg.norm(heads[f"{s}_knee"] - heads[f"{s}_hip"]) +
                         np.linalg.norm(heads[f"{s}_ankle"] - heads[f"{s}_knee"]) for s in ("left", "right")])
@@ -167,7 +167,7 @@ def test_in_place_keeps_the_pelvis_over_its_start(bandai_motions, posed):
     for preset in ("mixamo", "smpl"):
         rig = preset_rig(preset)
         bone_map = detect_bone_map(rig)
-        result = solve(motion, rig, bone_map, RetargetOptions(root_motion="in_place"))
+        result = solve(motion, rig, bone_map, RetargetOptions(root_motion="in_place", foot_lock=False))
         pelvis = posed(rig, result)[:, rig.index(bone_map.joints["pelvis"]), :3, 3]
         ground = (pelvis - pelvis[:1]) @ result.placement.rotation[:, [0, 2]]
         assert np.abs(ground).max() < 1e-6 * result.report.scale
@@ -181,7 +181,7 @@ def test_locked_heading_removes_turns(bandai_motions):
     assert turns > 700
     rig = preset_rig("unreal")
     bone_map = detect_bone_map(rig)
-    result = solve(motion, rig, bone_map, RetargetOptions(root_motion="locked_heading"))
+    result = solve(motion, rig, bone_map, RetargetOptions(root_motion="locked_heading", foot_lock=False))
     assert np.degrees(np.ptp(heading_yaw(result.source_joints, result.fps))) < 60
     assert _rotation_angles(result.rotations["root"]).max() < 1e-6  # the root never turns
 
@@ -191,7 +191,7 @@ def test_separate_root_bone_carries_ground_trajectory_and_heading(bandai_motions
     rig = preset_rig("smpl")
     bone_map = detect_bone_map(rig)
     assert bone_map.root == "root"
-    result = solve(motion, rig, bone_map, RetargetOptions(fps=30))
+    result = solve(motion, rig, bone_map, RetargetOptions(fps=30, foot_lock=False))
     assert result.root_bone == "root" and set(result.locations) == {"root", "pelvis"}
     pose = posed(rig, result)
     root, pelvis = pose[:, rig.index("root")], pose[:, rig.index("pelvis")]

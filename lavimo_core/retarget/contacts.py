@@ -1,0 +1,166 @@
+"""Foot contacts: find when each source foot is planted, and keep the rig's foot planted then.
+
+A rig with other proportions than the source's slides its feet during contacts (the stride is scaled by
+leg length, the body is not) and floats or sinks as the foot rolls. `detect_contacts` finds the planted
+frames from the source (low and slow); `lock_feet` pins each planted ankle to one spot on the floor, its
+lowest point on the floor, with a two-bone IK pass on thigh and shin (the foot keeps its own rotation, the
+knee its bend plane), easing in and out around each contact so nothing pops.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import (
+    binary_closing,
+    binary_opening,
+    maximum_filter1d,
+    uniform_filter1d,
+)
+
+from ..motion.skeleton import JOINT_INDEX
+from ..vectors import unit
+from .rig import Rig
+
+CONTACT_HEIGHT_M = 0.06      # a foot joint this close to the floor ...
+CONTACT_SPEED_M_S = 0.2      # ... and moving this slowly is planted
+MIN_CONTACT_S = 0.1          # shorter contacts and gaps are noise
+BLEND_S = 0.15               # how long the lock eases in and out
+
+
+def detect_contacts(joints: np.ndarray, fps: float) -> np.ndarray:
+    """(T, 2) booleans: left and right foot planted, from canonical joints (T, 22, 3) (metres, floor y=0)."""
+    out = np.zeros((len(joints), 2), dtype=bool)
+    if len(joints) < 2:
+        return out
+    n = max(1, int(round(MIN_CONTACT_S * fps)))
+    for k, side in enumerate(("left", "right")):
+        planted = np.zeros(len(joints), dtype=bool)
+        for joint in (f"{side}_ankle", f"{side}_foot"):
+            p = joints[:, JOINT_INDEX[joint]]
+            speed = np.linalg.norm(np.gradient(p, axis=0), axis=-1) * fps
+            # The ankle sits above the floor even when planted: its height counts from its own lowest.
+            height = p[:, 1] - (p[:, 1].min() if joint.endswith("ankle") else 0.0)
+            planted |= (height < CONTACT_HEIGHT_M) & (speed < CONTACT_SPEED_M_S)
+        # Fill short gaps, then drop short contacts; padded with the end values so the clip's ends count too.
+        padded = np.pad(planted, n + 1, mode="edge")
+        padded = binary_opening(binary_closing(padded, np.ones(n + 1)), np.ones(n)) if n > 1 else padded
+        out[:, k] = padded[n + 1:-(n + 1)]
+    return out
+
+
+def contact_segments(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) frame ranges where `mask` (T,) is true."""
+    edges = np.diff(np.concatenate([[0], mask.astype(int), [0]]))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
+
+
+def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Smallest rotations (T, 3, 3) taking directions a onto b (T, 3)."""
+    a, b = unit(a), unit(b)
+    k = np.cross(a, b)
+    c = np.sum(a * b, axis=-1)[:, None, None]
+    kx = np.zeros(a.shape[:-1] + (3, 3))
+    kx[..., 0, 1], kx[..., 0, 2], kx[..., 1, 2] = -k[..., 2], k[..., 1], -k[..., 0]
+    kx = kx - np.swapaxes(kx, -1, -2)
+    return np.eye(3) + kx + kx @ kx / np.maximum(1.0 + c, 1e-6)
+
+
+def foot_targets(ankle: np.ndarray, lowest: np.ndarray, planted: np.ndarray, up: np.ndarray, floor: float,
+                 fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """Where the ankle (T, 3) should be, and how much of that to take (T,): during each contact the ankle
+    stays over one spot with the foot's lowest point (`lowest`, T heights) on the floor, easing around it."""
+    target = ankle.copy()
+    weight = np.zeros(len(ankle))
+    blend = max(1, int(round(BLEND_S * fps)))
+    for a, b in contact_segments(planted):
+        flat = ankle[a:b] - np.outer(ankle[a:b] @ up, up)
+        spot = flat.mean(axis=0)
+        height = ankle[a:b] @ up - (lowest[a:b] - floor)
+        target[a:b] = spot + np.outer(height, up)
+        weight[a:b] = 1.0
+        # Ease: before and after the contact the offset it needed fades out linearly.
+        for t in range(max(0, a - blend), a):
+            w = 1.0 - (a - t) / (blend + 1)
+            if w > weight[t]:
+                target[t] = ankle[t] + (target[a] - ankle[a])
+                weight[t] = w
+        for t in range(b, min(len(ankle), b + blend)):
+            w = 1.0 - (t - b + 1) / (blend + 1)
+            if w > weight[t]:
+                target[t] = ankle[t] + (target[b - 1] - ankle[b - 1])
+                weight[t] = w
+    return target, weight
+
+
+def two_bone_ik(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, target: np.ndarray,
+                lengths: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Swing rotations (T, 3, 3) for the thigh and (after it) the shin that bring the ankle to `target`
+    (clamped to the leg's reach), keeping the knee on the side it bends to."""
+    a, b = lengths
+    to_target = target - hip
+    d = np.clip(np.linalg.norm(to_target, axis=-1), abs(a - b) + 1e-6, (a + b) * 0.9999)
+    along = unit(to_target)
+    bend = knee - hip
+    perp = bend - np.sum(bend * along, -1, keepdims=True) * along
+    # A straight leg says nothing about where the knee points: keep the rest knee's forward side then.
+    perp = np.where(np.linalg.norm(perp, axis=-1, keepdims=True) > 1e-6 * a, perp, ankle - knee)
+    perp = unit(perp - np.sum(perp * along, -1, keepdims=True) * along)
+    cos_hip = np.clip((a * a + d * d - b * b) / (2 * a * d), -1.0, 1.0)[:, None]
+    new_knee = hip + a * (cos_hip * along + np.sqrt(1 - cos_hip ** 2) * perp)
+    new_ankle = hip + along * d[:, None]
+    thigh = _swing(knee - hip, new_knee - hip)
+    shin = _swing(np.einsum("tij,tj->ti", thigh, ankle - knee), new_ankle - new_knee)
+    return thigh, shin
+
+
+def lock_feet(rig: Rig, legs: dict[str, tuple[int, int, int]], feet: dict[str, list[int]], world: np.ndarray,
+              heads: np.ndarray, planted: np.ndarray, up: np.ndarray, floor: float, fps: float,
+              lower: list[int]) -> None:
+    """Pin planted feet in place: lower the body where a planted foot cannot reach the floor (`lower`: the
+    pelvis and the bones under it, their `heads` moved) and turn thigh and shin world rotations in `world`
+    (T, N, 3, 3), all in place.
+
+    `legs` gives (hip, knee, ankle) bone indices and `feet` the foot bones (ankle and below) per side.
+    The caller recomputes the heads afterwards.
+    """
+    offsets = rig.tails - rig.heads
+    goals, reach, below = {}, {}, {}
+    for k, side in enumerate(("left", "right")):
+        if side not in legs or not planted.any():
+            continue
+        hip, knee, ankle = legs[side]
+        bones = feet[side]
+        tails = heads[:, bones] + np.einsum("tkij,kj->tki", world[:, bones], offsets[bones])
+        lowest = (np.concatenate([heads[:, bones], tails], axis=1) @ up).min(axis=1)
+        target, weight = foot_targets(heads[:, ankle], lowest, planted[:, k], up, floor, fps)
+        goal = heads[:, ankle] + weight[:, None] * (target - heads[:, ankle])
+        # Never below the floor: the lock may lift a foot, or pin it, not push it in.
+        floor_goal = heads[:, ankle] @ up - (lowest - floor)
+        goal += np.maximum(0.0, floor_goal - goal @ up)[:, None] * up
+        lengths = (float(np.linalg.norm(rig.heads[knee] - rig.heads[hip])),
+                   float(np.linalg.norm(rig.heads[ankle] - rig.heads[knee])))
+        goals[side], reach[side] = (goal, weight > 0), lengths
+        below[side] = lowest - heads[:, ankle] @ up   # the foot's lowest point under its ankle (IK keeps it)
+    if not goals:
+        return
+    # Lower the body where a planted leg would have to stretch beyond its length (the source's proportions).
+    drop = np.zeros(len(heads))
+    for side, (goal, on) in goals.items():
+        hip = heads[:, legs[side][0]]
+        short = np.linalg.norm(goal - hip, axis=-1) - 0.995 * sum(reach[side])
+        drop = np.maximum(drop, np.where(on, short, 0.0))
+    if drop.any():
+        # Widen, then smooth, so the body eases down and up and is low enough at every planted frame.
+        size = 2 * max(1, int(round(BLEND_S * fps))) + 1
+        drop = uniform_filter1d(maximum_filter1d(np.maximum(drop, 0.0), size), size)
+        heads[:, lower] -= drop[:, None, None] * up
+    for side, (goal, on) in goals.items():
+        hip, knee, ankle = legs[side]
+        # A swinging foot the lowered body would push into the floor is lifted out of it.
+        lift = np.maximum(0.0, floor - (heads[:, ankle] @ up + below[side]))
+        free = ~on & (lift > 0)
+        goal[free] = heads[free, ankle] + lift[free, None] * up
+        on = on | free
+        thigh, shin = two_bone_ik(heads[:, hip], heads[:, knee], heads[:, ankle], goal, reach[side])
+        world[on, hip] = thigh[on] @ world[on, hip]
+        world[on, knee] = shin[on] @ thigh[on] @ world[on, knee]

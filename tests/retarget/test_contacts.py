@@ -1,0 +1,73 @@
+"""Foot contacts: detection on real clips, and the lock that keeps planted feet still and on the floor."""
+
+import numpy as np
+import pytest
+
+from lavimo_core.motion.motion import Motion
+from lavimo_core.retarget import RetargetOptions, detect_bone_map, solve
+from lavimo_core.retarget.contacts import contact_segments, detect_contacts, two_bone_ik
+from lavimo_core.retarget.rig_presets import preset_rig, rig_preset
+
+
+def _feet(rig, bone_map, result, pose, planted):
+    """Per contact: ankle slide (max distance from its mean spot) and float (highest lowest-foot point), and the
+    lowest foot point over the clip, in the character's metres."""
+    up, floor = result.placement.up, result.placement.floor
+    metre = rig_preset(rig.name).units_per_metre
+    slides, floats, lowest = [], [], []
+    for k, side in enumerate(("left", "right")):
+        ankle = rig.index(bone_map.joints[f"{side}_ankle"])
+        bones = [ankle] + rig.descendants(ankle)
+        posed = pose[:, bones]
+        rest_inv = np.linalg.inv(rig.rest_matrices[bones])
+        tails = np.einsum("tkij,kj->tki", posed @ rest_inv, np.concatenate([rig.tails[bones], np.ones((len(bones), 1))], 1))
+        low = (np.concatenate([posed[..., :3, 3], tails[..., :3]], 1) @ up).min(1) - floor
+        lowest.append(low)
+        for a, b in contact_segments(planted[:, k]):
+            flat = pose[a:b, ankle, :3, 3] - np.outer(pose[a:b, ankle, :3, 3] @ up, up)
+            slides.append(np.linalg.norm(flat - flat.mean(0), axis=-1).max() / metre)
+            floats.append(low[a:b].max() / metre)
+    return np.array(slides), np.array(floats), min(map(np.min, lowest)) / metre
+
+
+def test_walking_feet_take_turns(bandai_motions):
+    walk = bandai_motions["walk_normal_001"].joints
+    planted = detect_contacts(walk, 20.0)
+    left, right = (contact_segments(planted[:, k]) for k in range(2))
+    assert len(left) >= 3 and len(right) >= 3
+    assert planted.any(axis=1).mean() > 0.8   # walking: almost always a foot on the floor
+    # A still pose: both feet planted throughout.
+    still = Motion("still", np.repeat(walk[:1], 30, 0)).joints
+    assert detect_contacts(still, 20.0).all()
+
+
+@pytest.mark.parametrize("preset,clip", [("mixamo", "walk_normal_001"), ("apose", "walk-back_normal_001"),
+                                         ("smpl", "kick_normal_001"), ("unreal", "walk_normal_001")])
+def test_planted_feet_stay_put_on_the_floor(bandai_motions, posed, segment_errors, preset, clip):
+    motion = bandai_motions[clip]
+    rig = preset_rig(preset)
+    bone_map = detect_bone_map(rig)
+    locked = solve(motion, rig, bone_map, RetargetOptions(fps=30))
+    today = solve(motion, rig, bone_map, RetargetOptions(fps=30, foot_lock=False))
+    planted = detect_contacts(locked.source_joints, 30.0)
+    slide, float_, low = _feet(rig, bone_map, locked, posed(rig, locked), planted)
+    slide0, float0, low0 = _feet(rig, bone_map, today, posed(rig, today), planted)
+    print(f"{preset} {clip}: {len(slide)} contacts; slide mean {100 * slide.mean():.2f} cm (today "
+          f"{100 * slide0.mean():.2f}), float max {100 * float_.max():.2f} cm (today {100 * float0.max():.2f}), "
+          f"penetration {100 * max(0, -low):.2f} cm (today {100 * max(0, -low0):.2f})")
+    assert locked.report.contacts == len(slide) > 0
+    assert slide.mean() <= 0.01 and float_.max() <= 0.005 and low >= -1e-5
+    assert slide0.mean() > slide.mean()
+    # The rest of the body still follows the source.
+    errors = segment_errors(rig, bone_map, locked, posed(rig, locked))
+    assert errors.mean() <= 5.0
+
+
+def test_two_bone_ik_reaches_and_keeps_the_knee_side():
+    hip, knee, ankle = np.zeros((1, 3)), np.array([[0.0, -0.45, 0.05]]), np.array([[0.0, -0.9, 0.0]])
+    target = np.array([[0.1, -0.8, 0.1]])
+    thigh, shin = two_bone_ik(hip, knee, ankle, target, (float(np.linalg.norm(knee)), float(np.linalg.norm(ankle - knee))))
+    new_knee = hip + np.einsum("tij,tj->ti", thigh, knee - hip)
+    new_ankle = new_knee + np.einsum("tij,tj->ti", shin @ thigh, ankle - knee)
+    np.testing.assert_allclose(new_ankle, target, atol=1e-9)
+    assert new_knee[0, 2] > 0   # the knee still bends forward
