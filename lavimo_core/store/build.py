@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..motion.motion import Motion
-from .encode import Cancel, Progress, check_motion
+from .encode import Cancel, Progress, check_motion, encode_motions, invalid_rows
 from .errors import StoreError, StoreModelMismatchError
-from .format import MANIFEST
+from .format import MANIFEST, SEGMENTS, foreign_entries
 from .store import Store
 
 if TYPE_CHECKING:
@@ -68,6 +68,37 @@ def _record_key(r: dict) -> tuple[str, str]:
     return r["name"], os.path.normcase(os.path.abspath(p)) if p else ""
 
 
+def check_writable(folder: Path) -> None:
+    """Refuse (StoreError) before any work when `folder` cannot be written (a read-only store or parent)."""
+    dirs = [folder] + ([folder / SEGMENTS] if (folder / SEGMENTS).is_dir() else [])
+    if not all(os.access(d, os.W_OK | os.X_OK) for d in dirs):
+        raise StoreError(f"cannot write to {folder} (permission denied); make it writable (e.g. chmod -R u+w), "
+                         "or choose another --out")
+
+
+def _resume_partial(target: Path, embedder: "Embedder", report: BuildReport) -> Store | None:
+    """The interrupted build at `target` to resume, or None (nothing there, or ours for another model: removed)."""
+    if (target / MANIFEST).is_file():
+        try:
+            store = Store.open(target, embedder)
+        except StoreModelMismatchError:  # an interrupted build for another model: ours, so start over
+            if foreign_entries(target):
+                raise StoreError(f"{target} holds files that a build never writes; move it away and run again") from None
+            shutil.rmtree(target)
+            return None
+        except StoreError as exc:
+            raise StoreError(f"the interrupted build in {target} cannot be resumed ({exc}); delete that folder and "
+                             "run the build again") from None
+        report.resumed = True
+        return store
+    if target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
+        target.rmdir()
+    elif target.exists() or target.is_symlink():  # not something a build made: never delete it
+        raise StoreError(f"{target} exists and is not an interrupted LAVIMO build; the build needs that name for "
+                         "its work in progress: move it away, or choose another --out")
+    return None
+
+
 def build_store(motions: list[Motion], embedder: "Embedder", out: str | os.PathLike, *, model_path: str | os.PathLike | None = None,
                 dtype: str = "float32", append: bool = False, overwrite: bool = False, chunk: int = 256,
                 batch_size: int = 32, progress: Progress | None = None, cancel: Cancel | None = None) -> BuildReport:
@@ -81,22 +112,24 @@ def build_store(motions: list[Motion], embedder: "Embedder", out: str | os.PathL
     if exists and not (append or overwrite):
         raise StoreError(f"a store already exists at {out}; use --append to add the new motions to it, "
                          "or --overwrite to replace it")
+    if exists:
+        check_writable(out)
+    if overwrite and exists and (foreign := foreign_entries(out)):
+        raise StoreError(f"{out} holds files that are not part of the store ({', '.join(foreign[:5])}); "
+                         "--overwrite would delete them: move them out of the folder first")
     if append and exists:
         store = Store.open(out, embedder)
         target = out
     else:
         target = out.with_name(out.name + PARTIAL_SUFFIX)
-        store = None
-        if (target / MANIFEST).is_file():
-            try:
-                store = Store.open(target, embedder)
-                report.resumed = True
-            except StoreModelMismatchError:
-                shutil.rmtree(target)  # an interrupted build for another model: start over
-        elif target.exists():
-            shutil.rmtree(target)
+        store = _resume_partial(target, embedder, report)
         if store is None:
-            store = Store.create(target, embedder, dtype=dtype, model_path=model_path)
+            check_writable(target.parent)
+            try:
+                store = Store.create(target, embedder, dtype=dtype, model_path=model_path)
+            except OSError as exc:
+                raise StoreError(f"cannot create {target} ({exc.strerror or exc}); make {target.parent} writable "
+                                 "or choose another --out") from None
     present = {_record_key(store.record(i)) for i in store.ids()}
     todo = [m for m in motions if _key(m) not in present]
     report.already_present = len(motions) - len(todo)
@@ -114,9 +147,15 @@ def build_store(motions: list[Motion], embedder: "Embedder", out: str | os.PathL
             if progress is not None:
                 progress((done + fraction * _n) / len(todo), f"encoded {done + round(fraction * _n)}/{len(todo)} motions")
 
-        store.add(valid, batch_size=batch_size, progress=sub, cancel=cancel)
+        emb, mir = encode_motions(embedder, valid, batch_size=batch_size, progress=sub, cancel=cancel, normalise=False)
+        bad = invalid_rows(emb) | invalid_rows(mir)
+        for m in (m for m, b in zip(valid, bad) if b):  # e.g. a clip far outside what the model saw
+            report.skipped.append((m.source.path or m.name, f"motion {m.name!r}: the model produced an invalid "
+                                   "(NaN, infinite or zero) embedding for it; check the clip, or report it"))
+        good = [m for m, b in zip(valid, bad) if not b]
+        store.add(good, embeddings=emb[~bad], mirror_embeddings=mir[~bad], cancel=cancel)
         done += len(valid)
-        report.added += len(valid)
+        report.added += len(good)
     if target != out:
         if exists:  # overwrite: swap in the complete new store, then drop the old one
             old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")

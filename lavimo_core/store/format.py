@@ -53,6 +53,7 @@ import contextlib
 import datetime
 import json
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -79,6 +80,11 @@ SEGMENT_FILES = (EMBEDDINGS_FILE, MOTIONS_FILE, RECORDS_FILE)
 FAISS_FILE = "faiss.index"
 DTYPES = ("float32", "float16")
 _TMP_PREFIX = ".tmp-"
+# What this code ever creates, and so the only names it deletes: segment folders ("000001"), their
+# temporary folders (".tmp-000001-1a2b3c4d") and temporary files beside store.json / faiss.index.
+_SEGMENT_NAME = re.compile(r"^[0-9]{6,}$")
+_SEGMENT_TMP = re.compile(r"^\.tmp-[0-9]{6,}-[0-9a-f]{8}$")
+_ROOT_TMP = re.compile(r"^\.tmp-(store\.json|faiss\.index)-[0-9a-f]{8}$")
 
 
 @dataclass(frozen=True)
@@ -161,7 +167,11 @@ def write_json_atomic(path: Path, obj: object) -> None:
 @contextlib.contextmanager
 def write_lock(root: Path) -> Iterator[None]:
     """Hold the store's advisory write lock; refuse (StoreBusyError) if another process holds it."""
-    f = open(root / LOCK, "a+b")
+    try:
+        f = open(root / LOCK, "a+b")
+    except OSError as exc:
+        raise StoreError(f"cannot write to store {root} ({exc.strerror or exc}); make the folder writable "
+                         "(e.g. chmod -R u+w), or copy the store somewhere writable and use the copy") from None
     try:
         try:
             if os.name == "posix":
@@ -208,28 +218,73 @@ def read_manifest(root: Path) -> dict:
         ModelIdentity.from_dict(manifest["model"])
         if manifest["dtype"] not in DTYPES:
             raise ValueError(f"dtype {manifest['dtype']!r}")
+        if not isinstance(manifest["segments"], list):
+            raise TypeError("segments is not a list")
         for seg in manifest["segments"]:
-            str(seg["name"]), int(seg["count"]), list(seg["removed"])
-        int(manifest["next_segment"])
+            _check_segment_entry(seg)
+        if len({seg["name"] for seg in manifest["segments"]}) != len(manifest["segments"]):
+            raise ValueError("a segment is listed twice")
+        last = max((int(seg["name"]) for seg in manifest["segments"]), default=0)
+        if not isinstance(manifest["next_segment"], int) or manifest["next_segment"] <= last:
+            raise ValueError(f"next_segment {manifest['next_segment']!r} (segments go up to {last})")
         if "faiss" in manifest:
-            str(manifest["faiss"]["file"]), str(manifest["faiss"]["ids_sha256"])
-    except (KeyError, TypeError, ValueError) as exc:
+            if manifest["faiss"]["file"] != FAISS_FILE:  # a path from the manifest is opened: only our own name
+                raise ValueError(f"faiss file {manifest['faiss']['file']!r} (expected {FAISS_FILE!r})")
+            str(manifest["faiss"]["ids_sha256"])
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StoreCorruptError(f"{path} is damaged (bad or missing field: {exc}); rebuild the store with "
                                 "`lavimo index` or restore it from a backup") from None
     return manifest
 
 
+def _check_segment_entry(seg: dict) -> None:
+    """Raise ValueError/TypeError unless `seg` is a well-formed segment entry whose name is a plain name."""
+    name = seg["name"]
+    if not isinstance(name, str) or not _SEGMENT_NAME.match(name):
+        # Names are joined to the store path and deleted by remove/compact: "../x" or "/x" would reach outside.
+        raise ValueError(f"segment name {name!r} is not a plain segment name like '000001'")
+    if not isinstance(seg["count"], int) or seg["count"] < 1:
+        raise ValueError(f"segment {name}: count {seg['count']!r} is not a positive whole number")
+    removed = seg["removed"]
+    if not isinstance(removed, list) or not all(isinstance(i, str) for i in removed):
+        raise TypeError(f"segment {name}: removed is not a list of motion ids")
+    if len(set(removed)) != len(removed) or len(removed) >= seg["count"]:
+        raise ValueError(f"segment {name}: removed lists {len(removed)} ids ({len(set(removed))} distinct) "
+                         f"of {seg['count']} motions")
+    sizes = seg.get("bytes", {})
+    if (not isinstance(sizes, dict) or not set(sizes) <= set(SEGMENT_FILES)
+            or not all(isinstance(v, int) for v in sizes.values())):
+        raise ValueError(f"segment {name}: bytes must map {', '.join(SEGMENT_FILES)} to sizes")
+
+
 def write_manifest(root: Path, manifest: dict) -> None:
     """Commit a new manifest (atomic replace)."""
     manifest = dict(manifest, updated=now_iso(), lavimo_version=__version__)
-    write_json_atomic(Path(root) / MANIFEST, manifest)
+    try:
+        write_json_atomic(Path(root) / MANIFEST, manifest)
+    except OSError as exc:
+        raise _write_error(root, exc) from None
+
+
+def _write_error(root: Path, exc: OSError) -> StoreError:
+    """A failed write (read-only folder, full disk) as a message; the store is unchanged."""
+    return StoreError(f"cannot write to store {root} ({exc.strerror or exc}); nothing was changed. Make the folder "
+                      "writable (e.g. chmod -R u+w) and check the free disk space, then try again")
 
 
 # ---------------------------------------------------------------- segments
 
 def segment_dir(root: Path, name: str) -> Path:
-    """Folder of segment `name`."""
-    return Path(root) / SEGMENTS / name
+    """Folder of segment `name`: refused (StoreCorruptError) unless a plain name that stays inside the store."""
+    root = Path(root)
+    if not isinstance(name, str) or not _SEGMENT_NAME.match(name):
+        raise StoreCorruptError(f"store {root} is damaged: segment name {name!r} is not a plain segment name; "
+                                "rebuild the store with `lavimo index` or restore it from a backup")
+    d = root / SEGMENTS / name
+    if d.is_symlink() or (root / SEGMENTS).is_symlink():  # never read or delete through a link out of the store
+        raise StoreCorruptError(f"store {root} is damaged: {d} is a symbolic link, which a store never creates; "
+                                "rebuild the store with `lavimo index` or restore it from a backup")
+    return d
 
 
 def write_segment(root: Path, name: str, records: list[dict], embedding: np.ndarray, mirror_embedding: np.ndarray,
@@ -242,7 +297,10 @@ def write_segment(root: Path, name: str, records: list[dict], embedding: np.ndar
         raise StoreCorruptError(f"segment {final} exists but is not in the manifest; it will be cleaned up by "
                                 "the next write — try again")
     tmp = final.parent / f"{_TMP_PREFIX}{name}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir(parents=True)
+    try:
+        tmp.mkdir(parents=True)
+    except OSError as exc:
+        raise _write_error(root, exc) from None
     meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION)}
     blobs = {
         EMBEDDINGS_FILE: save({"embedding": np.ascontiguousarray(embedding),
@@ -260,8 +318,10 @@ def write_segment(root: Path, name: str, records: list[dict], embedding: np.ndar
                 os.fsync(f.fileno())
         _fsync_dir(tmp)
         os.replace(tmp, final)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise _write_error(root, exc) from None
         raise
     _fsync_dir(final.parent)
     return {"name": name, "count": len(records), "removed": [], "bytes": {k: len(v) for k, v in blobs.items()}}
@@ -301,9 +361,19 @@ def read_segment(root: Path, seg: dict, dtype: str, dim: int) -> tuple[list[dict
         if arr.shape != (n, dim) or str(arr.dtype) != dtype:
             raise StoreCorruptError(f"store {root} is damaged: {d / EMBEDDINGS_FILE} {what} is {arr.dtype}{arr.shape}, "
                                     f"expected {dtype}({n}, {dim}). Rebuild the store with `lavimo index`")
-    if len(records) != n:
-        raise StoreCorruptError(f"store {root} is damaged: {d / RECORDS_FILE} has {len(records)} records, expected {n}. "
+    if not isinstance(records, list) or len(records) != n:
+        raise StoreCorruptError(f"store {root} is damaged: {d / RECORDS_FILE} does not hold {n} records. "
                                 "Rebuild the store with `lavimo index`")
+    try:
+        ids = {r["id"] for r in records}
+    except (KeyError, TypeError) as exc:
+        raise StoreCorruptError(f"store {root} is damaged: a record in {d / RECORDS_FILE} has no id ({exc}). "
+                                "Rebuild the store with `lavimo index`") from None
+    bogus = [i for i in seg["removed"] if i not in ids]
+    if bogus:  # counted against the segment, they would get its live motions dropped with it
+        raise StoreCorruptError(f"store {root} is damaged: store.json lists removed motions {bogus[:3]} that segment "
+                                f"{seg['name']} does not hold. Rebuild the store with `lavimo index`, or restore "
+                                "store.json from a backup")
     return records, emb, mirror
 
 
@@ -326,17 +396,40 @@ def read_motion_arrays(root: Path, segment: str, record: dict) -> tuple[np.ndarr
     return np.asarray(joints, dtype=np.float32), np.asarray(feats, dtype=np.float32)
 
 
+def is_debris(p: Path, listed: set[str], in_segments: bool) -> bool:
+    """True if `p` (in segments/ or the store root) is something an interrupted write of this code left behind."""
+    if p.is_symlink():  # never created by a store: not ours to delete, and never followed
+        return False
+    if in_segments:
+        return p.is_dir() and p.name not in listed and bool(_SEGMENT_NAME.match(p.name) or _SEGMENT_TMP.match(p.name))
+    return p.is_file() and bool(_ROOT_TMP.match(p.name))
+
+
 def remove_debris(root: Path, manifest: dict) -> list[str]:
-    """Delete segment folders and temp files the manifest does not list (left by interrupted writes); call under the lock."""
+    """Delete what interrupted writes left (unlisted segment folders, temp files); call under the lock.
+
+    Only names this code creates are deleted, never through a symbolic link: anything else is the user's.
+    """
     listed = {seg["name"] for seg in manifest["segments"]}
     removed = []
     seg_root = Path(root) / SEGMENTS
-    if seg_root.is_dir():
-        for p in seg_root.iterdir():
-            if p.name not in listed:
-                shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
-                removed.append(p.name)
-    for p in Path(root).glob(f"{_TMP_PREFIX}*"):
-        p.unlink(missing_ok=True)
-        removed.append(p.name)
+    candidates = [(p, False) for p in Path(root).glob(f"{_TMP_PREFIX}*")]
+    if seg_root.is_dir() and not seg_root.is_symlink():
+        candidates += [(p, True) for p in seg_root.iterdir()]
+    for p, in_segments in candidates:
+        if is_debris(p, listed, in_segments):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+            removed.append(p.name)
     return removed
+
+
+def foreign_entries(root: Path) -> list[str]:
+    """Entries of the store folder `root` that a store never creates (the user's files), relative to `root`."""
+    root = Path(root)
+    ours = {MANIFEST, LOCK, FAISS_FILE, SEGMENTS}
+    out = [p.name for p in root.iterdir() if (p.name not in ours or p.is_symlink()) and not is_debris(p, set(), False)]
+    seg_root = root / SEGMENTS
+    if seg_root.is_dir() and not seg_root.is_symlink():
+        out += [f"{SEGMENTS}/{p.name}" for p in seg_root.iterdir()
+                if p.is_symlink() or not p.is_dir() or not (_SEGMENT_NAME.match(p.name) or _SEGMENT_TMP.match(p.name))]
+    return sorted(out)

@@ -79,3 +79,21 @@ def make_store(tmp_path, bandai_motions, stats):
         return store
 
     return make
+
+
+class StatsEmbedder:
+    """The FeatureStats descriptor behind the Embedder interface build_store uses (no trained model needed)."""
+
+    def __init__(self, stats: FeatureStats):
+        self.stats = stats
+        self.model_id, self.weights_hash, self.dim = "feature-stats", stats.identity.weights_hash, 526
+        self.calibration = None
+
+    def embed_motion(self, motions):
+        """Unit descriptors of the motions' features."""
+        return self.stats([m.features for m in motions])
+
+
+@pytest.fixture(scope="session")
+def stats_embedder(stats):
+    return StatsEmbedder(stats)
