@@ -68,6 +68,28 @@ def _record_key(r: dict) -> tuple[str, str]:
     return r["name"], os.path.normcase(os.path.abspath(p)) if p else ""
 
 
+def check_output(out: str | os.PathLike, *, append: bool = False, overwrite: bool = False) -> bool:
+    """Refuse (StoreError) an output the build could not write or would wrongly replace; True if a store is there.
+
+    Called before loading any motion, so a bad --out costs nothing.
+    """
+    out = Path(out).expanduser()
+    exists = (out / MANIFEST).is_file()
+    if out.exists() and not exists and (not out.is_dir() or any(out.iterdir())):
+        raise StoreError(f"{out} exists and is not a LAVIMO store; choose another output path")
+    if exists and not (append or overwrite):
+        raise StoreError(f"a store already exists at {out}; use --append to add the new motions to it, "
+                         "or --overwrite to replace it")
+    if exists:
+        check_writable(out)
+    elif not out.parent.is_dir():
+        raise StoreError(f"cannot create {out}: the folder {out.parent} does not exist; create it first")
+    if overwrite and exists and (foreign := foreign_entries(out)):
+        raise StoreError(f"{out} holds files that are not part of the store ({', '.join(foreign[:5])}); "
+                         "--overwrite would delete them: move them out of the folder first")
+    return exists
+
+
 def check_writable(folder: Path) -> None:
     """Refuse (StoreError) before any work when `folder` cannot be written (a read-only store or parent)."""
     dirs = [folder] + ([folder / SEGMENTS] if (folder / SEGMENTS).is_dir() else [])
@@ -106,17 +128,7 @@ def build_store(motions: list[Motion], embedder: "Embedder", out: str | os.PathL
     out = Path(out).expanduser()
     t0 = time.perf_counter()
     report = BuildReport(out)
-    exists = (out / MANIFEST).is_file()
-    if out.exists() and not exists and (not out.is_dir() or any(out.iterdir())):
-        raise StoreError(f"{out} exists and is not a LAVIMO store; choose another output path")
-    if exists and not (append or overwrite):
-        raise StoreError(f"a store already exists at {out}; use --append to add the new motions to it, "
-                         "or --overwrite to replace it")
-    if exists:
-        check_writable(out)
-    if overwrite and exists and (foreign := foreign_entries(out)):
-        raise StoreError(f"{out} holds files that are not part of the store ({', '.join(foreign[:5])}); "
-                         "--overwrite would delete them: move them out of the folder first")
+    exists = check_output(out, append=append, overwrite=overwrite)
     if append and exists:
         store = Store.open(out, embedder)
         target = out

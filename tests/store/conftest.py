@@ -8,7 +8,11 @@ with the trained model use the root `built_store` / `trained_model` fixtures ins
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
+import os
+import subprocess
 
 import numpy as np
 import pytest
@@ -97,3 +101,42 @@ class StatsEmbedder:
 @pytest.fixture(scope="session")
 def stats_embedder(stats):
     return StatsEmbedder(stats)
+
+
+def _edit_manifest(root, change):
+    m = json.loads((root / "store.json").read_text())
+    change(m)
+    (root / "store.json").write_text(json.dumps(m))
+
+
+@contextlib.contextmanager
+def _read_only(path):
+    """Make `path` and everything under it unwritable (chattr +i as root, who ignores permission bits)."""
+    paths = [path, *sorted(path.rglob("*"))]
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "+i", *map(str, paths)], check=True)
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", *map(str, paths)], check=True)
+    else:
+        modes = {p: p.stat().st_mode for p in paths}
+        for p in reversed(paths):
+            p.chmod(modes[p] & ~0o222)
+        try:
+            yield
+        finally:
+            for p in paths:
+                p.chmod(modes[p])
+
+
+@pytest.fixture
+def edit_manifest():
+    """edit_manifest(store_root, change): apply change(manifest dict) to store.json in place."""
+    return _edit_manifest
+
+
+@pytest.fixture
+def read_only():
+    """read_only(path): a context manager making path and everything under it unwritable."""
+    return _read_only

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
@@ -19,37 +16,10 @@ from lavimo_core.store.build import build_store, load_source
 BANDAI = find_dataset("bandai-namco-1") / "data"
 
 
-def edit_manifest(root, change):
-    m = json.loads((root / "store.json").read_text())
-    change(m)
-    (root / "store.json").write_text(json.dumps(m))
-
-
-@contextlib.contextmanager
-def read_only(path):
-    """Make `path` and everything under it unwritable (chattr +i as root, who ignores permission bits)."""
-    paths = [path, *sorted(path.rglob("*"))]
-    if os.geteuid() == 0:
-        subprocess.run(["chattr", "+i", *map(str, paths)], check=True)
-        try:
-            yield
-        finally:
-            subprocess.run(["chattr", "-i", *map(str, paths)], check=True)
-    else:
-        modes = {p: p.stat().st_mode for p in paths}
-        for p in reversed(paths):
-            p.chmod(modes[p] & ~0o222)
-        try:
-            yield
-        finally:
-            for p in paths:
-                p.chmod(modes[p])
-
-
 # ---------------------------------------------------------------- item 2: manifest paths stay inside the store
 
 @pytest.mark.parametrize("bad_name", ["../../victim/segments/000001", "/tmp/000001", "..", "000001/../../x", 7, None])
-def test_segment_name_outside_the_store_is_refused(tmp_path, make_store, bandai_motions, bad_name):
+def test_segment_name_outside_the_store_is_refused(edit_manifest, tmp_path, make_store, bandai_motions, bad_name):
     victim = make_store(bandai_motions[:3], name="victim")
     store = make_store(bandai_motions[3:6], name="store")
     before = sorted(p.name for p in (victim.path / "segments" / "000001").iterdir())
@@ -60,7 +30,7 @@ def test_segment_name_outside_the_store_is_refused(tmp_path, make_store, bandai_
     assert len(Store.open(victim.path)) == 3
 
 
-def test_bogus_removed_ids_are_refused(tmp_path, make_store, bandai_motions):
+def test_bogus_removed_ids_are_refused(edit_manifest, tmp_path, make_store, bandai_motions):
     store = make_store(bandai_motions[:4])
     # Ids the segment does not hold: counted against it, they would make a later remove drop its live motions.
     edit_manifest(store.path, lambda m: m["segments"][0].update(removed=["nope", "nope2", "nope3"]))
@@ -81,7 +51,7 @@ def test_bogus_removed_ids_are_refused(tmp_path, make_store, bandai_motions):
     (lambda m: m["segments"][0].update(bytes={"../x": 1}), "bytes"),
     (lambda m: m.update(segments=[m["segments"][0], m["segments"][0]]), "twice"),
 ])
-def test_bad_manifest_fields_are_refused_with_a_message(make_store, bandai_motions, edit, words):
+def test_bad_manifest_fields_are_refused_with_a_message(edit_manifest, make_store, bandai_motions, edit, words):
     store = make_store(bandai_motions[:3])
     edit_manifest(store.path, edit)
     with pytest.raises(StoreCorruptError, match=words):
@@ -195,7 +165,7 @@ def test_joints_far_from_the_origin_are_refused_by_name(tmp_path, stats_embedder
 
 # ---------------------------------------------------------------- item 7: a read-only store
 
-def test_read_only_store_is_refused_with_a_message_and_no_partial(tmp_path, stats_embedder, bandai_motions):
+def test_read_only_store_is_refused_with_a_message_and_no_partial(read_only, tmp_path, stats_embedder, bandai_motions):
     out = tmp_path / "lib"
     build_store(bandai_motions[:2], stats_embedder, out)
     with read_only(out):
