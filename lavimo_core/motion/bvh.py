@@ -19,6 +19,10 @@ _CHANNEL = re.compile(r"^([XYZ])(position|rotation)$", re.IGNORECASE)
 # million degrees (2,777 turns); beyond these, float precision and the model break down silently.
 MAX_POSITION = 1e7
 MAX_ROTATION_DEG = 1e6
+# A frame time outside 0.1 ms .. 10 s, or a clip over an hour, is a corrupt header: resampling it to 20 fps
+# would allocate billions of frames (a fuzzed "Frame Time: 1e7" was killed for memory).
+FRAME_TIME_RANGE_S = (1e-4, 10.0)
+MAX_DURATION_S = 3600.0
 
 
 class BVHError(LavimoError):
@@ -265,8 +269,14 @@ def parse_bvh(text: str, where: str = "<bvh>") -> BVH:
         raise BVHError(f"{where}:{motion_at + 3}: 'Frame Time:' must be a number, found {time_str!r}.") from None
     if num_frames <= 0:
         raise BVHError(f"{where}:{motion_at + 2}: the file has {num_frames} frames; a motion needs at least one.")
-    if not (np.isfinite(frame_time) and frame_time > 0):
-        raise BVHError(f"{where}:{motion_at + 3}: 'Frame Time: {time_str}' must be a positive number of seconds.")
+    lo, hi = FRAME_TIME_RANGE_S
+    if not (np.isfinite(frame_time) and lo <= frame_time <= hi):
+        raise BVHError(f"{where}:{motion_at + 3}: 'Frame Time: {time_str}' must be a number of seconds per frame "
+                       f"between {lo:g} and {hi:g} (e.g. 0.0333333 for 30 fps); the header is corrupted.")
+    if num_frames * frame_time > MAX_DURATION_S:
+        raise BVHError(f"{where}:{motion_at + 2}: {num_frames} frames of {frame_time:g} s last "
+                       f"{num_frames * frame_time / 3600:.1f} h; clips over {MAX_DURATION_S / 3600:g} h are refused "
+                       "(a corrupted header, or split the take into shorter clips).")
     num_channels = sum(len(c) for c in channels)
     first = motion_at + 3  # 0-based index of the first frame line
     frames = _parse_frames(lines, first, num_frames, num_channels, where)

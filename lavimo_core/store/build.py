@@ -9,9 +9,9 @@ an existing OUT (chunk by chunk, each commit atomic); `overwrite=True` replaces 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from ..motion.motion import Motion
 from .encode import Cancel, Progress, check_motion, encode_motions, invalid_rows
 from .errors import StoreError, StoreModelMismatchError
+from . import format as fmt
 from .format import MANIFEST, SEGMENTS, foreign_entries
 from .store import Store
 
@@ -98,6 +99,14 @@ def check_writable(folder: Path) -> None:
                          "or choose another --out")
 
 
+def _remove_stale_creations(target: Path) -> None:
+    """Delete `.NAME.creating-*` folders a Store.create killed midway left beside `target` (only our files in them)."""
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.creating-[0-9a-f]{{8}}$")
+    for p in target.parent.iterdir():
+        if pattern.match(p.name) and p.is_dir() and not p.is_symlink() and not foreign_entries(p):
+            shutil.rmtree(p, ignore_errors=True)
+
+
 def _resume_partial(target: Path, embedder: "Embedder", report: BuildReport) -> Store | None:
     """The interrupted build at `target` to resume, or None (nothing there, or ours for another model: removed)."""
     if (target / MANIFEST).is_file():
@@ -109,16 +118,46 @@ def _resume_partial(target: Path, embedder: "Embedder", report: BuildReport) -> 
             shutil.rmtree(target)
             return None
         except StoreError as exc:
-            raise StoreError(f"the interrupted build in {target} cannot be resumed ({exc}); delete that folder and "
-                             "run the build again") from None
+            if foreign_entries(target):
+                raise StoreError(f"the interrupted build in {target} cannot be resumed ({exc}); delete that folder "
+                                 "and run the build again") from None
+            shutil.rmtree(target)  # only our files, damaged (e.g. killed while deleting it): start over
+            return None
         report.resumed = True
         return store
-    if target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
+    if target.is_dir() and not target.is_symlink() and (target / SEGMENTS).is_dir() and not foreign_entries(target):
+        shutil.rmtree(target)  # a finished build's leftover, killed while being deleted: only our files
+    elif target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
         target.rmdir()
     elif target.exists() or target.is_symlink():  # not something a build made: never delete it
         raise StoreError(f"{target} exists and is not an interrupted LAVIMO build; the build needs that name for "
                          "its work in progress: move it away, or choose another --out")
     return None
+
+
+def _replace_store(new: Path, out: Path) -> None:
+    """Make the store at `out` hold exactly the complete store at `new`, then delete `new`.
+
+    Swapping folders with two renames left no store at OUT when killed between them; here the new segments
+    are linked into OUT unlisted and one manifest commit switches it: a kill leaves the old store or the new.
+    """
+    manifest = fmt.read_manifest(new)
+    with fmt.write_lock(out):
+        old = fmt.read_manifest(out)
+        fmt.remove_debris(out, old)
+        n, segments = old["next_segment"], []
+        for seg in manifest["segments"]:
+            fmt.link_segment(new, seg["name"], out, f"{n:06d}")
+            segments.append(dict(seg, name=f"{n:06d}"))
+            n += 1
+        manifest = {k: v for k, v in manifest.items() if k != "faiss"}
+        fmt.write_manifest(out, dict(manifest, segments=segments, next_segment=n))
+        for seg in old["segments"]:
+            shutil.rmtree(fmt.segment_dir(out, seg["name"]), ignore_errors=True)
+        if "faiss" in old:
+            (out / fmt.FAISS_FILE).unlink(missing_ok=True)
+    (new / MANIFEST).unlink()  # first, so a kill while deleting leaves no half store that looks resumable
+    shutil.rmtree(new)
 
 
 def build_store(motions: list[Motion], embedder: "Embedder", out: str | os.PathLike, *, model_path: str | os.PathLike | None = None,
@@ -137,6 +176,7 @@ def build_store(motions: list[Motion], embedder: "Embedder", out: str | os.PathL
         store = _resume_partial(target, embedder, report)
         if store is None:
             check_writable(target.parent)
+            _remove_stale_creations(target)
             try:
                 store = Store.create(target, embedder, dtype=dtype, model_path=model_path)
             except OSError as exc:
@@ -169,11 +209,8 @@ def build_store(motions: list[Motion], embedder: "Embedder", out: str | os.PathL
         done += len(valid)
         report.added += len(good)
     if target != out:
-        if exists:  # overwrite: swap in the complete new store, then drop the old one
-            old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
-            os.replace(out, old)
-            os.replace(target, out)
-            shutil.rmtree(old, ignore_errors=True)
+        if exists:  # overwrite: one manifest commit in OUT switches it to the new store
+            _replace_store(target, out)
         else:
             if out.exists():
                 out.rmdir()  # an empty folder the user made for it

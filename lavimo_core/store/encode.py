@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
+from ..motion.load import MAX_EXTENT_M
 from ..motion.motion import Motion
 from ..motion.skeleton import FEATURE_DIM, FPS
 from .errors import StoreError
@@ -13,8 +14,7 @@ from .errors import StoreError
 if TYPE_CHECKING:
     from ..model.embedder import Embedder
 
-# Canonical joints are metres from the ground origin: beyond 10 km a clip is corrupt, not a motion.
-MAX_JOINT_EXTENT_M = 1e4
+MAX_JOINT_EXTENT_M = MAX_EXTENT_M  # motions not loaded by load_motion are checked here too
 Progress = Callable[[float, str], None]
 Cancel = Callable[[], bool]
 

@@ -183,6 +183,9 @@ def write_lock(root: Path) -> Iterator[None]:
         except OSError:
             raise StoreBusyError(f"store {root} is being written by another process (lock held on {root / LOCK}); "
                                  "wait for it to finish and try again") from None
+        # Every writer first clears what a killed writer left (the docstring's promise, for every kind of write).
+        with contextlib.suppress(StoreError):
+            remove_debris(root, read_manifest(root))
         yield
     finally:
         f.close()  # closing releases the lock
@@ -325,6 +328,30 @@ def write_segment(root: Path, name: str, records: list[dict], embedding: np.ndar
         raise
     _fsync_dir(final.parent)
     return {"name": name, "count": len(records), "removed": [], "bytes": {k: len(v) for k, v in blobs.items()}}
+
+
+def link_segment(src_root: Path, src_name: str, root: Path, name: str) -> None:
+    """Put a committed segment of another store into `root` as `name` (unlisted until a manifest commits it).
+
+    Hard links (a copy across file systems) into a temporary folder, synced and renamed, as write_segment.
+    """
+    src, final = segment_dir(src_root, src_name), segment_dir(root, name)
+    tmp = final.parent / f"{_TMP_PREFIX}{name}-{uuid.uuid4().hex[:8]}"
+    try:
+        tmp.mkdir(parents=True)
+        for fname in SEGMENT_FILES:
+            try:
+                os.link(src / fname, tmp / fname)
+            except OSError:
+                shutil.copy2(src / fname, tmp / fname)
+        _fsync_dir(tmp)
+        os.replace(tmp, final)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise _write_error(root, exc) from None
+        raise
+    _fsync_dir(final.parent)
 
 
 def _check_sizes(root: Path, seg: dict) -> None:
