@@ -201,9 +201,11 @@ def build_store(motions: list[Motion], embedder: "Embedder", out: str | os.PathL
             report.skipped.append((m.source.path or m.name, f"motion {m.name!r}: the model produced an invalid "
                                    "(NaN, infinite or zero) embedding for it; check the clip, or report it"))
         good = [m for m, b in zip(valid, bad) if not b]
-        store.add(good, embeddings=emb[~bad], mirror_embeddings=mir[~bad], cancel=cancel)
+        # Decided again under the lock: another process may have added some of them since `todo` was made.
+        added = store.add(good, embeddings=emb[~bad], mirror_embeddings=mir[~bad], cancel=cancel, skip_present=True)
         done += len(valid)
-        report.added += len(good)
+        report.added += len(added)
+        report.already_present += len(good) - len(added)
     if target != out:
         if exists:  # overwrite: one manifest commit in OUT switches it to the new store
             _replace_store(target, out)

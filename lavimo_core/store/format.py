@@ -55,6 +55,7 @@ import json
 import os
 import re
 import shutil
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,25 +166,33 @@ def write_json_atomic(path: Path, obj: object) -> None:
     write_bytes_atomic(path, json.dumps(obj, indent=1, ensure_ascii=False).encode("utf-8"))
 
 
+LOCK_WAIT_S = 60.0  # a writer holds the lock only while it commits a chunk: waiting beats refusing
+
+
 @contextlib.contextmanager
-def write_lock(root: Path) -> Iterator[None]:
-    """Hold the store's advisory write lock; refuse (StoreBusyError) if another process holds it."""
+def write_lock(root: Path, wait: float | None = None) -> Iterator[None]:
+    """Hold the store's advisory write lock, waiting up to `wait` s (LOCK_WAIT_S) for another writer; then StoreBusyError."""
     try:
         f = open(root / LOCK, "a+b")
     except OSError as exc:
         raise StoreError(f"cannot write to store {root} ({exc.strerror or exc}); make the folder writable "
                          "(e.g. chmod -R u+w), or copy the store somewhere writable and use the copy") from None
     try:
-        try:
-            if os.name == "posix":
-                import fcntl
-                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            else:
-                import msvcrt
-                msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
-        except OSError:
-            raise StoreBusyError(f"store {root} is being written by another process (lock held on {root / LOCK}); "
-                                 "wait for it to finish and try again") from None
+        deadline = time.monotonic() + (LOCK_WAIT_S if wait is None else wait)
+        while True:
+            try:
+                if os.name == "posix":
+                    import fcntl
+                    fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                else:
+                    import msvcrt
+                    msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    raise StoreBusyError(f"store {root} is being written by another process (lock held on "
+                                         f"{root / LOCK}); wait for it to finish and try again") from None
+                time.sleep(0.05)
         # Every writer first clears what a killed writer left (the docstring's promise, for every kind of write).
         with contextlib.suppress(StoreError):
             remove_debris(root, read_manifest(root))

@@ -229,10 +229,12 @@ class Store:
 
     def add(self, motions: Sequence[Motion], *, embeddings: np.ndarray | None = None,
             mirror_embeddings: np.ndarray | None = None, batch_size: int = 32, progress: Progress | None = None,
-            cancel: Cancel | None = None) -> list[str]:
+            cancel: Cancel | None = None, skip_present: bool = False) -> list[str]:
         """Encode (unless embeddings are given) and add motions as one new segment; return their ids.
 
-        Atomic: if anything fails or `cancel()` turns true, the store is unchanged.
+        Atomic: if anything fails or `cancel()` turns true, the store is unchanged. `skip_present`: leave out
+        motions whose name and source file are already in the store (or earlier in `motions`), decided under
+        the write lock, so concurrent appends of one folder add each motion once.
         """
         motions = [check_motion(m) for m in motions]
         if not motions:
@@ -255,6 +257,19 @@ class Store:
         with self._lock, fmt.write_lock(self.path):
             self._reload_if_changed()
             fmt.remove_debris(self.path, self._manifest)
+            if skip_present:
+                present = {(r.name, source_key(r.source.path)) for r in self._rows.records}
+                keep = []
+                for i, m in enumerate(motions):
+                    key = (m.name, source_key(m.source.path))
+                    if key not in present:
+                        present.add(key)
+                        keep.append(i)
+                if len(keep) < len(motions):
+                    motions = [motions[i] for i in keep]
+                    embeddings, mirror_embeddings = embeddings[keep], mirror_embeddings[keep]
+                if not motions:
+                    return []
             taken = set(self._rows.row_of)
             records, joints, feats = [], [], []
             j_off = f_off = 0

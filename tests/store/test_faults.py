@@ -70,7 +70,7 @@ def check_store(out: Path, source: Store) -> list[str]:
     """Open `out` and check every invariant; return its ids."""
     store = Store.open(out)
     ids = store.ids()
-    sources = [store.record(i)["source"]["path"] for i in ids]
+    sources = [store.record(i).source.path for i in ids]
     assert len(set(sources)) == len(sources), f"duplicated motions in {out}: {ids}"
     for i in ids:
         m, want = store.motion(i), source.motion(i)
@@ -167,7 +167,6 @@ def test_kill_at_random_points_of_build_append_remove_compact(tmp_path, source, 
     assert killed >= 50
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 item 1: Store.add must skip motions already there, under the lock")
 def test_concurrent_appends_and_removes(tmp_path, source, base_store):
     """Two processes append the same motions (or remove overlapping ones) at once: no duplicates, nothing lost."""
     rng = random.Random(18)
@@ -189,7 +188,8 @@ def test_concurrent_appends_and_removes(tmp_path, source, base_store):
         actual = set(check_store(out, source))
         done = [e for k in range(2) for e in _journal(folder / f"j{k}") if "done" in e]
         refused = [e for k in range(2) for e in _journal(folder / f"j{k}") if "refused" in e]
-        assert all("another process" in e["error"] for e in refused), refused
+        # A remove that finds its motions just removed by the other process is refused whole, with a message.
+        assert all("another process" in e["error"] or "nothing removed" in e["error"] for e in refused), refused
         assert done, f"trial {trial}: both writers were refused"
         if trial % 2 == 0:
             assert actual == set(ids), f"trial {trial}: {sorted(actual)}"

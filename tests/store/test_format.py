@@ -181,7 +181,8 @@ def test_killed_writer_never_leaves_a_broken_store(tmp_path, bandai_motions, del
     assert {p.name for p in (store.path / fmt.SEGMENTS).iterdir()} == listed
 
 
-def test_concurrent_writer_is_refused(make_store, bandai_motions, stats):
+def test_concurrent_writer_is_refused(make_store, bandai_motions, stats, monkeypatch):
+    monkeypatch.setattr(fmt, "LOCK_WAIT_S", 0.5)  # a writer waits this long for the lock, then gives up
     store = make_store(bandai_motions[:3])
     emb, mir = stats.embed(bandai_motions[3:4])
     code = f"from lavimo_core.store import format as f; import pathlib, time\nwith f.write_lock(pathlib.Path({str(store.path)!r})):\n print('locked', flush=True); time.sleep(30)"
