@@ -146,8 +146,9 @@ def _replace_store(new: Path, out: Path) -> None:
             fmt.link_segment(new, seg["name"], out, f"{n:06d}")
             segments.append(dict(seg, name=f"{n:06d}"))
             n += 1
-        manifest = {k: v for k, v in manifest.items() if k != "faiss"}
-        fmt.write_manifest(out, dict(manifest, segments=segments, next_segment=n))
+        manifest = {k: v for k, v in manifest.items() if k not in ("faiss", "trash")}
+        fmt.write_manifest(out, fmt.with_trash(dict(manifest, segments=segments, next_segment=n),
+                                               [s["name"] for s in old["segments"]] + old.get("trash", [])))
         for seg in old["segments"]:
             shutil.rmtree(fmt.segment_dir(out, seg["name"]), ignore_errors=True)
         if "faiss" in old:

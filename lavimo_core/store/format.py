@@ -25,8 +25,13 @@ A store is a folder::
                 "path": checkpoint folder the store was built with, or null},
       "dtype": "float32" | "float16",
       "segments": [{"name": "000001", "count": n, "removed": [motion ids deleted from this segment],
-                    "bytes": {"embeddings.safetensors": size, "motions.safetensors": size, "motions.json": size}}],
+                    "bytes": {"embeddings.safetensors": size, "motions.safetensors": size, "motions.json": size},
+                    "sha256": {same three files: hex sha256} (optional: stores from before it have none;
+                               embeddings and motions.json are checked on every open, all three by --verify)}],
       "next_segment": int,
+      "trash": optional [names of segments dropped by the last remove/compact/overwrite, deleted after the commit]:
+               an unlisted segment folder is deleted by a later writer only when it is here or numbered >=
+               next_segment (an uncommitted write); one dropped from the manifest by hand is left alone,
       "faiss": optional {"file": "faiss.index", "ids_sha256": sha256 of the motion ids joined by newlines, in store
                          order (the faiss row numbers), "rows": int, "bytes": int}}
 
@@ -51,6 +56,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -240,6 +246,11 @@ def read_manifest(root: Path) -> dict:
         last = max((int(seg["name"]) for seg in manifest["segments"]), default=0)
         if not isinstance(manifest["next_segment"], int) or manifest["next_segment"] <= last:
             raise ValueError(f"next_segment {manifest['next_segment']!r} (segments go up to {last})")
+        trash = manifest.get("trash", [])
+        if not isinstance(trash, list) or not all(isinstance(n, str) and _SEGMENT_NAME.match(n) for n in trash):
+            raise ValueError(f"trash {trash!r} is not a list of segment names")
+        if set(trash) & {seg["name"] for seg in manifest["segments"]}:
+            raise ValueError("a listed segment is also in trash")
         if "faiss" in manifest:
             if manifest["faiss"]["file"] != FAISS_FILE:  # a path from the manifest is opened: only our own name
                 raise ValueError(f"faiss file {manifest['faiss']['file']!r} (expected {FAISS_FILE!r})")
@@ -268,11 +279,23 @@ def _check_segment_entry(seg: dict) -> None:
     if (not isinstance(sizes, dict) or not set(sizes) <= set(SEGMENT_FILES)
             or not all(isinstance(v, int) for v in sizes.values())):
         raise ValueError(f"segment {name}: bytes must map {', '.join(SEGMENT_FILES)} to sizes")
+    sums = seg.get("sha256", {})
+    if (not isinstance(sums, dict) or not set(sums) <= set(SEGMENT_FILES)
+            or not all(isinstance(v, str) and re.fullmatch(r"[0-9a-f]{64}", v) for v in sums.values())):
+        raise ValueError(f"segment {name}: sha256 must map {', '.join(SEGMENT_FILES)} to hex digests")
+
+
+def with_trash(manifest: dict, names: list[str]) -> dict:
+    """`manifest` that also lists segments `names` as dropped (deleted after this commit, or by the next writer)."""
+    return dict(manifest, trash=sorted(set(manifest.get("trash", [])) | set(names)))
 
 
 def write_manifest(root: Path, manifest: dict) -> None:
     """Commit a new manifest (atomic replace)."""
     manifest = dict(manifest, updated=now_iso(), lavimo_version=__version__)
+    trash = [n for n in manifest.pop("trash", []) if (Path(root) / SEGMENTS / n).is_dir()]  # still to delete
+    if trash:
+        manifest["trash"] = trash
     try:
         write_json_atomic(Path(root) / MANIFEST, manifest)
     except OSError as exc:
@@ -337,7 +360,8 @@ def write_segment(root: Path, name: str, records: list[MotionRecord], embedding:
             raise _write_error(root, exc) from None
         raise
     _fsync_dir(final.parent)
-    return {"name": name, "count": len(records), "removed": [], "bytes": {k: len(v) for k, v in blobs.items()}}
+    return {"name": name, "count": len(records), "removed": [], "bytes": {k: len(v) for k, v in blobs.items()},
+            "sha256": {k: hashlib.sha256(v).hexdigest() for k, v in blobs.items()}}
 
 
 def link_segment(src_root: Path, src_name: str, root: Path, name: str) -> None:
@@ -391,8 +415,11 @@ def read_segment(root: Path, seg: dict, dtype: str, dim: int) -> tuple[list[Moti
     _check_sizes(root, seg)
     d = segment_dir(root, seg["name"])
     try:
-        raw = json.loads((d / RECORDS_FILE).read_text(encoding="utf-8"))["motions"]
-        tensors = load((d / EMBEDDINGS_FILE).read_bytes())
+        records_bytes, emb_bytes = (d / RECORDS_FILE).read_bytes(), (d / EMBEDDINGS_FILE).read_bytes()
+        check_sha256(root, seg, RECORDS_FILE, records_bytes)
+        check_sha256(root, seg, EMBEDDINGS_FILE, emb_bytes)
+        raw = json.loads(records_bytes.decode("utf-8"))["motions"]
+        tensors = load(emb_bytes)
         emb, mirror = tensors["embedding"], tensors["mirror_embedding"]
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, SafetensorError) as exc:
         raise StoreCorruptError(f"store {root} is damaged: segment {d} is unreadable ({type(exc).__name__}: {exc}). "
@@ -402,6 +429,14 @@ def read_segment(root: Path, seg: dict, dtype: str, dim: int) -> tuple[list[Moti
         if arr.shape != (n, dim) or str(arr.dtype) != dtype:
             raise StoreCorruptError(f"store {root} is damaged: {d / EMBEDDINGS_FILE} {what} is {arr.dtype}{arr.shape}, "
                                     f"expected {dtype}({n}, {dim}). Rebuild the store with `lavimo index`")
+        # Rows are unit vectors: a NaN or a flipped exponent bit (in a store without checksums) shows here.
+        with np.errstate(over="ignore", invalid="ignore"):
+            norms = np.linalg.norm(arr.astype(np.float32), axis=1)
+        if not (np.abs(norms - 1) < 1e-2).all():
+            row = int(np.argmax(~(np.abs(norms - 1) < 1e-2)))
+            raise StoreCorruptError(f"store {root} is damaged: {d / EMBEDDINGS_FILE} {what} row {row} is not a unit "
+                                    f"vector (norm {norms[row]:.3g}). Rebuild the store with `lavimo index`, or "
+                                    "restore it from a backup")
     count = len(raw) if isinstance(raw, list) else 0
     if count != n:
         raise StoreCorruptError(f"store {root} is damaged: {d / RECORDS_FILE} has {count} records, expected {n}. "
@@ -417,6 +452,30 @@ def read_segment(root: Path, seg: dict, dtype: str, dim: int) -> tuple[list[Moti
         keep = [i for i, r in enumerate(records) if r.id not in removed]
         records, emb, mirror = [records[i] for i in keep], emb[keep], mirror[keep]
     return records, emb, mirror
+
+
+def check_sha256(root: Path, seg: dict, fname: str, data: bytes) -> None:
+    """Raise StoreCorruptError if the manifest records a sha256 for this segment file and `data` does not match."""
+    want = seg.get("sha256", {}).get(fname)
+    if want is not None and hashlib.sha256(data).hexdigest() != want:
+        raise StoreCorruptError(f"store {root} is damaged: {segment_dir(root, seg['name']) / fname} does not match "
+                                "its checksum (changed on disk since it was written: a bad disk, copy or edit). "
+                                "Rebuild the store with `lavimo index`, or restore it from a backup")
+
+
+def verify_segment(root: Path, seg: dict) -> bool:
+    """Check every file of a segment against its recorded checksum; False if the segment has none (older store)."""
+    if not seg.get("sha256"):
+        return False
+    _check_sizes(root, seg)
+    for fname in SEGMENT_FILES:
+        try:
+            data = (segment_dir(root, seg["name"]) / fname).read_bytes()
+        except OSError as exc:
+            raise StoreCorruptError(f"store {root} is damaged: cannot read {fname} of segment {seg['name']} "
+                                    f"({exc.strerror or exc}). Rebuild the store with `lavimo index`") from None
+        check_sha256(root, seg, fname, data)
+    return True
 
 
 def read_motion_arrays(root: Path, segment: str, record: MotionRecord) -> tuple[np.ndarray, np.ndarray]:
@@ -438,13 +497,21 @@ def read_motion_arrays(root: Path, segment: str, record: MotionRecord) -> tuple[
     return np.asarray(joints, dtype=np.float32), np.asarray(feats, dtype=np.float32)
 
 
-def is_debris(p: Path, listed: set[str], in_segments: bool) -> bool:
+def is_debris(p: Path, in_segments: bool, manifest: dict | None = None) -> bool:
     """True if `p` (in segments/ or the store root) is something an interrupted write of this code left behind."""
     if p.is_symlink():  # never created by a store: not ours to delete, and never followed
         return False
-    if in_segments:
-        return p.is_dir() and p.name not in listed and bool(_SEGMENT_NAME.match(p.name) or _SEGMENT_TMP.match(p.name))
-    return p.is_file() and bool(_ROOT_TMP.match(p.name))
+    if not in_segments:
+        return p.is_file() and bool(_ROOT_TMP.match(p.name))
+    if not p.is_dir():
+        return False
+    if _SEGMENT_TMP.match(p.name):
+        return True
+    if manifest is None or not _SEGMENT_NAME.match(p.name) or p.name in {s["name"] for s in manifest["segments"]}:
+        return False
+    # Dropped by a commit (trash), or written but never committed (numbered from next_segment on); anything
+    # else unlisted was dropped from store.json by hand: its motions may still be wanted, so it stays.
+    return p.name in manifest.get("trash", []) or int(p.name) >= manifest["next_segment"]
 
 
 def remove_debris(root: Path, manifest: dict) -> list[str]:
@@ -452,14 +519,13 @@ def remove_debris(root: Path, manifest: dict) -> list[str]:
 
     Only names this code creates are deleted, never through a symbolic link: anything else is the user's.
     """
-    listed = {seg["name"] for seg in manifest["segments"]}
     removed = []
     seg_root = Path(root) / SEGMENTS
     candidates = [(p, False) for p in Path(root).glob(f"{_TMP_PREFIX}*")]
     if seg_root.is_dir() and not seg_root.is_symlink():
         candidates += [(p, True) for p in seg_root.iterdir()]
     for p, in_segments in candidates:
-        if is_debris(p, listed, in_segments):
+        if is_debris(p, in_segments, manifest):
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
             removed.append(p.name)
     return removed
@@ -469,7 +535,7 @@ def foreign_entries(root: Path) -> list[str]:
     """Entries of the store folder `root` that a store never creates (the user's files), relative to `root`."""
     root = Path(root)
     ours = {MANIFEST, LOCK, FAISS_FILE, SEGMENTS}
-    out = [p.name for p in root.iterdir() if (p.name not in ours or p.is_symlink()) and not is_debris(p, set(), False)]
+    out = [p.name for p in root.iterdir() if (p.name not in ours or p.is_symlink()) and not is_debris(p, False)]
     seg_root = root / SEGMENTS
     if seg_root.is_dir() and not seg_root.is_symlink():
         out += [f"{SEGMENTS}/{p.name}" for p in seg_root.iterdir()

@@ -151,6 +151,17 @@ class Store:
         return Motion(name=rec.name, joints=joints, fps=rec.fps, captions=list(rec.captions), labels=dict(rec.labels),
                       source=SourceInfo(**vars(rec.source)), features=feats)
 
+    def verify(self) -> int:
+        """Check every segment file against its checksum and read every motion back; return how many segments had
+        checksums (stores written before them have none). Raises StoreCorruptError naming the damaged file."""
+        checked = sum(fmt.verify_segment(self.path, seg) for seg in self._manifest["segments"])
+        for mid in self.ids():
+            joints, feats = fmt.read_motion_arrays(self.path, self._rows.segments[self._row(mid)], self.record(mid))
+            if not (np.isfinite(joints).all() and np.isfinite(feats).all()):
+                raise fmt.StoreCorruptError(f"store {self.path} is damaged: motion {mid!r} has NaN or infinite "
+                                            "values. Rebuild the store with `lavimo index`")
+        return checked
+
     def info(self) -> dict:
         """A summary for `lavimo info`: model, format, counts, duration, licenses, sizes."""
         licenses: dict[str, int] = {}
@@ -315,7 +326,7 @@ class Store:
             for seg in self._manifest["segments"]:
                 seg = dict(seg, removed=seg["removed"] + by_seg.get(seg["name"], []))
                 (dropped if len(seg["removed"]) >= seg["count"] else segments).append(seg)
-            self._commit(dict(self._manifest, segments=segments))
+            self._commit(fmt.with_trash(dict(self._manifest, segments=segments), [s["name"] for s in dropped]))
             for seg in dropped:
                 shutil.rmtree(fmt.segment_dir(self.path, seg["name"]), ignore_errors=True)
             gone = set(ids)
@@ -349,7 +360,7 @@ class Store:
                 next_seg += 1
                 segments.append(entry)
                 written.append(entry)
-            self._commit(dict(manifest, segments=segments, next_segment=next_seg))
+            self._commit(fmt.with_trash(dict(manifest, segments=segments, next_segment=next_seg), [s["name"] for s in old]))
             for seg in old:
                 shutil.rmtree(fmt.segment_dir(self.path, seg["name"]), ignore_errors=True)
             self._load(fmt.read_manifest(self.path))

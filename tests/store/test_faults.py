@@ -198,3 +198,126 @@ def test_concurrent_appends_and_removes(tmp_path, source, base_store):
             assert actual == set(ids[:N_BASE]) - removed, f"trial {trial}: {sorted(actual)}"
         assert_no_debris(out)
         shutil.rmtree(folder)
+
+
+# ---------------------------------------------------------------- damaged files and edited manifests
+
+DAMAGE_PER_FILE = 24
+MANIFEST_EDITS = 240
+
+
+@pytest.fixture(scope="module")
+def damaged_base(source, tmp_path_factory):
+    """Two segments, one motion removed: every kind of manifest entry and segment file is present."""
+    root = tmp_path_factory.mktemp("damage") / "lib"
+    store = Store.create(root, source.model)
+    for ids in (source.ids()[:3], source.ids()[3:6]):
+        store.add([source.motion(i) for i in ids], embeddings=np.stack([source.embedding(i) for i in ids]),
+                  mirror_embeddings=np.stack([source.embedding(i, mirror=True) for i in ids]))
+    store.remove([source.ids()[1]])
+    return root
+
+
+def _outcome(root: Path, original: Store) -> str:
+    """'refused' (a StoreError), or 'intact' when the store opens, verifies and holds exactly the original data."""
+    try:
+        store = Store.open(root)
+        store.verify()
+        store.search(original.embedding(original.ids()[0]), "motion", k=3)
+    except StoreError:
+        return "refused"
+    assert store.ids() == original.ids(), "opened and verified, but with other motions"
+    for i in store.ids():
+        np.testing.assert_array_equal(store.embedding(i), original.embedding(i))
+        np.testing.assert_array_equal(store.motion(i).joints, original.motion(i).joints)
+    return "intact"
+
+
+def test_bit_flips_and_truncations_of_every_store_file(tmp_path, damaged_base, record_property):
+    """Every file: random bit flips and truncations are refused with a StoreError, or change nothing that is read."""
+    original = Store.open(damaged_base)
+    files = [p.relative_to(damaged_base) for p in sorted(damaged_base.rglob("*")) if p.is_file() and p.stat().st_size]
+    assert len(files) == 7  # store.json + 2 segments x 3 files
+    rng = random.Random(19)
+    counts = {"refused": 0, "intact": 0}
+    for rel in files:
+        for case in range(DAMAGE_PER_FILE):
+            root = tmp_path / f"{rel.name}-{case}" / "lib"
+            shutil.copytree(damaged_base, root)
+            data = bytearray((root / rel).read_bytes())
+            if case % 4 == 3:
+                data = data[:rng.randrange(len(data))]
+            else:
+                for _ in range(rng.randint(1, 4)):
+                    data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+            (root / rel).write_bytes(bytes(data))
+            try:
+                counts[_outcome(root, original)] += 1
+            except AssertionError as exc:
+                raise AssertionError(f"{rel} case {case}: {exc}") from None
+            shutil.rmtree(root.parent)
+    record_property("damage_cases", sum(counts.values()))
+    print(f"bit flips and truncations: {sum(counts.values())} cases over {len(files)} files, {counts}")
+    assert counts["refused"] >= 0.9 * sum(counts.values())
+
+
+def _edit(m: dict, rng: random.Random) -> None:
+    """One random structural edit somewhere in the manifest tree."""
+    values = [None, -1, 0, 1, 7, 1e308, -1e308, True, "", "../x", "/etc", "000001", "000009", "..", [], {}, [1],
+              {"a": 1}, "x" * 1000, "float16", "lavimo-store", ["../../victim"], 2 ** 63]
+    node, path = m, []
+    while isinstance(node, (dict, list)) and node and rng.random() < 0.75:
+        key = rng.choice(list(node)) if isinstance(node, dict) else rng.randrange(len(node))
+        path.append((node, key))
+        node = node[key]
+    if not path:
+        key = rng.choice(list(m))
+        path.append((m, key))
+    parent, key = path[-1]
+    action = rng.randrange(4)
+    if action == 0 and isinstance(parent, dict):
+        del parent[key]
+    elif action == 1 and isinstance(parent, list):
+        parent.append(parent[key])  # duplicated entry
+    else:
+        parent[key] = rng.choice(values)
+
+
+def test_random_manifest_edits(tmp_path, damaged_base, source, record_property):
+    """Random edits of store.json: opened, or refused; a write afterwards deletes no segment and never leaves the store."""
+    original = Store.open(damaged_base)
+    manifest = json.loads((damaged_base / "store.json").read_text())
+    rng = random.Random(20)
+    counts = {"refused": 0, "intact": 0, "edited view": 0}
+    segment_names = [seg["name"] for seg in manifest["segments"]]
+    for case in range(MANIFEST_EDITS):
+        folder = tmp_path / f"e{case}"
+        root = folder / "lib"
+        shutil.copytree(damaged_base, root)
+        victim = folder / "victim" / "segments" / "000001"  # what a "../" name would reach
+        victim.mkdir(parents=True)
+        (victim / "keep.txt").write_text("mine")
+        m = json.loads(json.dumps(manifest))
+        for _ in range(rng.randint(1, 3)):
+            _edit(m, rng)
+        (root / "store.json").write_text(json.dumps(m))
+        extra = source.ids()[6]
+        try:
+            store = Store.open(root)
+            store.verify()
+            ids = store.ids()
+            store.add([source.motion(extra)], embeddings=source.embedding(extra)[None],
+                      mirror_embeddings=source.embedding(extra, mirror=True)[None])
+        except StoreError:
+            counts["refused"] += 1
+        else:
+            # Edits of fields that do not describe the data (timestamps, version strings) are harmless; an edit
+            # that drops a segment or a "removed" id shows other motions, but never invents or deletes any.
+            counts["intact" if ids == original.ids() else "edited view"] += 1
+            assert set(ids) <= set(source.ids()[:6]), f"case {case}: {ids}"
+        assert all((root / "segments" / n).is_dir() for n in segment_names), f"case {case}: a segment was deleted: {m}"
+        assert (victim / "keep.txt").read_text() == "mine", f"case {case}: a write reached outside the store: {m}"
+        shutil.rmtree(folder)
+    record_property("manifest_edits", MANIFEST_EDITS)
+    print(f"manifest edits: {MANIFEST_EDITS} cases, {counts}")
+    assert counts["refused"] > counts["intact"] > counts["edited view"]

@@ -176,3 +176,49 @@ def test_read_only_store_is_refused_with_a_message_and_no_partial(read_only, tmp
             Store.open(out).remove([bandai_motions[0].name])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lib"]
     assert Store.open(out).ids() == [m.name for m in bandai_motions[:2]]
+
+
+# ---------------------------------------------------------------- item 5: embedding checksums
+
+def _flip(path, at_fraction=0.9):
+    data = bytearray(path.read_bytes())
+    data[int(len(data) * at_fraction)] ^= 0x40
+    path.write_bytes(bytes(data))
+
+
+def test_a_flipped_bit_in_the_embeddings_is_refused_on_open(make_store, bandai_motions):
+    # It used to pass `lavimo info --verify` ("every motion read back intact") and rank the damaged row.
+    store = make_store(bandai_motions[:4])
+    _flip(store.path / "segments" / "000001" / "embeddings.safetensors")
+    with pytest.raises(StoreCorruptError, match="embeddings.safetensors does not match its checksum"):
+        Store.open(store.path)
+
+
+def test_a_nan_embedding_in_a_store_without_checksums_is_refused(make_store, bandai_motions, edit_manifest):
+    from safetensors.numpy import load, save
+
+    store = make_store(bandai_motions[:4])
+    f = store.path / "segments" / "000001" / "embeddings.safetensors"
+    t = load(f.read_bytes())
+    t["embedding"][2] = np.nan
+    f.write_bytes(save(t, metadata={"format": "lavimo-store", "format_version": "1"}))
+    edit_manifest(store.path, lambda m: m["segments"][0].pop("sha256"))  # as written by an older LAVIMO
+    with pytest.raises(StoreCorruptError, match="row 2 is not a unit vector"):
+        Store.open(store.path)
+
+
+def test_verify_checks_every_file_against_its_checksum(make_store, bandai_motions, capsys, edit_manifest):
+    from lavimo_core.cli import main
+
+    store = make_store(bandai_motions[:4])
+    assert main(["info", str(store.path), "--verify"]) == 0
+    assert "every file matches its checksum" in capsys.readouterr().out
+    _flip(store.path / "segments" / "000001" / "motions.safetensors")  # not read on open: --verify finds it
+    Store.open(store.path)
+    assert main(["info", str(store.path), "--verify"]) == 2
+    err = capsys.readouterr().err
+    assert "motions.safetensors does not match its checksum" in err and err.count("\n") == 1
+    edit_manifest(store.path, lambda m: m["segments"][0].pop("sha256"))
+    _flip(store.path / "segments" / "000001" / "motions.safetensors")  # undo: an older store, intact
+    assert main(["info", str(store.path), "--verify"]) == 0
+    assert "1 segment(s) from an older LAVIMO have no checksums" in capsys.readouterr().out
