@@ -171,6 +171,7 @@ def test_concurrent_appends_and_removes(tmp_path, source, base_store):
     """Two processes append the same motions (or remove overlapping ones) at once: no duplicates, nothing lost."""
     rng = random.Random(18)
     ids = source.ids()
+    tally = {"writes done": 0, "refused with a message": 0}
     for trial in range(CONCURRENT_TRIALS):
         folder = tmp_path / f"c{trial}"
         folder.mkdir()
@@ -191,6 +192,8 @@ def test_concurrent_appends_and_removes(tmp_path, source, base_store):
         # A remove that finds its motions just removed by the other process is refused whole, with a message.
         assert all("another process" in e["error"] or "nothing removed" in e["error"] for e in refused), refused
         assert done, f"trial {trial}: both writers were refused"
+        tally["writes done"] += len(done)
+        tally["refused with a message"] += len(refused)
         if trial % 2 == 0:
             assert actual == set(ids), f"trial {trial}: {sorted(actual)}"
         else:
@@ -198,6 +201,7 @@ def test_concurrent_appends_and_removes(tmp_path, source, base_store):
             assert actual == set(ids[:N_BASE]) - removed, f"trial {trial}: {sorted(actual)}"
         assert_no_debris(out)
         shutil.rmtree(folder)
+    print(f"concurrent trials: {CONCURRENT_TRIALS}, {tally}")
 
 
 # ---------------------------------------------------------------- damaged files and edited manifests
