@@ -271,7 +271,7 @@ def parse_bvh(text: str, where: str = "<bvh>") -> BVH:
         raise BVHError(f"{where}:{motion_at + 2}: the file has {num_frames} frames; a motion needs at least one.")
     lo, hi = FRAME_TIME_RANGE_S
     if not (np.isfinite(frame_time) and lo <= frame_time <= hi):
-        raise BVHError(f"{where}:{motion_at + 3}: 'Frame Time: {time_str}' must be a number of seconds per frame "
+        raise BVHError(f"{where}:{motion_at + 3}: 'Frame Time: {time_str}' must be a positive number of seconds per frame "
                        f"between {lo:g} and {hi:g} (e.g. 0.0333333 for 30 fps); the header is corrupted.")
     if num_frames * frame_time > MAX_DURATION_S:
         raise BVHError(f"{where}:{motion_at + 2}: {num_frames} frames of {frame_time:g} s last "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -262,7 +263,8 @@ def test_a_malformed_record_is_reported_as_damage(make_store, bandai_motions):
     del data["motions"][1]["duration"]
     f.write_text(json.dumps(data))
     manifest = json.loads((store.path / fmt.MANIFEST).read_text())
-    manifest["segments"][0]["bytes"][fmt.RECORDS_FILE] = f.stat().st_size  # sizes agree: only the record is wrong
+    manifest["segments"][0]["bytes"][fmt.RECORDS_FILE] = f.stat().st_size  # sizes and checksums agree: only
+    manifest["segments"][0]["sha256"][fmt.RECORDS_FILE] = hashlib.sha256(f.read_bytes()).hexdigest()  # the record is wrong
     (store.path / fmt.MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(StoreCorruptError, match=r"motions.json is malformed.*duration.*lavimo index"):
         Store.open(store.path)
