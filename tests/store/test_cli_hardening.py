@@ -65,3 +65,28 @@ def test_info_on_a_manifest_with_a_bad_segment_name(capsys, edit_manifest, make_
     edit_manifest(store.path, lambda m: m["segments"][0].update(name=name))
     one_line_error(capsys, "info", store.path, "--verify", match="segment name")
     assert json.loads((store.path / "store.json").read_text())["segments"][0]["name"] == name  # left as it was
+
+
+def test_index_skips_absurd_clips_by_name_and_summarises(capsys, tmp_path, trained_model):
+    # One BVH with 1e30 in a root position channel used to stop the whole build, naming no file.
+    import shutil
+
+    from lavimo_core.paths import find_dataset
+
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    good = sorted((find_dataset("bandai-namco-1") / "data").glob("*.bvh"))[:2]
+    for f in good:
+        shutil.copy(f, folder)
+    lines = good[0].read_text().splitlines()
+    at = lines.index("MOTION")
+    (folder / "frame-time.bvh").write_text("\n".join(lines[:at + 2] + ["Frame Time: 1e7"] + lines[at + 3:]) + "\n")
+    parts = lines[at + 8].split()
+    parts[0] = "1e30"
+    (folder / "root-1e30.bvh").write_text("\n".join(lines[:at + 8] + [" ".join(parts)] + lines[at + 9:]) + "\n")
+    rc, out, err = lavimo(capsys, "index", folder, "--model", trained_model, "--out", tmp_path / "lib")
+    assert rc == 0, err
+    assert "2 added" in out and "2 skipped" in out
+    skipped = [line for line in err.splitlines() if line.startswith("skipped ")]
+    assert len(skipped) == 2 and any("root-1e30.bvh" in s and "Xposition" in s for s in skipped)
+    assert any("frame-time.bvh" in s and "Frame Time" in s for s in skipped)
