@@ -143,7 +143,7 @@ def _replace_store(new: Path, out: Path) -> None:
         fmt.remove_debris(out, old)
         n, segments = old["next_segment"], []
         for seg in manifest["segments"]:
-            fmt.link_segment(new, seg["name"], out, f"{n:06d}")
+            fmt.link_segment(new, seg, out, f"{n:06d}")
             segments.append(dict(seg, name=f"{n:06d}"))
             n += 1
         manifest = {k: v for k, v in manifest.items() if k not in ("faiss", "trash")}

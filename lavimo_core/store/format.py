@@ -92,6 +92,7 @@ _TMP_PREFIX = ".tmp-"
 # temporary folders (".tmp-000001-1a2b3c4d") and temporary files beside store.json / faiss.index.
 _SEGMENT_NAME = re.compile(r"^[0-9]{6,}$")
 _SEGMENT_TMP = re.compile(r"^\.tmp-[0-9]{6,}-[0-9a-f]{8}$")
+_FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _ROOT_TMP = re.compile(r"^\.tmp-(store\.json|faiss\.index)-[0-9a-f]{8}$")
 
 
@@ -275,14 +276,15 @@ def _check_segment_entry(seg: dict) -> None:
     if len(set(removed)) != len(removed) or len(removed) >= seg["count"]:
         raise ValueError(f"segment {name}: removed lists {len(removed)} ids ({len(set(removed))} distinct) "
                          f"of {seg['count']} motions")
+    # File names in "bytes" / "sha256" are joined to the segment folder: plain names only.
     sizes = seg.get("bytes", {})
-    if (not isinstance(sizes, dict) or not set(sizes) <= set(SEGMENT_FILES)
+    if (not isinstance(sizes, dict) or not all(_FILE_NAME.match(str(k)) for k in sizes)
             or not all(isinstance(v, int) for v in sizes.values())):
-        raise ValueError(f"segment {name}: bytes must map {', '.join(SEGMENT_FILES)} to sizes")
+        raise ValueError(f"segment {name}: bytes must map plain file names ({', '.join(SEGMENT_FILES)}) to sizes")
     sums = seg.get("sha256", {})
-    if (not isinstance(sums, dict) or not set(sums) <= set(SEGMENT_FILES)
+    if (not isinstance(sums, dict) or not all(_FILE_NAME.match(str(k)) for k in sums)
             or not all(isinstance(v, str) and re.fullmatch(r"[0-9a-f]{64}", v) for v in sums.values())):
-        raise ValueError(f"segment {name}: sha256 must map {', '.join(SEGMENT_FILES)} to hex digests")
+        raise ValueError(f"segment {name}: sha256 must map plain file names to hex digests")
 
 
 def with_trash(manifest: dict, names: list[str]) -> dict:
@@ -364,16 +366,17 @@ def write_segment(root: Path, name: str, records: list[MotionRecord], embedding:
             "sha256": {k: hashlib.sha256(v).hexdigest() for k, v in blobs.items()}}
 
 
-def link_segment(src_root: Path, src_name: str, root: Path, name: str) -> None:
-    """Put a committed segment of another store into `root` as `name` (unlisted until a manifest commits it).
+def link_segment(src_root: Path, seg: dict, root: Path, name: str) -> None:
+    """Put committed segment `seg` of another store into `root` as `name` (unlisted until a manifest commits it).
 
-    Hard links (a copy across file systems) into a temporary folder, synced and renamed, as write_segment.
+    Hard links (a copy across file systems) of every file its entry lists, into a temporary folder, synced
+    and renamed, as write_segment.
     """
-    src, final = segment_dir(src_root, src_name), segment_dir(root, name)
+    src, final = segment_dir(src_root, seg["name"]), segment_dir(root, name)
     tmp = final.parent / f"{_TMP_PREFIX}{name}-{uuid.uuid4().hex[:8]}"
     try:
         tmp.mkdir(parents=True)
-        for fname in SEGMENT_FILES:
+        for fname in seg.get("bytes") or SEGMENT_FILES:
             try:
                 os.link(src / fname, tmp / fname)
             except OSError:
@@ -468,7 +471,7 @@ def verify_segment(root: Path, seg: dict) -> bool:
     if not seg.get("sha256"):
         return False
     _check_sizes(root, seg)
-    for fname in SEGMENT_FILES:
+    for fname in seg["sha256"]:
         try:
             data = (segment_dir(root, seg["name"]) / fname).read_bytes()
         except OSError as exc:
