@@ -200,8 +200,14 @@ class Store:
     def _faiss_index(self):
         if self._faiss is None and self.faiss_status() == "ready":
             from .faiss_index import FaissIndex
+            entry = self._manifest["faiss"]
             try:
-                self._faiss = FaissIndex.load(self.path / self._manifest["faiss"]["file"])
+                data = (self.path / entry["file"]).read_bytes()
+                # Checked before faiss parses it: damaged bytes can make a C++ reader allocate or crash.
+                if len(data) != entry.get("bytes", len(data)) or (
+                        entry.get("sha256") and hashlib.sha256(data).hexdigest() != entry["sha256"]):
+                    raise StoreError("its size or checksum does not match store.json")
+                self._faiss = FaissIndex.from_bytes(data)
             except Exception as exc:  # exact search is always correct: fall back to it
                 log.warning("ignoring damaged faiss index in %s (%s); searching exactly", self.path, exc)
                 self.use_faiss = False
@@ -224,7 +230,8 @@ class Store:
             data = index.to_bytes()
             fmt.write_bytes_atomic(self.path / fmt.FAISS_FILE, data)
             fmt.write_manifest(self.path, dict(self._manifest, faiss={
-                "file": fmt.FAISS_FILE, "ids_sha256": self._ids_sha256(), "rows": len(self), "bytes": len(data)}))
+                "file": fmt.FAISS_FILE, "ids_sha256": self._ids_sha256(), "rows": len(self), "bytes": len(data),
+                "sha256": hashlib.sha256(data).hexdigest()}))
             self._manifest = fmt.read_manifest(self.path)
             self._faiss, self.use_faiss = index, True
 
