@@ -70,6 +70,10 @@ def run() -> str:
         f"(invariants after every case: the store opens or is refused with a StoreError; nothing duplicated; "
         f"nothing committed lost; the next write works and leaves no debris; files outside the store untouched).",
         "",
+        "'refused': a StoreError saying what is damaged; 'intact': opened, verified and searched with exactly the "
+        "original data (a damaged faiss.index is ignored and search stays exact); 'edited view': a valid hand edit "
+        "(e.g. a segment entry dropped) shows other motions, deletes none.",
+        "",
         "| fault | trials and outcomes |",
         "|---|---|",
         *rows,
