@@ -114,7 +114,10 @@ def _read_only(path):
     """Make `path` and everything under it unwritable (chattr +i as root, who ignores permission bits)."""
     paths = [path, *sorted(path.rglob("*"))]
     if os.geteuid() == 0:
-        subprocess.run(["chattr", "+i", *map(str, paths)], check=True)
+        made = subprocess.run(["chattr", "+i", *map(str, paths)], capture_output=True)
+        if made.returncode != 0:  # e.g. a container file system without immutable flags
+            subprocess.run(["chattr", "-i", *map(str, paths)], capture_output=True)
+            pytest.skip(f"cannot make files read-only for root here ({made.stderr.decode().strip()[:80]})")
         try:
             yield
         finally:
