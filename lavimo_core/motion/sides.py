@@ -8,6 +8,8 @@ up. Dataset loaders use it to check that a "left"/"right" label says what the cl
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .features import BadShapeError
@@ -84,3 +86,33 @@ def raised_hands(joints: np.ndarray) -> str | None:
     if lo >= BOTH_RATIO * hi:
         return "both"
     return max(rise, key=rise.get)
+
+
+def kicking_leg(joints: np.ndarray) -> str | None:
+    """"left" / "right" for the leg whose ankle climbs highest (at least RAISE_MIN above its usual height),
+    by the geometric side of its hip; None when no foot climbs that far."""
+    j = _check(joints)
+    left_dir = np.cross(UP, forward_directions(j))
+    best, rise_best = None, RAISE_MIN
+    for name in ("left", "right"):
+        hip, ankle = j[:, JOINT_INDEX[f"{name}_hip"]], j[:, JOINT_INDEX[f"{name}_ankle"]]
+        rise = float((ankle[:, 1] - np.median(ankle[:, 1])).max())
+        side = "left" if np.mean(np.sum((hip - j[:, JOINT_INDEX["pelvis"]]) * left_dir, axis=-1)) > 0 else "right"
+        if rise > rise_best:
+            best, rise_best = side, rise
+    return best
+
+
+def dominant_hand(joints: np.ndarray, margin: float = 0.05) -> str | None:
+    """The performer's side whose wrist climbs higher by at least `margin` metres (one hand leading an
+    action both arms take part in), else None."""
+    rise = hand_rise(joints)
+    if abs(rise["left"] - rise["right"]) < margin or max(rise.values()) < RAISE_MIN:
+        return None
+    return max(rise, key=rise.get)
+
+
+
+def named_sides(text: str) -> set[str]:
+    """The side words ("left", "right") a caption or label uses."""
+    return set(re.findall(r"(?<![a-z])(left|right)(?![a-z])", text.lower()))

@@ -47,7 +47,8 @@ class BatchMaker:
             motions.append(view.features[start:start + length])
             if view.content_captions and rng.random() < self.cfg.content_only_prob:
                 texts.append(view.content_captions[rng.integers(len(view.content_captions))])
-                text_labels.append({"content": view.labels["content"]})
+                # A content caption may name the side ("raises the right hand and waves bye"): keep it.
+                text_labels.append({k: v for k, v in view.labels.items() if k in ("content", "side")})
             else:
                 texts.append(view.captions[rng.integers(len(view.captions))])
                 text_labels.append(dict(view.labels))
