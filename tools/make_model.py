@@ -17,9 +17,11 @@ import shutil
 import sys
 from pathlib import Path
 
+from lavimo_core.demo.shipped import SHIPPED_DIR as OUT
+from lavimo_core.demo.shipped import SHIPPED_FILES as SHIPPED
+from lavimo_core.demo.shipped import problems, read_sums
+
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "models" / "default"
-SHIPPED = ("model.safetensors", "config.json", "checkpoint.json", "metrics.json", "DATA_LICENSE.md")
 RECIPE = {
     "preset": "default",
     "set": {
@@ -49,29 +51,9 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def read_sums(folder: Path) -> dict[str, str]:
-    """file name -> sha256 from folder/SHA256SUMS (`sha256sum` format)."""
-    sums = {}
-    for line in (folder / "SHA256SUMS").read_text().splitlines():
-        digest, _, name = line.partition("  ")
-        if digest and name:
-            sums[name.strip()] = digest.strip()
-    return sums
-
-
 def check(folder: Path = OUT) -> list[str]:
     """Problems with the shipped files (missing, or not matching SHA256SUMS); empty when all is well."""
-    if not (folder / "SHA256SUMS").is_file():
-        return [f"{folder / 'SHA256SUMS'} is missing; run `make model`"]
-    sums = read_sums(folder)
-    problems = [f"{name}: not listed in SHA256SUMS" for name in SHIPPED if name not in sums]
-    for name, digest in sums.items():
-        path = folder / name
-        if not path.is_file():
-            problems.append(f"{path} is missing")
-        elif sha256_of(path) != digest:
-            problems.append(f"{path}: sha256 differs from SHA256SUMS (changed after `make model`?)")
-    return problems
+    return problems(folder)
 
 
 def _data_license(dataset_license: str, attribution: str) -> str:
