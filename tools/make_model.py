@@ -30,6 +30,7 @@ RECIPE = {
         "train.max_minutes": 0.0,       # a wall-clock cap would make the result depend on the machine's load
         "train.threads": 2,             # CPU results are bit-identical only for the same thread count
         "train.seed": 0,
+        "train.video_randomize": True,  # any frame size, frame rate, upper body only (synthesis/capture.py)
     },
 }
 
