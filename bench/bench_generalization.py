@@ -11,7 +11,8 @@
 
 Run: `.venv/bin/python bench/run_all.py generalization`. Models: $LAVIMO_BENCH_GEN_PRESET (default `default`)
 trained on Bandai-1, on Bandai-2 dev, and bi-modal on Bandai-1, cached in $LAVIMO_CACHE/bench-models
-(bench/generalization_models.py trains them ahead). `run(quick=True, models=...)` measures a few queries
+(bench/generalization_models.py trains them ahead); when `make model` has committed an intact models/default,
+(b)-(e) measure it too. `run(quick=True, models=...)` measures a few queries
 per part with given checkpoints (tests/bench/test_generalization.py keeps it working).
 """
 
@@ -116,6 +117,14 @@ def top1_hits(sim: np.ndarray, relevant: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------------------------- parts
+SHIPPED_LABEL = "shipped default (models/default: Bandai-1 + Bandai-2 train splits)"
+
+
+def _roles(emb: dict, *roles: tuple[str, str]) -> list[tuple[str, str]]:
+    """The given (role, label) pairs, plus the shipped default model when one is committed and intact."""
+    return list(roles) + ([("shipped", SHIPPED_LABEL)] if "shipped" in emb else [])
+
+
 def cross_dataset(emb: dict, libs: dict, q: dict, quick: bool) -> tuple[list[str], dict]:
     """(a) free captions on each dataset's test split, by the model trained on it and by the one that was not."""
     lines = ["| gallery (test split) | queries | trained on the other dataset (cross) | trained on this dataset |",
@@ -145,7 +154,7 @@ def left_right(emb: dict, libs: dict, q: dict, quick: bool) -> tuple[list[str], 
     lines = ["| model | gallery | pairs | side right, per query | both sides right, per pair | content R@1 |",
              "|---|---|---:|---:|---:|---:|"]
     out = {}
-    for role, label in (("on_b1", "trained on Bandai-1"), ("on_b2", "trained on Bandai-2")):
+    for role, label in _roles(emb, ("on_b1", "trained on Bandai-1"), ("on_b2", "trained on Bandai-2")):
         for gallery in (B2, B1):
             pairs = [p for p in q["left_right_pairs"] if p["dataset"] == gallery][: 2 if quick else None]
             lib = libs[f"{gallery}-test"]
@@ -205,7 +214,8 @@ def second_renderer(emb: dict, libs: dict, quick: bool) -> tuple[list[str], dict
              "person found in frames: Workbench / training renderer |", "|---|---:|---:|---:|---:|"]
     out = {}
     found = [np.mean([v.detection_rate if v else 0.0 for v in vids]) for vids in (workbench, training)]
-    for role, label in (("on_b1", "trained on Bandai-1 (cross-dataset too)"), ("on_b2", "trained on Bandai-2")):
+    for role, label in _roles(emb, ("on_b1", "trained on Bandai-1 (cross-dataset too)"),
+                              ("on_b2", "trained on Bandai-2")):
         motion = lib.embeddings(emb[role])
         wb, tr = (_video_hits(emb[role], vids, motion, relevant) for vids in (workbench, training))
         out[role] = (wb, tr)
@@ -256,7 +266,7 @@ def real_videos(emb: dict, library: Library, q: dict, quick: bool) -> tuple[list
             failed.append(f"{r['file']}: {type(exc).__name__}")
     out, lines = {}, ["| model | clips with a held action | R@1 | absent-action clips flagged | held-action clips flagged |",
                       "|---|---:|---:|---:|---:|"]
-    for role in ("on_b1", "on_b2"):
+    for role, label in _roles(emb, ("on_b1", "trained on Bandai-1"), ("on_b2", "trained on Bandai-2")):
         e = emb[role]
         motion = library.embeddings(e)
         sim = e.embed_video(feats) @ motion.T if feats else np.zeros((0, len(library.motions)))
@@ -269,7 +279,7 @@ def real_videos(emb: dict, library: Library, q: dict, quick: bool) -> tuple[list
         out[role] = {"hits": hits, "absent_flagged": flagged[~held], "present_flagged": flagged[held],
                      "per_clip": [(a, bool(h)) for a, h in zip([a for a, k in zip(actions, held, strict=True) if k],
                                                                hits, strict=True)]}
-        lines.append(f"| {role.replace('on_b', 'trained on Bandai-')} | {int(held.sum())} | {_fmt(hits)} | "
+        lines.append(f"| {label} | {int(held.sum())} | {_fmt(hits)} | "
                      f"{_fmt(flagged[~held])} | {_fmt(flagged[held])} |")
     if failed:
         lines.append("")
@@ -284,7 +294,7 @@ def no_match_text(emb: dict, libs: dict, library: Library, q: dict, quick: bool)
     present = [t for ts in q["free_captions"].values() for t in (ts[:1] if quick else ts)]
     lines = ["| model | library | absent queries flagged | present queries flagged |", "|---|---|---:|---:|"]
     out = {}
-    for role in ("on_b1", "on_b2"):
+    for role, label in _roles(emb, ("on_b1", "trained on Bandai-1"), ("on_b2", "trained on Bandai-2")):
         e = emb[role]
         t = e.calibration.no_match_below.get("text", -1.0)
         for name, lib, absent in (("Bandai-1 all + Bandai-2 test", library, unknown),
@@ -294,7 +304,7 @@ def no_match_text(emb: dict, libs: dict, library: Library, q: dict, quick: bool)
             fp = e.embed_text(present) @ motion.T
             flag_a, flag_p = fa.max(axis=1) < t, fp.max(axis=1) < t
             out[(role, name)] = (flag_a, flag_p)
-            lines.append(f"| {role.replace('on_b', 'trained on Bandai-')} | {name} | {_fmt(flag_a)} | {_fmt(flag_p)} |")
+            lines.append(f"| {label} | {name} | {_fmt(flag_a)} | {_fmt(flag_p)} |")
     return lines, out
 
 
@@ -338,6 +348,10 @@ def run(quick: bool = False, models: Models | None = None) -> str:
     q = load_queries()
     models = models or default_models(os.environ.get("LAVIMO_BENCH_GEN_PRESET", "default"))
     emb = {role: Embedder.from_checkpoint(getattr(models, role)) for role in ("on_b1", "on_b2", "bimodal_b1")}
+    if not quick:
+        from lavimo_core.demo.shipped import shipped_model
+        if (shipped := shipped_model()) is not None:     # (b)-(e) also measure it: its test splits are held out
+            emb["shipped"] = Embedder.from_checkpoint(shipped)
     data = {B1: load_dataset(SPECS[B1]), B2: load_dataset(SPECS[B2])}
     libs = {f"{name}-test": _library([(name, ds.split("test"))]) for name, ds in data.items()}
     if quick:     # a few clips per content keep the quick run short

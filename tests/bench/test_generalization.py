@@ -53,3 +53,9 @@ def test_quick_run_measures_every_part(bench, trained_model):
     for part in ("(a)", "(b)", "(c)", "(d)", "(e)", "(f)"):
         assert f"**{part}" in text
     assert "QUICK mode" in text and "n/a |" not in text.split("**(a)")[0]
+
+
+def test_the_shipped_model_joins_the_measured_roles_when_present(bench):
+    base = (("on_b1", "a"), ("on_b2", "b"))
+    assert bench._roles({"on_b1": 1, "on_b2": 2}, *base) == list(base)
+    assert bench._roles({"on_b1": 1, "on_b2": 2, "shipped": 3}, *base)[-1] == ("shipped", bench.SHIPPED_LABEL)
