@@ -19,7 +19,7 @@ from pathlib import Path
 
 from lavimo_core.demo.shipped import SHIPPED_DIR as OUT
 from lavimo_core.demo.shipped import SHIPPED_FILES as SHIPPED
-from lavimo_core.demo.shipped import problems, read_sums
+from lavimo_core.demo.shipped import problems, read_sums  # noqa: F401  (re-exported for tests)
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPE = {
