@@ -33,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--apply", action="store_true", help="apply each query's best hit to the armature")
     p.add_argument("--root-motion", choices=("full", "in_place", "locked_heading"), default="full")
     p.add_argument("--frame-start", type=int, help="first frame of the applied keys (default: current frame)")
+    p.add_argument("--handles", type=int, default=0,
+                   help="when the best hit is a moment of a long motion, also key this many frames before and after it")
     p.add_argument("--nla", action="store_true",
                    help="apply as NLA strips, one after another (without it each query replaces the active action)")
     p.add_argument("--bone-map", help="bone-map overrides: JSON object or joint=bone,joint=bone")
@@ -132,6 +134,8 @@ def _run(addon, args: argparse.Namespace) -> dict:
         bpy.ops.wm.open_mainfile(filepath=str(args.blend))
     if args.top < 1:
         raise BatchError("--top must be at least 1")
+    if args.handles < 0:
+        raise BatchError(f"--handles must be 0 or more frames, got {args.handles}")
     context = bpy.context
     current = _settings(addon, args, context)
     pkg = addon.__name__
@@ -156,7 +160,7 @@ def _run(addon, args: argparse.Namespace) -> dict:
     except engine_session.SetupError as exc:
         raise BatchError(f"{exc} (or pass --model/--store)") from None
 
-    from lavimo_core.engine import TextQuery, VideoQuery
+    from lavimo_core.query import TextQuery, VideoQuery
 
     report = {"model": current.model_path, "store": current.store_path, "blend": bpy.data.filepath,
               "armature": armature.name if armature else None, "queries": []}
@@ -169,21 +173,21 @@ def _run(addon, args: argparse.Namespace) -> dict:
             if error:
                 entry["error"] = error
                 continue
-            make, label = (lambda s, p=text: VideoQuery(p)), f"Video: {Path(text).name}"
+            search, label = VideoQuery(text), f"Video: {Path(text).name}"
         else:
             if not text.strip():
                 entry["error"] = "empty prompt"
                 continue
-            make, label = (lambda s, t=text: TextQuery(t)), f"Text: {text}"
-        outcome = query.run_blocking(context, current, make, label, with_thumbnails=False)
-        if outcome.error or not outcome.finished:
+            search, label = TextQuery(text), f"Text: {text}"
+        outcome = query.run_blocking(context, current, search, label, with_thumbnails=False)
+        result = outcome.result
+        if result is None:
             entry["error"] = outcome.error or "cancelled"
             continue
-        p = outcome.library_probability
-        entry.update(ok=True, no_match=outcome.no_match, library_probability=None if p != p else round(p, 4),
-                     notices=outcome.notices, hits=[h.to_dict() for h in outcome.hits])
-        if args.apply and outcome.hits:
-            options = apply_ops.apply_options(context.scene)
+        entry.update(result.to_dict())
+        if args.apply and result.hits:
+            options = apply_ops.apply_options(context.scene, state.results[0])  # a moment: just its range
+            options.handles = args.handles
             options.root_motion = args.root_motion
             options.frame_start = frame_start
             options.as_nla_strip = args.nla
@@ -195,7 +199,7 @@ def _run(addon, args: argparse.Namespace) -> dict:
                 continue
             if args.nla:  # strips one after another, so a file of prompts becomes a sequence
                 frame_start = applied.frame_end + 1
-            entry["applied"] = {"motion": outcome.hits[0].name, "action": applied.action_name,
+            entry["applied"] = {"motion": result.hits[0].name, "range": options.range_s, "action": applied.action_name,
                                 "frame_start": applied.frame_start, "frame_end": applied.frame_end,
                                 "keyed_bones": len(applied.keyed_bones), "nla_track": applied.nla_track,
                                 "warnings": applied.warnings}

@@ -36,6 +36,8 @@ class ApplyOptions:
     as_nla_strip: bool = False                 # add an NLA strip instead of replacing the active action
     bone_map_overrides: dict[str, str | None] | None = None   # canonical joint (or "root") -> bone name
     floor_contact: bool = True
+    range_s: tuple[float, float] | None = None  # (start, end) seconds of the motion to apply; None: all of it
+    handles: int = 0                            # extra frames kept before and after the range (where the clip has them)
 
 
 @dataclass
@@ -106,6 +108,11 @@ def apply_motion(context: bpy.types.Context, armature_obj: bpy.types.Object | No
                                else "no motion given; pick a clip to apply.")
     scene = context.scene
     fps = scene.render.fps / scene.render.fps_base
+    before = 0  # handle frames keyed before the range's first frame, which lands on the start frame
+    if options.range_s is not None:
+        from lavimo_core.retarget.trim import handle_frames, trim_motion
+        before, after = handle_frames(*options.range_s, motion.duration, options.handles, fps)
+        motion = trim_motion(motion, *options.range_s, before / fps, after / fps)
     rig = read_rig(armature_obj)
     bone_map = detect_bone_map(rig, options.bone_map_overrides)
     result = solve(motion, rig, bone_map, RetargetOptions(
@@ -130,6 +137,7 @@ def apply_motion(context: bpy.types.Context, armature_obj: bpy.types.Object | No
         if pose_bone.constraints and any(c.enabled and c.influence > 0 for c in pose_bone.constraints):
             warnings.append(f"bone {bone!r} has constraints that may override the keys.")
     start = scene.frame_current if options.frame_start is None else int(options.frame_start)
+    start -= before
     frames = start + np.arange(result.num_frames, dtype=np.float64)
 
     created_anim_data = armature_obj.animation_data is None

@@ -13,23 +13,28 @@ from ..search.props import state
 from . import props
 
 
-def apply_options(scene):
-    """ApplyOptions from the scene's apply settings."""
+def apply_options(scene, item=None):
+    """ApplyOptions from the scene's apply settings (and result `item`'s range, if it is a moment)."""
+    from ..search.props import has_range
     from .core import ApplyOptions
 
     p = scene.lavimo_apply
     return ApplyOptions(root_motion=p.root_motion, frame_start=None if p.use_current_frame else p.frame_start,
                         as_nla_strip=p.as_nla_strip, bone_map_overrides=props.overrides(p) or None,
-                        floor_contact=p.floor_contact)
+                        floor_contact=p.floor_contact, handles=p.handles,
+                        range_s=(item.range_start, item.range_end) if item is not None and has_range(item) else None)
 
 
 def apply_result(context, armature_obj, item, options=None):
-    """Load result `item`'s motion from its store and apply it; returns the ApplyReport (raises LavimoError)."""
+    """Load result `item`'s motion from its store and apply it (its range only, if it has one); returns the
+    ApplyReport (raises LavimoError)."""
+    from ..search import preview
     from .core import apply_motion
 
+    preview.stop(context)  # the rig shows the applied keys, not the preview's temporary action
     store = engine_session.store_for(item.store_path)
     motion = store.motion(item.motion_id)
-    return apply_motion(context, armature_obj, motion, options or apply_options(context.scene))
+    return apply_motion(context, armature_obj, motion, options or apply_options(context.scene, item))
 
 
 class LAVIMO_OT_apply(Operator):

@@ -28,6 +28,9 @@ class LAVIMO_PG_apply(PropertyGroup):
                                description="Add the motion as an NLA strip instead of replacing the active action")
     floor_contact: BoolProperty(name="Feet on Floor", default=True,
                                 description="Keep the feet at the clip's height above the floor")
+    handles: IntProperty(name="Handles", default=0, min=0, soft_max=60,
+                         description="Also key this many frames before and after a result's range, "
+                         "where the motion has them (for blending)")
     bone_overrides: CollectionProperty(type=LAVIMO_PG_bone_override)
 
 

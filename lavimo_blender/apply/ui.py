@@ -36,6 +36,7 @@ class LAVIMO_PT_apply(Panel):
         sub.prop(p, "frame_start")
         col.prop(p, "as_nla_strip")
         col.prop(p, "floor_contact")
+        col.prop(p, "handles")
         s = state(context)
         row = layout.row()
         row.scale_y = 1.4

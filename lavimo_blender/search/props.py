@@ -24,6 +24,29 @@ class LAVIMO_PG_result(PropertyGroup):
     folded: IntProperty(description="Near-identical takes and mirror images folded into this result")
     folded_ids: StringProperty(description="Motion ids of the folded takes, comma-separated")
     thumbnail: StringProperty(description="Key of the result's pose-strip icon")
+    range_start: FloatProperty(unit='TIME_ABSOLUTE', subtype='TIME_ABSOLUTE',
+                               description="Where the matching moment starts in the motion (seconds)")
+    range_end: FloatProperty(unit='TIME_ABSOLUTE', subtype='TIME_ABSOLUTE',
+                             description="Where the matching moment ends (seconds; 0: the whole motion)")
+
+
+def has_range(item) -> bool:
+    """Whether the result is a moment inside a longer motion (else the whole clip)."""
+    return item.range_end > item.range_start and (item.range_start > 1e-3 or item.range_end < item.duration - 1e-3)
+
+
+def _selected(self, context) -> None:
+    if self.preview:
+        from .preview import preview_selected
+        preview_selected(context)
+
+
+def _toggled(self, context) -> None:
+    from . import preview
+    if self.preview:
+        preview.preview_selected(context)
+    else:
+        preview.stop(context)
 
 
 class LAVIMO_PG_search(PropertyGroup):
@@ -32,7 +55,10 @@ class LAVIMO_PG_search(PropertyGroup):
     prompt: StringProperty(name="Prompt", description="Describe the motion, e.g. \"a person waves with the left hand\"")
     video_path: StringProperty(name="Video", subtype='FILE_PATH', description="A reference video of a person moving")
     results: CollectionProperty(type=LAVIMO_PG_result)
-    result_index: IntProperty(name="Result", default=0)
+    result_index: IntProperty(name="Result", default=0, update=_selected)
+    preview: BoolProperty(name="Preview on Rig", default=False, update=_toggled,
+                          description="Play the selected result on the active armature in a temporary action; "
+                          "your actions, NLA tracks and current frame are put back when it ends")
     query_label: StringProperty(description="What the shown results answer")
     no_match: BoolProperty(description="Even the best result is below the no-good-match threshold")
     library_probability: FloatProperty(default=-1.0, description="Calibrated chance that the library holds a match "

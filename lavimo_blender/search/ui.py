@@ -8,8 +8,8 @@ from bpy.types import FileHandler, Panel, UIList
 from .. import activity, thumbnails
 from ..deps import ui as deps_ui
 from ..prefs import addon_prefs, settings
-from . import ops
-from .props import VIDEO_EXTENSIONS, state
+from . import ops, preview
+from .props import VIDEO_EXTENSIONS, has_range, state
 
 
 class LAVIMO_UL_results(UIList):
@@ -28,7 +28,7 @@ class LAVIMO_UL_results(UIList):
             split.label(text=item.name, icon='ARMATURE_DATA')
         right = split.row(align=True)
         right.label(text=f"{item.probability:.0%}")
-        right.label(text=f"{item.duration:.1f} s")
+        right.label(text=range_text(item))
 
 
 class LAVIMO_PT_search(Panel):
@@ -84,6 +84,11 @@ class LAVIMO_PT_results(Panel):
             layout.label(text=f"Library has a match: {s.library_probability:.0%}")
         layout.template_list("LAVIMO_UL_results", "", s, "results", s, "result_index", rows=5,
                              item_dyntip_propname="caption")
+        preview.panel_drawn()  # a preview lasts while this panel is drawn
+        row = layout.row()
+        row.prop(s, "preview", icon='PLAY' if not s.preview else 'PAUSE', toggle=True)
+        if preview.message:
+            layout.label(text=preview.message, icon='INFO')
         if 0 <= s.result_index < len(s.results):
             _draw_selected(layout, s.results[s.result_index])
 
@@ -101,13 +106,36 @@ def _draw_store(layout, context) -> None:
         row.menu(LAVIMO_MT_stores.bl_idname, text="", icon='DOWNARROW_HLT')
 
 
+def range_text(item) -> str:
+    """"12.4–15.1 s" for a moment inside a longer motion, "3.2 s" for a whole clip."""
+    if has_range(item):
+        return f"{item.range_start:.1f}–{item.range_end:.1f} s"
+    return f"{item.duration:.1f} s"
+
+
+def draw_timeline(layout, item) -> None:
+    """The take as a bar with the moment's range highlighted (before | range | after, to scale)."""
+    if not has_range(item) or item.duration <= 0:
+        return
+    row = layout.row(align=True)
+    a, b = item.range_start / item.duration, item.range_end / item.duration
+    left = row.split(factor=max(a, 0.02), align=True)
+    left.box().label(text="")
+    middle = left.split(factor=max(min((b - a) / max(1 - a, 1e-6), 1.0), 0.05), align=True)
+    hit = middle.box()
+    hit.alert = True
+    hit.label(text=f"{item.range_start:.1f}–{item.range_end:.1f} s")
+    middle.box().label(text=f"{item.duration:.0f} s")
+
+
 def _draw_selected(layout, item) -> None:
     box = layout.box()
     icon_value = thumbnails.icon_id(item.thumbnail)
     if icon_value:
         box.template_icon(icon_value=icon_value, scale=6.0)
     col = box.column(align=True)
-    col.label(text=f"{item.name}: {item.probability:.0%} match (cosine {item.score:.2f}), {item.duration:.1f} s")
+    col.label(text=f"{item.name}: {item.probability:.0%} match (cosine {item.score:.2f}), {range_text(item)}")
+    draw_timeline(col, item)
     if item.caption:
         col.label(text=item.caption)
     if item.labels:

@@ -41,6 +41,12 @@ def run(args: argparse.Namespace) -> int:
         f"created    {info['created']}, updated {info['updated']}",
         f"search     exact" + {"ready": " (+ faiss HNSW index)", "stale": " (faiss index stale: rebuild with --faiss)",
                                "unavailable": " (faiss index present, but faiss is not installed)"}.get(info["faiss_index"], ""),
+        "moments    " + (f"long motions searched inside: windows of {', '.join(map(str, info['window_lengths']))} frames "
+                         f"({info['windows']} windows)" if info["window_lengths"] else
+                         f"none: format {info['format_version']} store"
+                         + (f"; its {info['long_motions_searched_whole']} long motion(s) are matched whole (rebuild "
+                            "with `lavimo index SOURCE --model CKPT --out STORE --overwrite` to search inside them)"
+                            if info["long_motions_searched_whole"] else "")),
         "licenses   " + ("; ".join(f"{k}: {v} motions" for k, v in info["licenses"].items()) or "-"),
     ]
     if args.verify:

@@ -85,3 +85,25 @@ def encode_motions(embedder: "Embedder", motions: Sequence[Motion], *, batch_siz
     if n == 0:
         return emb, mir
     return normalise_rows(emb, "motion embeddings"), normalise_rows(mir, "mirror embeddings")
+
+
+def encode_windows(embedder: Embedder, motions: Sequence[Motion], lengths: tuple[int, ...] | None, *,
+                   batch_size: int = 32, cancel: Cancel | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Windows of the long motions (moments.long_motion_spans): embeddings (W, dim), owner (W,) index into
+    `motions`, spans (W, 2) frames; grouped by motion, in order."""
+    from .moments import long_motion_spans
+
+    owner, spans, pieces = [], [], []
+    for i, m in enumerate(motions):
+        for s, e in long_motion_spans(m.num_frames, lengths):
+            owner.append(i)
+            spans.append((s, e))
+            pieces.append(np.asarray(m.features[s:e - 1], dtype=np.float32))  # features hold frame-to-frame steps
+    out = []
+    for i in range(0, len(pieces), batch_size):
+        if cancel is not None and cancel():
+            raise BuildCancelled("cancelled; the motions of this batch were not added")
+        out.append(np.asarray(embedder.embed_motion_features(pieces[i:i + batch_size]), dtype=np.float32))
+    emb = np.concatenate(out) if out else np.zeros((0, int(embedder.dim)), np.float32)
+    return (normalise_rows(emb, "window embeddings") if len(emb) else emb, np.asarray(owner, dtype=np.int64),
+            np.asarray(spans, dtype=np.int64).reshape(-1, 2))
