@@ -9,7 +9,7 @@ export LAVIMO_CACHE ?= $(CURDIR)/.cache/lavimo
 export PYTHONDONTWRITEBYTECODE := 1
 PIP_FLAGS := --disable-pip-version-check -q
 
-.PHONY: demo lint test test-core test-blender test-blender45 bench addon clean venv
+.PHONY: demo lint test test-core test-blender test-blender45 bench addon clean venv model
 
 venv: $(VENV)/.installed
 
@@ -51,6 +51,11 @@ test-blender45: $(VENV45)/.installed
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/python bench/run_all.py
+
+# Retrain the shipped default model (models/default) deterministically: recipe in tools/make_model.py.
+# About 1 h on 2 idle CPU cores; add DEVICE=cuda on a GPU machine.
+model: $(VENV)/.installed
+	$(VENV)/bin/python -m tools.make_model $(if $(DEVICE),--device $(DEVICE))
 
 addon: $(VENV)/.installed
 	$(VENV)/bin/python build_addon.py

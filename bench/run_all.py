@@ -41,6 +41,7 @@ def machine() -> str:
 def _load(path: Path):
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module     # dataclasses look their module up while the class is created
     spec.loader.exec_module(module)
     return module
 

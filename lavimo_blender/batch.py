@@ -16,7 +16,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 
@@ -56,13 +58,47 @@ def _queries(args) -> list[tuple[str, str]]:
     if args.video is not None:
         return [("video", str(args.video))]
     try:
-        lines = args.queries.read_text(encoding="utf-8").splitlines()
+        lines = args.queries.read_text(encoding="utf-8-sig").splitlines()
     except OSError as exc:
         raise BatchError(f"cannot read --queries {args.queries}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise BatchError(f"--queries {args.queries} is not UTF-8 text (bad byte at offset {exc.start}); save it "
+                         "as UTF-8, one prompt per line") from None
     prompts = [(n, l.strip()) for n, l in enumerate(lines, 1) if l.strip() and not l.strip().startswith("#")]
     if not prompts:
         raise BatchError(f"--queries {args.queries} holds no prompts (one per line)")
     return [("text", text) for _, text in prompts]
+
+
+def check_output(path: Path | None, flag: str) -> None:
+    """Refuse an output file that cannot be written, before any query runs (so no work is lost at the end)."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise BatchError(f"{flag} {path} is a folder; give a file path, e.g. {path / ('out.blend' if flag == '--out' else 'report.json')}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Probe with a temporary file beside it: permission bits alone do not tell (root, read-only mounts).
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".probe"):
+            pass
+        if path.exists() and not os.access(path, os.W_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as exc:
+        raise BatchError(f"cannot write {flag} {path} ({exc.strerror or exc}); choose a writable location") from None
+
+
+def _open_blend(path: Path) -> None:
+    """Open --blend, or say why it cannot be opened (Blender raises a bare RuntimeError)."""
+    import bpy
+
+    if not path.is_file():
+        raise BatchError(f"--blend {path}: no such file")
+    try:
+        bpy.ops.wm.open_mainfile(filepath=str(path))
+    except RuntimeError as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
+        raise BatchError(f"--blend {path} cannot be opened ({reason}); is it a complete .blend file saved by "
+                         "Blender? Re-save or re-copy it") from None
 
 
 def parse_bone_map(text: str | None) -> dict[str, str] | None:
@@ -128,14 +164,18 @@ def run(args: argparse.Namespace) -> dict:
 def _run(addon, args: argparse.Namespace) -> dict:
     import bpy
 
-    if args.blend is not None:
-        if not args.blend.is_file():
-            raise BatchError(f"--blend {args.blend}: no such file")
-        bpy.ops.wm.open_mainfile(filepath=str(args.blend))
     if args.top < 1:
         raise BatchError("--top must be at least 1")
     if args.handles < 0:
         raise BatchError(f"--handles must be 0 or more frames, got {args.handles}")
+    queries = _queries(args)
+    bone_map = parse_bone_map(args.bone_map)
+    if args.out is not None and args.report is not None and args.out.resolve() == args.report.resolve():
+        raise BatchError(f"--out and --report are the same file {args.out}; give two paths")
+    check_output(args.out, "--out")
+    check_output(args.report, "--report")
+    if args.blend is not None:
+        _open_blend(args.blend)
     context = bpy.context
     current = _settings(addon, args, context)
     pkg = addon.__name__
@@ -145,8 +185,6 @@ def _run(addon, args: argparse.Namespace) -> dict:
     apply_ops = importlib.import_module(f"{pkg}.apply.ops")
     state = importlib.import_module(f"{pkg}.search.props").state(context)
     describe = importlib.import_module(f"{pkg}.errors").describe
-    queries = _queries(args)
-    bone_map = parse_bone_map(args.bone_map)
     armature = None
     if args.apply:
         armature = bpy.data.objects.get(args.armature) if args.armature else context.view_layer.objects.active

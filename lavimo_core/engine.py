@@ -104,7 +104,12 @@ class Engine:
 
         `on_progress(fraction, message)` is called on the worker thread as the query advances.
         """
-        req = self._request(query, k, filters, fold, on_progress)
+        try:
+            req = self._request(query, k, filters, fold, on_progress)
+        except LavimoError as exc:  # a bad argument is an error Result, like any other bad input
+            future: Future[Result] = Future()
+            future.set_result(Result(query, error=str(exc)))
+            return future
         with self._cond:
             if self._closed:
                 raise LavimoError("the search engine was closed; create a new Engine")
@@ -120,17 +125,30 @@ class Engine:
     def run(self, query: Query, *, k: int | None = None, filters: Filters | None = None,
             fold: bool | None = None) -> Result:
         """Answer a query in the calling thread (no worker); errors come back in the Result."""
-        return self._answer(self._request(query, k, filters, fold, None))
+        try:
+            req = self._request(query, k, filters, fold, None)
+        except LavimoError as exc:
+            return Result(query, error=str(exc))
+        return self._answer(req)
 
-    def close(self, timeout: float = 10.0) -> None:
-        """Cancel everything pending and stop the worker thread."""
+    def close(self, timeout: float = 10.0) -> bool:
+        """Cancel everything pending and stop the worker thread; True once it has stopped (within `timeout` s).
+
+        A running query notices the cancel at its next step (a video query: between frames), so the worker
+        is gone well within a second; False (logged) only if a single step outlasts `timeout`.
+        """
         with self._cond:
             self._closed = True
             self._cancel_pending()
             self._cond.notify_all()
             thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
+        if thread is None or thread is threading.current_thread():
+            return True
+        thread.join(timeout)
+        if thread.is_alive():
+            log.warning("lavimo engine: the worker was still busy %.1f s after close(); it stops at its next step",
+                        timeout)
+        return not thread.is_alive()
 
     def __enter__(self) -> Engine:
         return self
@@ -147,8 +165,12 @@ class Engine:
     # ------------------------------------------------------------ worker
 
     def _request(self, query, k, filters, fold, on_progress) -> _Request:
-        return _Request(query, self.k if k is None else int(k), filters, self.fold if fold is None else fold,
-                        on_progress)
+        k = self.k if k is None else k
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise LavimoError(f"the number of results must be a whole number >= 1, got {k!r}")
+        if filters is not None:
+            filters.validate()
+        return _Request(query, k, filters, self.fold if fold is None else fold, on_progress)
 
     def _cancel_pending(self) -> None:
         # Called under self._cond. Future.cancel runs the futures' done callbacks here, in the caller's thread.
@@ -204,8 +226,7 @@ class Engine:
                                                          exclude=exclude)
             if not result.hits:
                 result.no_match = True
-                result.notices.append("no motion in the store passes the filters" if req.filters
-                                      and not req.filters.is_empty() else "the store is empty")
+                result.notices.append(_why_no_hits(self.store, req, exclude))
             else:
                 result.no_match = not any(h.is_match for h in result.hits)
                 result.library_probability = self.store.library_probability(parts, result.hits[0].motion_id)
@@ -220,6 +241,18 @@ class Engine:
                                              f"{type(exc).__name__}: {exc}", notices=result.notices)
         result.seconds = time.perf_counter() - t0
         return result
+
+
+def _why_no_hits(store: Store, req: _Request, exclude: list[str]) -> str:
+    """Say why a search returned nothing (an empty store is only one of the reasons)."""
+    if len(store) == 0:
+        return "the store is empty"
+    if req.filters is not None and not req.filters.is_empty():
+        return "no motion in the store passes the filters"
+    if exclude:
+        return ("every other motion in the store is the query motion itself, its mirror image or a near-duplicate "
+                "of it" + (" (search without folding to list them)" if req.fold else ""))
+    return "no motion matched"
 
 
 @contextlib.contextmanager

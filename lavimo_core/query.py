@@ -8,6 +8,7 @@ schedules it and the store (store/search.py) ranks the embeddings it returns. No
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,7 +100,7 @@ def embed_query(query: Query, embedder: Embedder | None, store: Store, notices: 
     """The query's embeddings (one part per modality, weighted) and the motion ids to leave out of its results."""
     if not isinstance(query, CombinedQuery):
         progress(0.1, f"encoding {kind_of(query)} query")
-        part, exclude = _embed_one(query, embedder, store, notices)
+        part, exclude = _embed_one(query, embedder, store, notices, lambda i: progress(0.1, f"video frame {i + 1}"))
         return [part], exclude
     if not query.parts:
         raise QueryError("a combined query needs at least one part")
@@ -114,23 +115,24 @@ def embed_query(query: Query, embedder: Embedder | None, store: Store, notices: 
             raise QueryError(f"combined query weights must be positive; part {i + 1} has {weight}")
         if isinstance(sub, CombinedQuery):
             raise QueryError("combined queries cannot be nested")
-        progress(0.1 + 0.6 * i / len(query.parts), f"encoding {kind_of(sub)} query")
-        part, excl = _embed_one(sub, embedder, store, notices)
+        at = 0.1 + 0.6 * i / len(query.parts)
+        progress(at, f"encoding {kind_of(sub)} query")
+        part, excl = _embed_one(sub, embedder, store, notices, lambda n, at=at: progress(at, f"video frame {n + 1}"))
         part.weight = weight
         parts.append(part)
         exclude += excl
     return parts, exclude
 
 
-def _embed_one(query: Query, embedder: Embedder | None, store: Store,
-               notices: list[str]) -> tuple[QueryPart, list[str]]:
+def _embed_one(query: Query, embedder: Embedder | None, store: Store, notices: list[str],
+               on_frame: Callable[[int], None] | None = None) -> tuple[QueryPart, list[str]]:
     if isinstance(query, StoredMotionQuery):  # stored embedding: no model needed
         return QueryPart(store.embedding(query.motion_id), "motion"), [query.motion_id]
     if isinstance(query, TextQuery):
         model = _require(embedder, "text")
         return QueryPart(model.embed_text([prepare_prompt(query.text, model, notices)])[0], "text"), []
     if isinstance(query, VideoQuery):
-        return QueryPart(_embed_video(query, _require(embedder, "video"), notices), "video"), []
+        return QueryPart(_embed_video(query, _require(embedder, "video"), notices, on_frame), "video"), []
     if isinstance(query, MotionFileQuery):
         from .motion.load import load_motion
         if not os.path.isfile(query.path):
@@ -144,11 +146,14 @@ def _embed_one(query: Query, embedder: Embedder | None, store: Store,
                      "StoredMotionQuery, MotionFileQuery or CombinedQuery")
 
 
-def _embed_video(query: VideoQuery, embedder: Embedder, notices: list[str]) -> np.ndarray:
+def _embed_video(query: VideoQuery, embedder: Embedder, notices: list[str],
+                 on_frame: Callable[[int], None] | None = None) -> np.ndarray:
     if getattr(embedder, "has_video", True) is False:
         raise QueryError("this model was trained without video, so it cannot search by video; use a tri-modal model")
+    _check_times(query)
     from .video.features import video_to_features
-    video = video_to_features(query.path, start=query.start, end=query.end)
+    # on_frame: the engine's progress, which raises when the query is cancelled (checked between frames)
+    video = video_to_features(query.path, start=query.start, end=query.end, on_frame=on_frame)
     if not np.asarray(video.present, dtype=bool).any():
         raise QueryError(f"no person was detected in any frame of {query.path}; use a video where the "
                          "whole body is visible")
@@ -156,6 +161,15 @@ def _embed_video(query: VideoQuery, embedder: Embedder, notices: list[str]) -> n
         notices.append(f"a person was detected in only {video.detection_rate:.0%} of the frames of "
                        f"{os.path.basename(query.path)}; results may be poor")
     return embedder.embed_video([video])[0]
+
+
+def _check_times(query: VideoQuery) -> None:
+    """Refuse NaN, negative or inverted --start/--end with a message (they used to reach the decoder)."""
+    for what, t in (("start", query.start), ("end", query.end)):
+        if t is not None and not (isinstance(t, (int, float)) and math.isfinite(t) and t >= 0):
+            raise QueryError(f"video {what} must be a number of seconds >= 0, got {t!r}")
+    if query.start is not None and query.end is not None and query.end <= query.start:
+        raise QueryError(f"video end ({query.end:g} s) must be after its start ({query.start:g} s)")
 
 
 def _require(embedder: Embedder | None, kind: str) -> Embedder:

@@ -11,7 +11,8 @@ HELP = "List a dataset's clips (frames, duration, content, style, split), totals
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `lavimo datasets`."""
     parser.add_argument("spec", nargs="?", default="bandai-namco-1",
-                        help="'bandai-namco-1' (default), a HumanML3D/KIT-ML root, or a folder of .bvh files")
+                        help="'bandai-namco-1' (default), 'bandai-namco-2-dev', a HumanML3D/KIT-ML root, a folder of .bvh "
+                             "files, or several joined with '+'")
     parser.add_argument("--no-cache", action="store_true", help="convert every file again, ignoring the cache")
 
 

@@ -22,8 +22,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--compact", action="store_true", help="after removing, rewrite segments to free the space")
     p.add_argument("--faiss", action="store_true",
                    help="also build an approximate (HNSW) index for very large stores; needs faiss-cpu")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=positive_int, default=32, help="motions encoded at once (default 32)")
     p.add_argument("--device", default="cpu", help='torch device for encoding, e.g. "cuda"')
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1 (a usage error, exit code 2, otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,8 +54,9 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..model.embedder import Embedder
-    from ..store.build import build_store, load_source
+    from ..store.build import build_store, check_output, load_source
 
+    check_output(args.out, append=args.append, overwrite=args.overwrite)  # before minutes of loading
     embedder = Embedder.from_checkpoint(args.model, device=args.device)
     print(f"loading motions from {args.source} ...", file=sys.stderr)
     motions, skipped = load_source(args.source, progress=True)

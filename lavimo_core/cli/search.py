@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -63,6 +64,7 @@ def build_query(args: argparse.Namespace) -> Query:
     """The engine query for the command-line arguments."""
     from ..query import CombinedQuery, MotionFileQuery, QueryError, StoredMotionQuery, TextQuery, VideoQuery
 
+    _check_numbers(args)
     parts = []
     if args.text is not None:
         parts.append((TextQuery(args.text), args.text_weight))
@@ -78,6 +80,27 @@ def build_query(args: argparse.Namespace) -> Query:
         raise QueryError('nothing to search for: give a text ("a person jumps forward"), --video FILE, --motion FILE '
                          "or --similar ID")
     return parts[0][0] if len(parts) == 1 else CombinedQuery(parts)
+
+
+def _check_numbers(args: argparse.Namespace) -> None:
+    """Refuse NaN, negative or inverted times and weights before any model loads (QueryError: exit code 2)."""
+    from ..query import QueryError
+
+    for flag, value in (("--start", args.start), ("--end", args.end), ("--min-duration", args.min_duration),
+                        ("--max-duration", args.max_duration)):
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise QueryError(f"{flag} must be a number of seconds >= 0, got {value}")
+    if (args.start is not None or args.end is not None) and not args.video:
+        raise QueryError("--start/--end apply to a video: give --video FILE too")
+    if args.start is not None and args.end is not None and args.end <= args.start:
+        raise QueryError(f"--end ({args.end:g} s) must be after --start ({args.start:g} s)")
+    if args.min_duration is not None and args.max_duration is not None and args.min_duration > args.max_duration:
+        raise QueryError(f"--min-duration ({args.min_duration:g} s) is more than --max-duration "
+                         f"({args.max_duration:g} s): no motion could match; swap or drop one of them")
+    for flag in ("text_weight", "video_weight", "motion_weight"):
+        value = getattr(args, flag)
+        if not (math.isfinite(value) and value > 0):
+            raise QueryError(f"--{flag.replace('_', '-')} must be a positive number, got {value}")
 
 
 def build_filters(args: argparse.Namespace) -> Filters:
@@ -103,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.top < 1:
         raise QueryError(f"-k must be at least 1, got {args.top}")
-    query = build_query(args)
+    query = build_query(args)  # checks every number first
     filters = build_filters(args)
     model = model_path_for(args.store, args.model)
     embedder = None

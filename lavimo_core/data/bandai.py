@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..motion.motion import Motion
+from ..motion.sides import dominant_hand, kicking_leg, named_sides
 from .bvh_dataset import HOLDOUT, load_bvh_dataset
 from .dataset import DatasetError, MotionDataset
 
@@ -82,22 +83,38 @@ STYLE_ADJECTIVES: dict[str, str | None] = {
     "old": "old", "tired": "tired", "active": "energetic", "musical": None, "giant": None, "chimpira": None,
 }
 SUBJECTS = ("a person", "someone", "the person", "a character")
+# One-sided contents: (limb, the performer's side), checked on each clip's joints. A clip whose joints do
+# not show it gets no "side" label and keeps only the captions that name no side.
+SIDED: dict[str, tuple[str, str]] = {"bye": ("hand", "right"), "guide": ("hand", "right"),
+                                     "respond": ("hand", "left"), "kick": ("leg", "right")}
+
+
+def shown_side(motion: Motion, content: str) -> str | None:
+    """The side of a one-sided content as the joints show it (None: not one-sided, or not clear)."""
+    if content not in SIDED:
+        return None
+    limb, _ = SIDED[content]
+    return dominant_hand(motion.joints) if limb == "hand" else kicking_leg(motion.joints)
 
 
 def _article(word: str) -> str:
     return "an" if word[0] in "aeiou" else "a"
 
 
-def captions_for(content: str, style: str | None = None, rng: np.random.Generator | None = None) -> list[str]:
+def captions_for(content: str, style: str | None = None, rng: np.random.Generator | None = None,
+                 *, name_sides: bool = True) -> list[str]:
     """Natural captions for a content (and style; None: captions that mention the content only).
 
     Without `rng` the list is fixed; with it, phrasings are drawn at random (for training-time variety).
+    `name_sides=False` keeps only phrasings without "left"/"right" (a clip whose side is not clear).
     """
     if content not in CONTENT_PHRASES:
         raise KeyError(f"unknown Bandai-Namco content {content!r}; known: {sorted(CONTENT_PHRASES)}")
     if style is not None and style not in STYLE_PHRASES:
         raise KeyError(f"unknown Bandai-Namco style {style!r}; known: {sorted(STYLE_PHRASES)}")
     verbs = CONTENT_PHRASES[content]
+    if not name_sides:
+        verbs = tuple(v for v in verbs if not named_sides(v)) or verbs
     pick = (lambda seq, i: seq[i % len(seq)]) if rng is None else (lambda seq, i: seq[rng.integers(len(seq))])
     if style is None:
         n = max(len(verbs), 3)
@@ -168,7 +185,10 @@ def load_bandai(root: str | Path, *, use_cache: bool = True, progress: bool = Fa
             raise DatasetError(f"{f.with_suffix('.json')}: labels {side} disagree with the file name.")
         m.labels = {"content": content, "style": style}
         seed = int(hashlib.sha256(m.name.encode()).hexdigest()[:16], 16)
-        m.captions = captions_for(content, style, np.random.default_rng(seed))
+        sided = content in SIDED and shown_side(m, content) == SIDED[content][1]
+        if sided:
+            m.labels["side"] = SIDED[content][1]
+        m.captions = captions_for(content, style, np.random.default_rng(seed), name_sides=sided or content not in SIDED)
         m.source.license = LICENSE
         m.source.attribution = ATTRIBUTION
 

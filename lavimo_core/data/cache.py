@@ -28,7 +28,8 @@ _ROOT = Path(__file__).resolve().parent.parent
 # Sources whose change must invalidate converted clips (motion import) and datasets (plus labels/captions).
 CLIP_SOURCES = ("motion/bvh.py", "motion/skeleton_maps.py", "motion/resample.py", "motion/load.py",
                 "motion/features.py", "motion/skeleton.py", "motion/motion.py", "data/cache.py")
-DATASET_SOURCES = CLIP_SOURCES + ("data/dataset.py", "data/bandai.py", "data/bvh_folder.py", "data/bvh_dataset.py")
+DATASET_SOURCES = CLIP_SOURCES + ("data/dataset.py", "data/bandai.py", "data/bandai2.py", "data/bvh_folder.py",
+                                  "data/bvh_dataset.py", "motion/sides.py")
 
 
 @cache

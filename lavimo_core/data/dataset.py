@@ -40,3 +40,23 @@ class MotionDataset:
     def split_of(self) -> dict[str, str]:
         """Motion name -> its split."""
         return {self.motions[i].name: s for s, idx in self.splits.items() for i in idx}
+
+
+def join_datasets(parts: list[MotionDataset]) -> MotionDataset:
+    """One dataset of several (names "a+b", each part's split kept); clip names must not collide."""
+    if not parts:
+        raise DatasetError("no dataset to join; give names separated by '+'.")
+    motions, splits = [], {s: [] for s in SPLITS}
+    for ds in parts:
+        for s in SPLITS:
+            splits[s] += [len(motions) + i for i in ds.splits.get(s, [])]
+        motions += ds.motions
+    names = [m.name for m in motions]
+    if len(set(names)) != len(names):
+        clash = sorted({n for n in names if names.count(n) > 1})[:3]
+        raise DatasetError(f"datasets {[d.name for d in parts]} share clip names ({', '.join(clash)}); "
+                           "join datasets whose clip names differ.")
+    licenses = list(dict.fromkeys(d.license for d in parts if d.license))
+    return MotionDataset("+".join(d.name for d in parts), motions, splits, "; ".join(licenses),
+                         "; ".join(d.attribution for d in parts if d.attribution),
+                         [s for d in parts for s in d.skipped])

@@ -51,7 +51,8 @@ def run_demo(preset_name: str = "default", out: str | Path = "demo_out", *, allo
 
     with timings.step(2, "model", f"the model (preset '{preset_name}')") as t:
         from ..model.config import preset
-        ckpt = steps.checkpoint_dir(preset(preset_name))
+        from .shipped import shipped_model
+        ckpt = (preset_name == "default" and shipped_model()) or steps.checkpoint_dir(preset(preset_name))
         if (ckpt / "checkpoint.json").is_file():
             print(f"reusing the trained model in {ckpt}", flush=True)
         else:

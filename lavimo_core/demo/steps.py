@@ -89,11 +89,16 @@ def checkpoint_dir(config) -> Path:
 def ensure_model(preset_name: str, *, progress: bool = True) -> tuple[Path, bool]:
     """The checkpoint of preset `preset_name`, trained now if no up-to-date one exists. Returns (folder, reused).
 
+    For "default", the model shipped in the checkout (models/default, verified against its SHA256SUMS) comes first.
+
     Training runs in `<folder>.partial` (an interrupted run resumes there) and is renamed when finished.
     """
     from ..model.config import preset
     from ..train.loop import train
+    from .shipped import shipped_model
 
+    if preset_name == "default" and (shipped := shipped_model()) is not None:
+        return shipped, True
     config = preset(preset_name)
     out = checkpoint_dir(config)
     if (out / "checkpoint.json").is_file():

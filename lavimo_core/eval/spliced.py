@@ -14,7 +14,6 @@ Left/right contents are left out: which side their labels mean is not checked he
 
 from __future__ import annotations
 
-import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,25 +116,20 @@ def splice(name: str, parts: list[tuple[str, list[Motion]]], blend: int = BLEND_
 def load_clips(per_content: int = 6) -> dict[str, list[Motion]]:
     """Up to `per_content` real clips of each content in CONTENTS (normal style), lowest take numbers first."""
     from ..data import load_dataset
+    from ..data.bandai2 import unpack_archive
     from ..data.cache import load_motion_cached
-    from ..paths import cache_dir, find_dataset
+    from ..paths import find_dataset
 
     out: dict[str, list[Motion]] = {}
-    archive = find_dataset("bandai-namco-2-dev") / "bvh.tar.xz"
     wanted = {c for c, (ds, _) in CONTENTS.items() if ds == "bandai-namco-2-dev"}
-    unpacked = cache_dir("import", "bandai-namco-2-dev")
-    with tarfile.open(archive, "r:xz") as tar:
-        names = sorted(n for n in tar.getnames() if n.endswith(".bvh"))
-        pick = []
-        for content in sorted(wanted):
-            pick += [n for n in names if Path(n).stem.split("_")[1:3] == [content, "normal"]][:per_content]
-        missing = [n for n in pick if not (unpacked / Path(n).name).is_file()]
-        for member in tar.getmembers():
-            if member.name in missing and member.isfile():
-                (unpacked / Path(member.name).name).write_bytes(tar.extractfile(member).read())
+    unpacked = unpack_archive(find_dataset("bandai-namco-2-dev") / "bvh.tar.xz")  # shared with the dataset loader
+    names = sorted(p.name for p in unpacked.glob("*.bvh"))
+    pick = []
+    for content in sorted(wanted):
+        pick += [n for n in names if Path(n).stem.split("_")[1:3] == [content, "normal"]][:per_content]
     for n in pick:
         content = Path(n).stem.split("_")[1]
-        out.setdefault(content, []).append(load_motion_cached(unpacked / Path(n).name))
+        out.setdefault(content, []).append(load_motion_cached(unpacked / n))
     ds = load_dataset("bandai-namco-1")
     unseen = ds.split("val") + ds.split("test")
     for content, (dataset, _) in CONTENTS.items():

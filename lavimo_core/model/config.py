@@ -95,6 +95,9 @@ class TrainConfig:
     # sample draws one of them (frame drops stay fresh); 0 = a new crop and camera for every sample.
     video_bank: int = 16
     video_noise: bool = True         # add the noise measured on renders to projected landmarks
+    # Domain randomisation of projected training video (synthesis/capture.py): frame size 64 px-1080p and how
+    # much of it the person fills (20-90 %), source frame rate 5-60 fps, 15 % upper body only.
+    video_randomize: bool = False
     # Optionally mix in real render -> MediaPipe tracks (cached on disk by the video module; slow to
     # prepare the first time).
     rendered_cameras: int = 0        # cached rendered views per clip (and per mirror); 0 = projected only

@@ -14,6 +14,14 @@ from ..atomic import write_atomic
 from ..errors import LavimoError
 
 _CHANNEL = re.compile(r"^([XYZ])(position|rotation)$", re.IGNORECASE)
+# Finite but absurd values: no capture is 10 million units (10 km in mm) across, and no joint turns a
+# million degrees (2,777 turns); beyond these, float precision and the model break down silently.
+MAX_POSITION = 1e7
+MAX_ROTATION_DEG = 1e6
+# A frame time outside 0.1 ms .. 10 s, or a clip over an hour, is a corrupt header: resampling it to 20 fps
+# would allocate billions of frames (a fuzzed "Frame Time: 1e7" was killed for memory).
+FRAME_TIME_RANGE_S = (1e-4, 10.0)
+MAX_DURATION_S = 3600.0
 
 
 class BVHError(LavimoError):
@@ -149,6 +157,9 @@ def _parse_hierarchy(lines: list[str], stop: int, where: str):
             raise BVHError(f"{where}:{line}: malformed hierarchy: {what} must be a number, found {tok!r}.") from None
         if not np.isfinite(value):
             raise BVHError(f"{where}:{line}: {what} is {tok!r}; offsets must be finite numbers.")
+        if abs(value) > MAX_POSITION:
+            raise BVHError(f"{where}:{line}: {what} is {tok!r}, beyond {MAX_POSITION:g} units; the file is "
+                           "corrupted or in an absurd unit: re-export the motion.")
         return value
 
     names, parents, offsets, channels, end_site = [], [], [], [], []
@@ -257,11 +268,18 @@ def parse_bvh(text: str, where: str = "<bvh>") -> BVH:
         raise BVHError(f"{where}:{motion_at + 3}: 'Frame Time:' must be a number, found {time_str!r}.") from None
     if num_frames <= 0:
         raise BVHError(f"{where}:{motion_at + 2}: the file has {num_frames} frames; a motion needs at least one.")
-    if not (np.isfinite(frame_time) and frame_time > 0):
-        raise BVHError(f"{where}:{motion_at + 3}: 'Frame Time: {time_str}' must be a positive number of seconds.")
+    lo, hi = FRAME_TIME_RANGE_S
+    if not (np.isfinite(frame_time) and lo <= frame_time <= hi):
+        raise BVHError(f"{where}:{motion_at + 3}: 'Frame Time: {time_str}' must be a positive number of seconds per frame "
+                       f"between {lo:g} and {hi:g} (e.g. 0.0333333 for 30 fps); the header is corrupted.")
+    if num_frames * frame_time > MAX_DURATION_S:
+        raise BVHError(f"{where}:{motion_at + 2}: {num_frames} frames of {frame_time:g} s last "
+                       f"{num_frames * frame_time / 3600:.1f} h; clips over {MAX_DURATION_S / 3600:g} h are refused "
+                       "(a corrupted header, or split the take into shorter clips).")
     num_channels = sum(len(c) for c in channels)
     first = motion_at + 3  # 0-based index of the first frame line
     frames = _parse_frames(lines, first, num_frames, num_channels, where)
+    _check_ranges(frames, names, channels, lines, first, where)
     return BVH(names, parents, offsets, channels, end_site, frame_time, frames, where)
 
 
@@ -298,6 +316,24 @@ def _parse_frames(lines: list[str], first: int, num_frames: int, num_channels: i
     last = data_lines[-1] + 1 if data_lines else first
     raise BVHError(f"{where}:{last}: the file ends after {len(data_lines)} of {num_frames} frames; "
                    "it is truncated (re-export or re-download it).")
+
+
+def _check_ranges(frames: np.ndarray, names: list[str], channels: list[tuple[str, ...]], lines: list[str],
+                  first: int, where: str) -> None:
+    """Refuse finite but absurd channel values, naming the line, frame, joint and channel."""
+    cols = [(j, c) for j, ch in enumerate(channels) for c in ch]
+    if not cols:
+        return
+    limit = np.array([MAX_POSITION if c.endswith("position") else MAX_ROTATION_DEG for _, c in cols])
+    bad = np.abs(frames) > limit
+    if not bad.any():
+        return
+    k, col = map(int, np.argwhere(bad)[0])
+    j, c = cols[col]
+    line = [i for i in range(first, len(lines)) if lines[i].strip()][k] + 1
+    kind = "units" if c.endswith("position") else "degrees"
+    raise BVHError(f"{where}:{line}: frame {k}, joint {names[j]!r}, {c} is {frames[k, col]:g}, beyond "
+                   f"{limit[col]:g} {kind}; the file is corrupted: re-export the motion.")
 
 
 def read_bvh(path: str | Path) -> BVH:

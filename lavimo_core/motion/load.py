@@ -17,6 +17,8 @@ UNITS = {"m": 1.0, "cm": 0.01, "mm": 0.001, "inch": 0.0254, "cmu": 0.0254 / 0.45
 # Leg (hip-knee-ankle) plus trunk (pelvis-spine-neck-head) length of an adult, in metres: 1.28 on
 # Bandai-Namco, 1.48 on HumanML3D's reference skeleton. Units are chosen to land closest to it.
 REFERENCE_BODY_LENGTH = 1.4
+# Canonical joints are metres from the ground origin: beyond 10 km a clip is corrupt, not a motion.
+MAX_EXTENT_M = 1e4
 # Proper rotations (det +1, so left stays left) taking each possible up axis onto +Y.
 _TO_Y_UP = {
     "+y": np.eye(3),
@@ -93,6 +95,10 @@ def load_motion(path: str | Path, *, units: str | float | None = None, up: str |
         raise ValueError(f"up must be one of {sorted(_TO_Y_UP)}, got {up!r}")
     joints = (joints * scale) @ _TO_Y_UP[up].T
     joints = canonicalize_joints(joints)
+    extent = float(np.abs(joints).max())
+    if not extent <= MAX_EXTENT_M:  # also NaN: an absurd offset/position chain the per-value limits let through
+        raise BVHError(f"{where}: joints reach {extent:.3g} m from the origin (more than {MAX_EXTENT_M:g} m); the "
+                       "file is corrupted or in an absurd unit: re-export the motion.")
     source = SourceInfo(path=where, format="bvh", skeleton=convention, fps=bvh.fps,
                         duration=bvh.num_frames * bvh.frame_time)
     return Motion(name=path.stem, joints=joints, source=source, features=joints_to_features(joints))

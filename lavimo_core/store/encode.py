@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..motion.load import MAX_EXTENT_M
 from ..motion.motion import Motion
 from ..motion.skeleton import FEATURE_DIM, FPS
 from .errors import StoreError
@@ -14,6 +15,7 @@ from .errors import StoreError
 if TYPE_CHECKING:
     from ..model.embedder import Embedder
 
+MAX_JOINT_EXTENT_M = MAX_EXTENT_M  # motions not loaded by load_motion are checked here too
 Progress = Callable[[float, str], None]
 Cancel = Callable[[], bool]
 
@@ -32,6 +34,9 @@ def check_motion(motion: Motion) -> Motion:
         raise StoreError(f"{where} has {motion.num_frames} frame(s); a motion needs at least 2")
     if not np.isfinite(motion.joints).all():
         raise StoreError(f"{where} has NaN or infinite joint positions; re-export the source file")
+    if np.abs(motion.joints).max() > MAX_JOINT_EXTENT_M:
+        raise StoreError(f"{where} has joints {np.abs(motion.joints).max():.3g} m from the origin (more than "
+                         f"{MAX_JOINT_EXTENT_M:g} m); the source file is corrupted: re-export it")
     if motion.features is None:
         from ..motion.features import joints_to_features
         motion.features = joints_to_features(motion.joints)
@@ -60,15 +65,25 @@ def mirrored(motion: Motion) -> Motion:
 def normalise_rows(x: np.ndarray, what: str) -> np.ndarray:
     """Rows scaled to unit length (float32); raise StoreError on NaN or zero rows."""
     x = np.asarray(x, dtype=np.float32)
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    if not np.isfinite(x).all() or (norms <= 1e-12).any():
+    if invalid_rows(x).any():
         raise StoreError(f"{what} contain NaN, infinite or zero vectors; the model produced invalid embeddings")
-    return x / norms
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def invalid_rows(x: np.ndarray) -> np.ndarray:
+    """Boolean mask of rows that cannot be normalised (NaN, infinite or zero)."""
+    x = np.asarray(x, dtype=np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        norm = np.linalg.norm(x, axis=1)
+    return ~np.isfinite(x).all(axis=1) | ~(norm > 1e-12) | ~np.isfinite(norm)
 
 
 def encode_motions(embedder: Embedder, motions: Sequence[Motion], *, batch_size: int = 32, progress: Progress | None = None,
-                   cancel: Cancel | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Embeddings (n, dim) of each motion and of its mirror image, in batches, with progress and cancellation."""
+                   cancel: Cancel | None = None, normalise: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Embeddings (n, dim) of each motion and of its mirror image, in batches, with progress and cancellation.
+
+    `normalise=False` returns the raw rows (a caller that skips invalid ones checks them with invalid_rows).
+    """
     n = len(motions)
     dim = int(embedder.dim)
     # Batches of similar length waste little on padding (attention cost grows with the longest clip).
@@ -83,7 +98,7 @@ def encode_motions(embedder: Embedder, motions: Sequence[Motion], *, batch_size:
         mir[idx] = np.asarray(embedder.embed_motion([mirrored(m) for m in batch]), dtype=np.float32)
         if progress is not None:
             progress(min(i + batch_size, n) / n, f"encoded {min(i + batch_size, n)}/{n} motions")
-    if n == 0:
+    if n == 0 or not normalise:
         return emb, mir
     return normalise_rows(emb, "motion embeddings"), normalise_rows(mir, "mirror embeddings")
 

@@ -52,8 +52,13 @@ class FaissIndex:
     @classmethod
     def load(cls, path: Path) -> FaissIndex:
         """Read an index written by save()."""
+        return cls.from_bytes(Path(path).read_bytes())
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> FaissIndex:
+        """An index from the bytes of to_bytes()."""
         import faiss
-        return cls(faiss.deserialize_index(np.fromfile(path, dtype=np.uint8)))
+        return cls(faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8).copy()))
 
     def __len__(self) -> int:
         return int(self.index.ntotal)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from .errors import StoreError
 
 
 @dataclass
@@ -19,6 +22,16 @@ class Filters:
     def is_empty(self) -> bool:
         """True when the filter lets everything through."""
         return self.min_duration is None and self.max_duration is None and not self.source and not self.labels
+
+    def validate(self) -> None:
+        """Raise StoreError for durations that are NaN, negative or min > max (they used to filter silently)."""
+        for what, v in (("minimum", self.min_duration), ("maximum", self.max_duration)):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
+                                  or v < 0):
+                raise StoreError(f"the {what} duration must be a number of seconds >= 0, got {v!r}")
+        if self.min_duration is not None and self.max_duration is not None and self.min_duration > self.max_duration:
+            raise StoreError(f"the minimum duration ({self.min_duration:g} s) is more than the maximum "
+                             f"({self.max_duration:g} s): no motion could match; swap or drop one of them")
 
 
 class LabelIndex:
@@ -54,6 +67,7 @@ def filter_mask(filters: Filters | None, durations: np.ndarray, sources: list[st
     """Boolean (N,) mask of rows passing `filters`, or None when there is no filter."""
     if filters is None or filters.is_empty():
         return None
+    filters.validate()
     n = len(durations)
     mask = np.ones(n, dtype=bool)
     if filters.min_duration is not None:

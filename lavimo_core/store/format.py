@@ -27,11 +27,16 @@ A store is a folder::
                 "path": checkpoint folder the store was built with, or null},
       "dtype": "float32" | "float16",
       "segments": [{"name": "000001", "count": n, "removed": [motion ids deleted from this segment],
-                    "bytes": {"embeddings.safetensors": size, "motions.safetensors": size, "motions.json": size}}],
+                    "bytes": {"embeddings.safetensors": size, "motions.safetensors": size, "motions.json": size},
+                    "sha256": {same three files: hex sha256} (optional: stores from before it have none;
+                               embeddings and motions.json are checked on every open, all three by --verify)}],
       "next_segment": int,
       "windows": version 2: {"lengths": [window lengths in frames: the model's training crops], "stride_fraction":
                  windows of each length start every this fraction of it} or null (no checkpoint to take them
                  from); version 1 has no "windows": long motions are searched whole, as they were,
+      "trash": optional [names of segments dropped by the last remove/compact/overwrite, deleted after the commit]:
+               an unlisted segment folder is deleted by a later writer only when it is here or numbered >=
+               next_segment (an uncommitted write); one dropped from the manifest by hand is left alone,
       "faiss": optional {"file": "faiss.index", "ids_sha256": sha256 of the motion ids joined by newlines, in store
                          order (the faiss row numbers), "rows": int, "bytes": int}}
 
@@ -58,9 +63,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import hashlib
 import json
 import os
+import re
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -70,7 +78,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import __version__
-from ..atomic import TEMP_GLOB, sync_folder, write_atomic
+from ..atomic import sync_folder, write_atomic
 from .errors import StoreBusyError, StoreCorruptError, StoreError, StoreNotFoundError, StoreVersionError
 from .records import MotionRecord
 
@@ -91,6 +99,14 @@ SEGMENT_FILES = (EMBEDDINGS_FILE, MOTIONS_FILE, RECORDS_FILE)
 FAISS_FILE = "faiss.index"
 DTYPES = ("float32", "float16")
 _TMP_PREFIX = ".tmp-"
+# What this code ever creates, and so the only names it deletes: segment folders ("000001"), their
+# temporary folders (".tmp-000001-1a2b3c4d") and temporary files beside store.json / faiss.index
+# (".store.json.1a2b3c4d.tmp.json": lavimo_core.atomic's names).
+_SEGMENT_NAME = re.compile(r"^[0-9]{6,}$")
+_SEGMENT_TMP = re.compile(r"^\.tmp-[0-9]{6,}-[0-9a-f]{8}$")
+_FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+# atomic_write's names, and those of the writer before it (an older LAVIMO's interrupted write is debris too).
+_ROOT_TMP = re.compile(r"^\.((store\.json|faiss\.index)\.[0-9a-f]{8}\.tmp\.(json|index)|tmp-(store\.json|faiss\.index)-[0-9a-f]{8})$")
 
 
 @dataclass(frozen=True)
@@ -142,21 +158,36 @@ def write_json_atomic(path: Path, obj: object) -> None:
     write_atomic(path, json.dumps(obj, indent=1, ensure_ascii=False))
 
 
+LOCK_WAIT_S = 60.0  # a writer holds the lock only while it commits a chunk: waiting beats refusing
+
+
 @contextlib.contextmanager
-def write_lock(root: Path) -> Iterator[None]:
-    """Hold the store's advisory write lock; refuse (StoreBusyError) if another process holds it."""
-    f = open(root / LOCK, "a+b")
+def write_lock(root: Path, wait: float | None = None) -> Iterator[None]:
+    """Hold the store's advisory write lock, waiting up to `wait` s (LOCK_WAIT_S) for another writer; then StoreBusyError."""
     try:
-        try:
-            if os.name == "posix":
-                import fcntl
-                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            else:
-                import msvcrt
-                msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
-        except OSError:
-            raise StoreBusyError(f"store {root} is being written by another process (lock held on {root / LOCK}); "
-                                 "wait for it to finish and try again") from None
+        f = open(root / LOCK, "a+b")
+    except OSError as exc:
+        raise StoreError(f"cannot write to store {root} ({exc.strerror or exc}); make the folder writable "
+                         "(e.g. chmod -R u+w), or copy the store somewhere writable and use the copy") from None
+    try:
+        deadline = time.monotonic() + (LOCK_WAIT_S if wait is None else wait)
+        while True:
+            try:
+                if os.name == "posix":
+                    import fcntl
+                    fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                else:
+                    import msvcrt
+                    msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    raise StoreBusyError(f"store {root} is being written by another process (lock held on "
+                                         f"{root / LOCK}); wait for it to finish and try again") from None
+                time.sleep(0.05)
+        # Every writer first clears what a killed writer left (the docstring's promise, for every kind of write).
+        with contextlib.suppress(StoreError):
+            remove_debris(root, read_manifest(root))
         yield
     finally:
         f.close()  # closing releases the lock
@@ -192,30 +223,93 @@ def read_manifest(root: Path) -> dict:
         ModelIdentity.from_dict(manifest["model"])
         if manifest["dtype"] not in DTYPES:
             raise ValueError(f"dtype {manifest['dtype']!r}")
+        if not isinstance(manifest["segments"], list):
+            raise TypeError("segments is not a list")
         for seg in manifest["segments"]:
-            str(seg["name"]), int(seg["count"]), list(seg["removed"])
-        int(manifest["next_segment"])
+            _check_segment_entry(seg)
+        if len({seg["name"] for seg in manifest["segments"]}) != len(manifest["segments"]):
+            raise ValueError("a segment is listed twice")
+        last = max((int(seg["name"]) for seg in manifest["segments"]), default=0)
+        if not isinstance(manifest["next_segment"], int) or manifest["next_segment"] <= last:
+            raise ValueError(f"next_segment {manifest['next_segment']!r} (segments go up to {last})")
+        trash = manifest.get("trash", [])
+        if not isinstance(trash, list) or not all(isinstance(n, str) and _SEGMENT_NAME.match(n) for n in trash):
+            raise ValueError(f"trash {trash!r} is not a list of segment names")
+        if set(trash) & {seg["name"] for seg in manifest["segments"]}:
+            raise ValueError("a listed segment is also in trash")
         if manifest.get("windows") is not None:
             [int(n) for n in manifest["windows"]["lengths"]], float(manifest["windows"]["stride_fraction"])
         if "faiss" in manifest:
-            str(manifest["faiss"]["file"]), str(manifest["faiss"]["ids_sha256"])
-    except (KeyError, TypeError, ValueError) as exc:
+            if manifest["faiss"]["file"] != FAISS_FILE:  # a path from the manifest is opened: only our own name
+                raise ValueError(f"faiss file {manifest['faiss']['file']!r} (expected {FAISS_FILE!r})")
+            str(manifest["faiss"]["ids_sha256"])
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StoreCorruptError(f"{path} is damaged (bad or missing field: {exc}); rebuild the store with "
                                 "`lavimo index` or restore it from a backup") from None
     return manifest
 
 
+def _check_segment_entry(seg: dict) -> None:
+    """Raise ValueError/TypeError unless `seg` is a well-formed segment entry whose name is a plain name."""
+    name = seg["name"]
+    if not isinstance(name, str) or not _SEGMENT_NAME.match(name):
+        # Names are joined to the store path and deleted by remove/compact: "../x" or "/x" would reach outside.
+        raise ValueError(f"segment name {name!r} is not a plain segment name like '000001'")
+    if not isinstance(seg["count"], int) or seg["count"] < 1:
+        raise ValueError(f"segment {name}: count {seg['count']!r} is not a positive whole number")
+    removed = seg["removed"]
+    if not isinstance(removed, list) or not all(isinstance(i, str) for i in removed):
+        raise TypeError(f"segment {name}: removed is not a list of motion ids")
+    if len(set(removed)) != len(removed) or len(removed) >= seg["count"]:
+        raise ValueError(f"segment {name}: removed lists {len(removed)} ids ({len(set(removed))} distinct) "
+                         f"of {seg['count']} motions")
+    # File names in "bytes" / "sha256" are joined to the segment folder: plain names only.
+    sizes = seg.get("bytes", {})
+    if (not isinstance(sizes, dict) or not all(_FILE_NAME.match(str(k)) for k in sizes)
+            or not all(isinstance(v, int) for v in sizes.values())):
+        raise ValueError(f"segment {name}: bytes must map plain file names ({', '.join(SEGMENT_FILES)}) to sizes")
+    sums = seg.get("sha256", {})
+    if (not isinstance(sums, dict) or not all(_FILE_NAME.match(str(k)) for k in sums)
+            or not all(isinstance(v, str) and re.fullmatch(r"[0-9a-f]{64}", v) for v in sums.values())):
+        raise ValueError(f"segment {name}: sha256 must map plain file names to hex digests")
+
+
+def with_trash(manifest: dict, names: list[str]) -> dict:
+    """`manifest` that also lists segments `names` as dropped (deleted after this commit, or by the next writer)."""
+    return dict(manifest, trash=sorted(set(manifest.get("trash", [])) | set(names)))
+
+
 def write_manifest(root: Path, manifest: dict) -> None:
     """Commit a new manifest (atomic replace)."""
     manifest = dict(manifest, updated=now_iso(), lavimo_version=__version__)
-    write_json_atomic(Path(root) / MANIFEST, manifest)
+    trash = [n for n in manifest.pop("trash", []) if (Path(root) / SEGMENTS / n).is_dir()]  # still to delete
+    if trash:
+        manifest["trash"] = trash
+    try:
+        write_json_atomic(Path(root) / MANIFEST, manifest)
+    except OSError as exc:
+        raise _write_error(root, exc) from None
+
+
+def _write_error(root: Path, exc: OSError) -> StoreError:
+    """A failed write (read-only folder, full disk) as a message; the store is unchanged."""
+    return StoreError(f"cannot write to store {root} ({exc.strerror or exc}); nothing was changed. Make the folder "
+                      "writable (e.g. chmod -R u+w) and check the free disk space, then try again")
 
 
 # ---------------------------------------------------------------- segments
 
 def segment_dir(root: Path, name: str) -> Path:
-    """Folder of segment `name`."""
-    return Path(root) / SEGMENTS / name
+    """Folder of segment `name`: refused (StoreCorruptError) unless a plain name that stays inside the store."""
+    root = Path(root)
+    if not isinstance(name, str) or not _SEGMENT_NAME.match(name):
+        raise StoreCorruptError(f"store {root} is damaged: segment name {name!r} is not a plain segment name; "
+                                "rebuild the store with `lavimo index` or restore it from a backup")
+    d = root / SEGMENTS / name
+    if d.is_symlink() or (root / SEGMENTS).is_symlink():  # never read or delete through a link out of the store
+        raise StoreCorruptError(f"store {root} is damaged: {d} is a symbolic link, which a store never creates; "
+                                "rebuild the store with `lavimo index` or restore it from a backup")
+    return d
 
 
 def write_segment(root: Path, name: str, records: list[MotionRecord], embedding: np.ndarray, mirror_embedding: np.ndarray,
@@ -228,7 +322,10 @@ def write_segment(root: Path, name: str, records: list[MotionRecord], embedding:
         raise StoreCorruptError(f"segment {final} exists but is not in the manifest; it will be cleaned up by "
                                 "the next write — try again")
     tmp = final.parent / f"{_TMP_PREFIX}{name}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir(parents=True)
+    try:
+        tmp.mkdir(parents=True)
+    except OSError as exc:
+        raise _write_error(root, exc) from None
     meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION)}
     blobs = {
         EMBEDDINGS_FILE: save({"embedding": np.ascontiguousarray(embedding),
@@ -247,11 +344,39 @@ def write_segment(root: Path, name: str, records: list[MotionRecord], embedding:
                 os.fsync(f.fileno())
         sync_folder(tmp)
         os.replace(tmp, final)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise _write_error(root, exc) from None
         raise
     sync_folder(final.parent)
-    return {"name": name, "count": len(records), "removed": [], "bytes": {k: len(v) for k, v in blobs.items()}}
+    return {"name": name, "count": len(records), "removed": [], "bytes": {k: len(v) for k, v in blobs.items()},
+            "sha256": {k: hashlib.sha256(v).hexdigest() for k, v in blobs.items()}}
+
+
+def link_segment(src_root: Path, seg: dict, root: Path, name: str) -> None:
+    """Put committed segment `seg` of another store into `root` as `name` (unlisted until a manifest commits it).
+
+    Hard links (a copy across file systems) of every file its entry lists, into a temporary folder, synced
+    and renamed, as write_segment.
+    """
+    src, final = segment_dir(src_root, seg["name"]), segment_dir(root, name)
+    tmp = final.parent / f"{_TMP_PREFIX}{name}-{uuid.uuid4().hex[:8]}"
+    try:
+        tmp.mkdir(parents=True)
+        for fname in seg.get("bytes") or SEGMENT_FILES:
+            try:
+                os.link(src / fname, tmp / fname)
+            except OSError:
+                shutil.copy2(src / fname, tmp / fname)
+        sync_folder(tmp)
+        os.replace(tmp, final)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise _write_error(root, exc) from None
+        raise
+    sync_folder(final.parent)
 
 
 def _check_sizes(root: Path, seg: dict) -> None:
@@ -281,8 +406,11 @@ def read_segment(root: Path, seg: dict, dtype: str, dim: int) -> tuple[list[Moti
     _check_sizes(root, seg)
     d = segment_dir(root, seg["name"])
     try:
-        raw = json.loads((d / RECORDS_FILE).read_text(encoding="utf-8"))["motions"]
-        tensors = load((d / EMBEDDINGS_FILE).read_bytes())
+        records_bytes, emb_bytes = (d / RECORDS_FILE).read_bytes(), (d / EMBEDDINGS_FILE).read_bytes()
+        check_sha256(root, seg, RECORDS_FILE, records_bytes)
+        check_sha256(root, seg, EMBEDDINGS_FILE, emb_bytes)
+        raw = json.loads(records_bytes.decode("utf-8"))["motions"]
+        tensors = load(emb_bytes)
         emb, mirror = tensors["embedding"], tensors["mirror_embedding"]
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, SafetensorError) as exc:
         raise StoreCorruptError(f"store {root} is damaged: segment {d} is unreadable ({type(exc).__name__}: {exc}). "
@@ -292,16 +420,53 @@ def read_segment(root: Path, seg: dict, dtype: str, dim: int) -> tuple[list[Moti
         if arr.shape != (n, dim) or str(arr.dtype) != dtype:
             raise StoreCorruptError(f"store {root} is damaged: {d / EMBEDDINGS_FILE} {what} is {arr.dtype}{arr.shape}, "
                                     f"expected {dtype}({n}, {dim}). Rebuild the store with `lavimo index`")
+        # Rows are unit vectors: a NaN or a flipped exponent bit (in a store without checksums) shows here.
+        with np.errstate(over="ignore", invalid="ignore"):
+            norms = np.linalg.norm(arr.astype(np.float32), axis=1)
+        if not (np.abs(norms - 1) < 1e-2).all():
+            row = int(np.argmax(~(np.abs(norms - 1) < 1e-2)))
+            raise StoreCorruptError(f"store {root} is damaged: {d / EMBEDDINGS_FILE} {what} row {row} is not a unit "
+                                    f"vector (norm {norms[row]:.3g}). Rebuild the store with `lavimo index`, or "
+                                    "restore it from a backup")
     count = len(raw) if isinstance(raw, list) else 0
     if count != n:
         raise StoreCorruptError(f"store {root} is damaged: {d / RECORDS_FILE} has {count} records, expected {n}. "
                                 "Rebuild the store with `lavimo index`")
     records = [MotionRecord.from_dict(r, str(d / RECORDS_FILE)) for r in raw]
+    bogus = [i for i in seg["removed"] if i not in {r.id for r in records}]
+    if bogus:  # counted against the segment, they would get its live motions dropped with it
+        raise StoreCorruptError(f"store {root} is damaged: store.json lists removed motions {bogus[:3]} that segment "
+                                f"{seg['name']} does not hold. Rebuild the store with `lavimo index`, or restore "
+                                "store.json from a backup")
     removed = set(seg["removed"])
     if removed:
         keep = [i for i, r in enumerate(records) if r.id not in removed]
         records, emb, mirror = [records[i] for i in keep], emb[keep], mirror[keep]
     return records, emb, mirror
+
+
+def check_sha256(root: Path, seg: dict, fname: str, data: bytes) -> None:
+    """Raise StoreCorruptError if the manifest records a sha256 for this segment file and `data` does not match."""
+    want = seg.get("sha256", {}).get(fname)
+    if want is not None and hashlib.sha256(data).hexdigest() != want:
+        raise StoreCorruptError(f"store {root} is damaged: {segment_dir(root, seg['name']) / fname} does not match "
+                                "its checksum (changed on disk since it was written: a bad disk, copy or edit). "
+                                "Rebuild the store with `lavimo index`, or restore it from a backup")
+
+
+def verify_segment(root: Path, seg: dict) -> bool:
+    """Check every file of a segment against its recorded checksum; False if the segment has none (older store)."""
+    if not seg.get("sha256"):
+        return False
+    _check_sizes(root, seg)
+    for fname in seg["sha256"]:
+        try:
+            data = (segment_dir(root, seg["name"]) / fname).read_bytes()
+        except OSError as exc:
+            raise StoreCorruptError(f"store {root} is damaged: cannot read {fname} of segment {seg['name']} "
+                                    f"({exc.strerror or exc}). Rebuild the store with `lavimo index`") from None
+        check_sha256(root, seg, fname, data)
+    return True
 
 
 def read_motion_arrays(root: Path, segment: str, record: MotionRecord) -> tuple[np.ndarray, np.ndarray]:
@@ -323,17 +488,47 @@ def read_motion_arrays(root: Path, segment: str, record: MotionRecord) -> tuple[
     return np.asarray(joints, dtype=np.float32), np.asarray(feats, dtype=np.float32)
 
 
+def is_debris(p: Path, in_segments: bool, manifest: dict | None = None) -> bool:
+    """True if `p` (in segments/ or the store root) is something an interrupted write of this code left behind."""
+    if p.is_symlink():  # never created by a store: not ours to delete, and never followed
+        return False
+    if not in_segments:
+        return p.is_file() and bool(_ROOT_TMP.match(p.name))
+    if not p.is_dir():
+        return False
+    if _SEGMENT_TMP.match(p.name):
+        return True
+    if manifest is None or not _SEGMENT_NAME.match(p.name) or p.name in {s["name"] for s in manifest["segments"]}:
+        return False
+    # Dropped by a commit (trash), or written but never committed (numbered from next_segment on); anything
+    # else unlisted was dropped from store.json by hand: its motions may still be wanted, so it stays.
+    return p.name in manifest.get("trash", []) or int(p.name) >= manifest["next_segment"]
+
+
 def remove_debris(root: Path, manifest: dict) -> list[str]:
-    """Delete segment folders and temp files the manifest does not list (left by interrupted writes); call under the lock."""
-    listed = {seg["name"] for seg in manifest["segments"]}
+    """Delete what interrupted writes left (unlisted segment folders, temp files); call under the lock.
+
+    Only names this code creates are deleted, never through a symbolic link: anything else is the user's.
+    """
     removed = []
     seg_root = Path(root) / SEGMENTS
-    if seg_root.is_dir():
-        for p in seg_root.iterdir():
-            if p.name not in listed:
-                shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
-                removed.append(p.name)
-    for p in Path(root).glob(TEMP_GLOB):  # a manifest or faiss index whose write was interrupted
-        p.unlink(missing_ok=True)
-        removed.append(p.name)
+    candidates = [(p, False) for p in Path(root).iterdir() if p.name.startswith(".")]  # _ROOT_TMP picks ours
+    if seg_root.is_dir() and not seg_root.is_symlink():
+        candidates += [(p, True) for p in seg_root.iterdir()]
+    for p, in_segments in candidates:
+        if is_debris(p, in_segments, manifest):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+            removed.append(p.name)
     return removed
+
+
+def foreign_entries(root: Path) -> list[str]:
+    """Entries of the store folder `root` that a store never creates (the user's files), relative to `root`."""
+    root = Path(root)
+    ours = {MANIFEST, LOCK, FAISS_FILE, SEGMENTS}
+    out = [p.name for p in root.iterdir() if (p.name not in ours or p.is_symlink()) and not is_debris(p, False)]
+    seg_root = root / SEGMENTS
+    if seg_root.is_dir() and not seg_root.is_symlink():
+        out += [f"{SEGMENTS}/{p.name}" for p in seg_root.iterdir()
+                if p.is_symlink() or not p.is_dir() or not (_SEGMENT_NAME.match(p.name) or _SEGMENT_TMP.match(p.name))]
+    return sorted(out)

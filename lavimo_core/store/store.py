@@ -162,6 +162,17 @@ class Store:
         return Motion(name=rec.name, joints=joints, fps=rec.fps, captions=list(rec.captions), labels=dict(rec.labels),
                       source=SourceInfo(**vars(rec.source)), features=feats)
 
+    def verify(self) -> int:
+        """Check every segment file against its checksum and read every motion back; return how many segments had
+        checksums (stores written before them have none). Raises StoreCorruptError naming the damaged file."""
+        checked = sum(fmt.verify_segment(self.path, seg) for seg in self._manifest["segments"])
+        for mid in self.ids():
+            joints, feats = fmt.read_motion_arrays(self.path, self._rows.segments[self._row(mid)], self.record(mid))
+            if not (np.isfinite(joints).all() and np.isfinite(feats).all()):
+                raise fmt.StoreCorruptError(f"store {self.path} is damaged: motion {mid!r} has NaN or infinite "
+                                            "values. Rebuild the store with `lavimo index`")
+        return checked
+
     def info(self) -> dict:
         """A summary for `lavimo info`: model, format, counts, duration, licenses, sizes."""
         licenses: dict[str, int] = {}
@@ -211,8 +222,14 @@ class Store:
     def _faiss_index(self):
         if self._faiss is None and self.faiss_status() == "ready":
             from .faiss_index import FaissIndex
+            entry = self._manifest["faiss"]
             try:
-                self._faiss = FaissIndex.load(self.path / self._manifest["faiss"]["file"])
+                data = (self.path / entry["file"]).read_bytes()
+                # Checked before faiss parses it: damaged bytes can make a C++ reader allocate or crash.
+                if len(data) != entry.get("bytes", len(data)) or (
+                        entry.get("sha256") and hashlib.sha256(data).hexdigest() != entry["sha256"]):
+                    raise StoreError("its size or checksum does not match store.json")
+                self._faiss = FaissIndex.from_bytes(data)
             except Exception as exc:  # exact search is always correct: fall back to it
                 log.warning("ignoring damaged faiss index in %s (%s); searching exactly", self.path, exc)
                 self.use_faiss = False
@@ -235,7 +252,8 @@ class Store:
             data = index.to_bytes()
             write_atomic(self.path / fmt.FAISS_FILE, data)
             fmt.write_manifest(self.path, dict(self._manifest, faiss={
-                "file": fmt.FAISS_FILE, "ids_sha256": self._ids_sha256(), "rows": len(self), "bytes": len(data)}))
+                "file": fmt.FAISS_FILE, "ids_sha256": self._ids_sha256(), "rows": len(self), "bytes": len(data),
+                "sha256": hashlib.sha256(data).hexdigest()}))
             self._manifest = fmt.read_manifest(self.path)
             self._faiss, self.use_faiss = index, True
 
@@ -251,12 +269,15 @@ class Store:
 
     def add(self, motions: Sequence[Motion], *, embeddings: np.ndarray | None = None,
             mirror_embeddings: np.ndarray | None = None, window_embeddings: np.ndarray | None = None,
-            batch_size: int = 32, progress: Progress | None = None, cancel: Cancel | None = None) -> list[str]:
+            batch_size: int = 32, progress: Progress | None = None, cancel: Cancel | None = None,
+            skip_present: bool = False) -> list[str]:
         """Encode (unless embeddings are given) and add motions as one new segment; return their ids.
 
         A store with window lengths (format 2) also embeds the windows of each long motion (or takes them from
         `window_embeddings`, in moments.long_motion_spans order). Atomic: if anything fails or `cancel()` turns
-        true, the store is unchanged.
+        true, the store is unchanged. `skip_present`: leave out motions whose name and source file are already in
+        the store (or earlier in `motions`), decided under the write lock, so concurrent appends of one folder add
+        each motion once.
         """
         motions = [check_motion(m) for m in motions]
         if not motions:
@@ -280,6 +301,20 @@ class Store:
         with self._lock, fmt.write_lock(self.path):
             self._reload_if_changed()
             fmt.remove_debris(self.path, self._manifest)
+            if skip_present:
+                present = {(r.name, source_key(r.source.path)) for r in self._rows.records}
+                keep = []
+                for i, m in enumerate(motions):
+                    key = (m.name, source_key(m.source.path))
+                    if key not in present:
+                        present.add(key)
+                        keep.append(i)
+                if len(keep) < len(motions):
+                    windows = windows.keep_rows(keep, len(motions))   # owners are indexes into `motions`
+                    motions = [motions[i] for i in keep]
+                    embeddings, mirror_embeddings = embeddings[keep], mirror_embeddings[keep]
+                if not motions:
+                    return []
             taken = set(self._rows.row_of)
             records, joints, feats = [], [], []
             j_off = f_off = 0
@@ -349,7 +384,7 @@ class Store:
             for seg in self._manifest["segments"]:
                 seg = dict(seg, removed=seg["removed"] + by_seg.get(seg["name"], []))
                 (dropped if len(seg["removed"]) >= seg["count"] else segments).append(seg)
-            self._commit(dict(self._manifest, segments=segments))
+            self._commit(fmt.with_trash(dict(self._manifest, segments=segments), [s["name"] for s in dropped]))
             for seg in dropped:
                 shutil.rmtree(fmt.segment_dir(self.path, seg["name"]), ignore_errors=True)
             gone = set(ids)
@@ -385,7 +420,7 @@ class Store:
                 next_seg += 1
                 segments.append(entry)
                 written.append(entry)
-            self._commit(dict(manifest, segments=segments, next_segment=next_seg))
+            self._commit(fmt.with_trash(dict(manifest, segments=segments, next_segment=next_seg), [s["name"] for s in old]))
             for seg in old:
                 shutil.rmtree(fmt.segment_dir(self.path, seg["name"]), ignore_errors=True)
             self._load(fmt.read_manifest(self.path))

@@ -44,15 +44,16 @@ class Camera:
         return d
 
 
-def random_camera(rng: np.random.Generator, size: tuple[int, int] = (640, 480)) -> Camera:
+def random_camera(rng: np.random.Generator, size: tuple[int, int] = (640, 480), fill: float | None = None) -> Camera:
     """A camera drawn from the training distribution: any azimuth, eye level to high, half of them panning.
 
     Distance follows from the lens and how much of the frame height a standing person fills
-    (45-90 %, as in reference footage), so near and far cameras both show a usable body.
+    (45-90 %, as in reference footage, unless `fill` says), so near and far cameras both show a usable body.
     """
     w, h = size
     focal = float(rng.uniform(24.0, 60.0))
-    fill = float(rng.uniform(0.45, 0.9))
+    drawn = float(rng.uniform(0.45, 0.9))     # drawn even when `fill` is given: the same seed, the same camera
+    fill = drawn if fill is None else float(fill)
     distance = (focal / 36.0 * max(w, h)) * _STANDING_HEIGHT_M / (fill * h)
     return Camera(
         azimuth=float(rng.uniform(-180.0, 180.0)),

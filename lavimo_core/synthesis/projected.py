@@ -10,11 +10,15 @@ import numpy as np
 from ..motion.motion import Motion
 from ..video.features import VIDEO_FPS, VideoFeatures
 from .camera import Camera, place_camera
+from .capture import Capture, apply_capture
 
 
 def motion_to_video_features(motion: Motion, camera: Camera, rng: np.random.Generator | None = None,
-                             noise: bool = True) -> VideoFeatures:
-    """Features of landmarks projected from `motion`'s joints, with MediaPipe-like noise (fast; for training)."""
+                             noise: bool = True, capture: Capture | None = None) -> VideoFeatures:
+    """Features of landmarks projected from `motion`'s joints, with MediaPipe-like noise (fast; for training).
+
+    `capture`: the source frame rate and upper-body-only framing to imitate (domain randomisation, capture.py).
+    """
     from ..motion.resample import resample_positions
     from .body import random_look
     from .noise import NoiseModel
@@ -27,6 +31,8 @@ def motion_to_video_features(motion: Motion, camera: Camera, rng: np.random.Gene
     occluded = occluded_landmarks(joints, placed, random_look(np.random.default_rng(camera.seed)))
     track = model.apply(truth, relative_yaw(joints, placed), occluded, torso_pixels(joints, placed),
                         rng if rng is not None else np.random.default_rng(), noise=noise)
+    if capture is not None:
+        track = apply_capture(track, capture, rng if rng is not None else np.random.default_rng())
     from ..video.normalize import NORMALIZATION_VERSION
 
     # The same version string as real features: they are meant to be interchangeable.

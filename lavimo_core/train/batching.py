@@ -47,7 +47,8 @@ class BatchMaker:
             motions.append(view.features[start:start + length])
             if view.content_captions and rng.random() < self.cfg.content_only_prob:
                 texts.append(view.content_captions[rng.integers(len(view.content_captions))])
-                text_labels.append({"content": view.labels["content"]})
+                # A content caption may name the side ("raises the right hand and waves bye"): keep it.
+                text_labels.append({k: v for k, v in view.labels.items() if k in ("content", "side")})
             else:
                 texts.append(view.captions[rng.integers(len(view.captions))])
                 text_labels.append(dict(view.labels))
@@ -93,7 +94,15 @@ class BatchMaker:
             feats = VideoFeatures.from_track(crop_track(track, a, max(b, a + 1)), version, name)
         else:
             joints = view.joints[start:start + length + 1]
-            feats = motion_to_video_features(Motion(name, joints), random_camera(rng), rng, noise=self.cfg.video_noise)
+            capture = None
+            if self.cfg.video_randomize:
+                from ..synthesis.capture import random_capture
+                capture = random_capture(rng)
+                camera = random_camera(rng, capture.size, capture.fill)
+            else:
+                camera = random_camera(rng)
+            feats = motion_to_video_features(Motion(name, joints), camera, rng, noise=self.cfg.video_noise,
+                                             capture=capture)
         return feats.features, feats.present
 
     def _video_bank(self, progress: bool) -> list[list[list]]:

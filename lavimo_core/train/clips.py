@@ -48,17 +48,21 @@ def clip_seed(seed: int, name: str) -> int:
 
 
 def content_captions(motion: Motion) -> list[str]:
-    """Captions that name only the clip's content, when the dataset can make them (Bandai-Namco)."""
+    """Captions that name only the clip's content, when the dataset can make them (Bandai-Namco 1 and 2),
+    keeping only those whose left/right words are a side the clip's labels name (checked on its joints)."""
+    from ..data import bandai, bandai2
+    from ..motion.sides import named_sides
     content = motion.labels.get("content")
-    if not content:
+    maker = next((d for d in (bandai, bandai2) if content in d.CONTENT_PHRASES), None)
+    if maker is None:
         return []
-    from ..data.bandai import captions_for
-    return list(captions_for(content))
+    sides = set().union(*(named_sides(v) for v in motion.labels.values()))
+    return [c for c in maker.captions_for(content) if named_sides(c) <= sides]
 
 
 def mirror_labels(labels: dict[str, str]) -> dict[str, str]:
-    """Labels of the mirrored clip ("walk-left" -> "walk-right"; styles are unchanged)."""
-    return {k: mirror_caption(v) if k == "content" else v for k, v in labels.items()}
+    """Labels of the mirrored clip ("walk-left" -> "walk-right", side "right" -> "left"; styles unchanged)."""
+    return {k: mirror_caption(v) if k in ("content", "side") else v for k, v in labels.items()}
 
 
 def prepare_clips(motions: list[Motion], *, mirror: bool, with_content_captions: bool = True) -> list[TrainClip]:

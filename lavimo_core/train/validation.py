@@ -116,7 +116,8 @@ class Validator:
             for cap in c.views[0].captions:
                 caps.append(cap), owner.append(i), named.append(dict(self.labels[i]))
             for cap in c.views[0].content_captions:
-                caps.append(cap), owner.append(i), named.append({"content": self.labels[i]["content"]})
+                caps.append(cap), owner.append(i), named.append({k: v for k, v in self.labels[i].items()
+                                                                 if k in ("content", "side")})
         if self.labelled:
             text_match = np.stack([label_relevance([q], self.labels, tuple(q))[0] for q in named])
             same = label_relevance(self.labels, self.labels, ("content",))

@@ -66,7 +66,12 @@ def _open(path: str | Path):
         container.close()
         what = "audio only" if kinds == ["audio"] else ("no streams" if not kinds else "only " + ", ".join(kinds))
         raise NotAVideoError(f"{path} has no video stream ({what}); choose a file with video in it.")
-    return container, container.streams.video[0]
+    stream = container.streams.video[0]
+    if stream.codec_context is None:  # a damaged header naming no codec FFmpeg knows (found by fuzzing)
+        container.close()
+        raise CorruptVideoError(f"video file {path} is corrupt: its video stream has no known codec; re-export or "
+                                "re-copy it.")
+    return container, stream
 
 
 def _rotation(stream) -> int:

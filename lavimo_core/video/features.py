@@ -7,6 +7,7 @@ joints with measured noise (synthesis/projected.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,14 +53,27 @@ def default_featurizer() -> MediaPipePoseFeaturizer:
 
 
 def video_to_features(path: str | Path, *, start: float | None = None, end: float | None = None,
-                      featurizer=None) -> VideoFeatures:
-    """Features of a video file sampled at VIDEO_FPS (raises VideoError subclasses with a clear message)."""
+                      featurizer=None, on_frame: Callable[[int], None] | None = None) -> VideoFeatures:
+    """Features of a video file sampled at VIDEO_FPS (raises VideoError subclasses with a clear message).
+
+    `on_frame(i)` is called before sampled frame i is processed; an exception it raises (a cancelled query)
+    stops the work there, so a long video is abandoned within one frame.
+    """
     from .decode import iter_frames
 
     featurizer = featurizer or default_featurizer()
-    track = featurizer.track(iter_frames(path, fps=VIDEO_FPS, start=start, end=end), VIDEO_FPS)
+    frames = iter_frames(path, fps=VIDEO_FPS, start=start, end=end)
+    if on_frame is not None:
+        frames = _announced(frames, on_frame)
+    track = featurizer.track(frames, VIDEO_FPS)
     if not track.present.any():
         raise NoPersonError(
             f"no person was found in any of the {len(track)} sampled frames of {path}; use a clip where one "
             "whole person is clearly visible (full body, not too small, reasonably lit).")
     return VideoFeatures.from_track(track, featurizer.version, str(path))
+
+
+def _announced(frames: Iterable, on_frame: Callable[[int], None]) -> Iterator:
+    for i, frame in enumerate(frames):
+        on_frame(i)
+        yield frame

@@ -150,3 +150,23 @@ def test_two_roots_are_refused(tmp_path):
     header = LINES[:MOTION]
     lines = header + header[1:] + LINES[MOTION:]
     expect_error(write(tmp_path, lines), MOTION + 1, "only one ROOT")
+
+
+@pytest.mark.parametrize("column, value, words", [(0, "1e30", ("Xposition", "1e\\+30")),
+                                                   (1, "-1e20", ("Yposition",)),
+                                                   (3, "1e30", ("rotation", "degrees"))])
+def test_absurd_finite_values(tmp_path, column, value, words):
+    # Finite but absurd numbers used to abort a whole library build with no file named (1e30) or be
+    # indexed silently (1e20); they are refused with the file, line, frame, joint and channel.
+    lines = list(LINES)
+    parts = lines[FIRST + 5].split()
+    parts[column] = value
+    lines[FIRST + 5] = " ".join(parts)
+    expect_error(write(tmp_path, lines), FIRST + 6, "frame 5", "joint_Root", "re-export", *words)
+
+
+def test_absurd_offset(tmp_path):
+    lines = list(LINES)
+    at = next(i for i, line in enumerate(lines) if "OFFSET" in line)
+    lines[at] = "OFFSET 1e12 0 0"
+    expect_error(write(tmp_path, lines), at + 1, "OFFSET x", "1e12")

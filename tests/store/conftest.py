@@ -8,7 +8,11 @@ with the trained model use the root `built_store` / `trained_model` fixtures ins
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
+import os
+import subprocess
 
 import numpy as np
 import pytest
@@ -79,3 +83,63 @@ def make_store(tmp_path, bandai_motions, stats):
         return store
 
     return make
+
+
+class StatsEmbedder:
+    """The FeatureStats descriptor behind the Embedder interface build_store uses (no trained model needed)."""
+
+    def __init__(self, stats: FeatureStats):
+        self.stats = stats
+        self.model_id, self.weights_hash, self.dim = "feature-stats", stats.identity.weights_hash, 526
+        self.calibration = None
+
+    def embed_motion(self, motions):
+        """Unit descriptors of the motions' features."""
+        return self.stats([m.features for m in motions])
+
+
+@pytest.fixture(scope="session")
+def stats_embedder(stats):
+    return StatsEmbedder(stats)
+
+
+def _edit_manifest(root, change):
+    m = json.loads((root / "store.json").read_text())
+    change(m)
+    (root / "store.json").write_text(json.dumps(m))
+
+
+@contextlib.contextmanager
+def _read_only(path):
+    """Make `path` and everything under it unwritable (chattr +i as root, who ignores permission bits)."""
+    paths = [path, *sorted(path.rglob("*"))]
+    if os.geteuid() == 0:
+        made = subprocess.run(["chattr", "+i", *map(str, paths)], capture_output=True)
+        if made.returncode != 0:  # e.g. a container file system without immutable flags
+            subprocess.run(["chattr", "-i", *map(str, paths)], capture_output=True)
+            pytest.skip(f"cannot make files read-only for root here ({made.stderr.decode().strip()[:80]})")
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", *map(str, paths)], check=True)
+    else:
+        modes = {p: p.stat().st_mode for p in paths}
+        for p in reversed(paths):
+            p.chmod(modes[p] & ~0o222)
+        try:
+            yield
+        finally:
+            for p in paths:
+                p.chmod(modes[p])
+
+
+@pytest.fixture
+def edit_manifest():
+    """edit_manifest(store_root, change): apply change(manifest dict) to store.json in place."""
+    return _edit_manifest
+
+
+@pytest.fixture
+def read_only():
+    """read_only(path): a context manager making path and everything under it unwritable."""
+    return _read_only

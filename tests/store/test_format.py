@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import signal
 import subprocess
@@ -133,7 +134,7 @@ def test_failure_during_add_leaves_store_unchanged(make_store, bandai_motions, s
         return real_save(fd)
 
     monkeypatch.setattr(fmt.os, "fsync", crash_on_second_file)  # dies while writing the segment
-    with pytest.raises(OSError, match="I/O error"):
+    with pytest.raises(errors.StoreError, match="I/O error.*nothing was changed"):  # a message, not a traceback
         store.add(bandai_motions[5:8], embeddings=emb, mirror_embeddings=mir)
     monkeypatch.setattr(fmt.os, "fsync", real_save)
     assert Store.open(store.path).ids() == [m.name for m in bandai_motions[:5]]
@@ -178,7 +179,8 @@ def test_killed_writer_never_leaves_a_broken_store(tmp_path, bandai_motions, del
     assert {p.name for p in (store.path / fmt.SEGMENTS).iterdir()} == listed
 
 
-def test_concurrent_writer_is_refused(make_store, bandai_motions, stats):
+def test_concurrent_writer_is_refused(make_store, bandai_motions, stats, monkeypatch):
+    monkeypatch.setattr(fmt, "LOCK_WAIT_S", 0.5)  # a writer waits this long for the lock, then gives up
     store = make_store(bandai_motions[:3])
     emb, mir = stats.embed(bandai_motions[3:4])
     code = f"from lavimo_core.store import format as f; import pathlib, time\nwith f.write_lock(pathlib.Path({str(store.path)!r})):\n print('locked', flush=True); time.sleep(30)"
@@ -258,7 +260,8 @@ def test_a_malformed_record_is_reported_as_damage(make_store, bandai_motions):
     del data["motions"][1]["duration"]
     f.write_text(json.dumps(data))
     manifest = json.loads((store.path / fmt.MANIFEST).read_text())
-    manifest["segments"][0]["bytes"][fmt.RECORDS_FILE] = f.stat().st_size  # sizes agree: only the record is wrong
+    manifest["segments"][0]["bytes"][fmt.RECORDS_FILE] = f.stat().st_size  # sizes and checksums agree: only
+    manifest["segments"][0]["sha256"][fmt.RECORDS_FILE] = hashlib.sha256(f.read_bytes()).hexdigest()  # the record is wrong
     (store.path / fmt.MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(errors.StoreCorruptError, match=r"motions.json is malformed.*duration.*lavimo index"):
         Store.open(store.path)

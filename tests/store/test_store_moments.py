@@ -144,3 +144,25 @@ def test_cli_says_a_store_from_before_moments_matches_long_takes_whole(capsys, e
     out, err = capsys.readouterr()
     assert "is format 1 (from before moment search): its 1 long motion(s) are matched as whole takes" in err
     assert "--overwrite" in err and "–" not in out.splitlines()[1]
+
+
+def test_an_append_that_skips_present_takes_keeps_each_takes_windows(embedder, takes, short_clips, tmp_path):
+    """skip_present (idempotent appends) drops motions already stored; their windows must go with them.
+
+    Before, the windows of the dropped takes stayed in the new segment with owners pointing at the wrong rows.
+    """
+    store = Store.create(tmp_path / "store", embedder)
+    store.add([takes[0].motion, short_clips[0]])
+    store.add([takes[0].motion, takes[1].motion, short_clips[0], short_clips[1]], skip_present=True)
+    reopened = Store.open(tmp_path / "store", embedder)
+    rows = reopened.rows()
+    assert sorted(reopened.ids()) == sorted([takes[0].motion.name, takes[1].motion.name,
+                                             short_clips[0].name, short_clips[1].name])
+    owners = rows.windows.owner
+    assert set(owners.tolist()) == {rows.row_of[takes[0].motion.name], rows.row_of[takes[1].motion.name]}
+    for t in takes[:2]:
+        spans = rows.windows.span[owners == rows.row_of[t.motion.name]]
+        assert spans.max() <= t.motion.num_frames      # every window lies inside its own take
+    q = embedder.embed_text([takes[1].segments[0].query])[0]
+    for h in reopened.search(q, "text", k=10):
+        assert 0 <= h.start < h.end <= h.duration + 1e-6

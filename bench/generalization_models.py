@@ -1,0 +1,55 @@
+"""Models the generalization bench measures: one preset trained on one dataset, cached by what it depends on.
+
+`python bench/generalization_models.py PRESET DATASET [--bimodal]` trains one ahead of the bench (e.g. in
+the background, with LAVIMO_THREADS=1), so that `bench_generalization.py` only loads it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def model_key(preset: str, dataset: str, bimodal: bool) -> str:
+    """Hash of the preset, dataset and the code that makes the model."""
+    h = hashlib.sha256(f"gen-v1:{preset}:{dataset}:{bimodal}".encode())
+    pkg = ROOT / "lavimo_core"
+    for folder in ("model", "train", "motion", "data", "video", "synthesis"):
+        for f in sorted((pkg / folder).rglob("*")):
+            if f.is_file() and f.suffix in (".py", ".json"):
+                h.update(str(f.relative_to(pkg)).encode() + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def trained_model(preset: str, dataset: str, *, bimodal: bool = False) -> Path:
+    """Checkpoint folder of `preset` trained on `dataset` (bimodal: without video encoder and fusion); trained
+    once, then read from $LAVIMO_CACHE/bench-models. The presets' wall-time cap is lifted so a busy machine
+    does not change the result, only how long it takes."""
+    from lavimo_core.model.config import preset as make_preset
+    from lavimo_core.paths import cache_dir
+    from lavimo_core.train.loop import train
+
+    tag = f"{preset}{'-bimodal' if bimodal else ''}-{dataset.replace('+', '_')}"
+    out = cache_dir("bench-models") / f"{tag}-{model_key(preset, dataset, bimodal)}"
+    with open(out.with_name(out.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "checkpoint.json").is_file():
+            partial = out.with_name(out.name + ".partial")
+            cfg = make_preset(preset)
+            cfg.train.dataset, cfg.train.progress, cfg.train.max_minutes = dataset, False, 0.0
+            if bimodal:
+                cfg.model.use_video = cfg.model.use_fusion = False
+            train(cfg, partial)
+            shutil.rmtree(partial / "resume", ignore_errors=True)
+            partial.rename(out)
+    return out
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    print(trained_model(sys.argv[1], sys.argv[2], bimodal="--bimodal" in sys.argv[3:]))

@@ -1,0 +1,82 @@
+"""How a clip was filmed beyond the camera's pose, drawn at random for training video (domain randomisation):
+the source frame rate (5-60 fps), the frame size (64 px to 1080p, any aspect) and how much of it the person
+fills, and whether only the upper body is in the picture.
+
+Applied to projected tracks (projected.py): a low frame rate holds each source frame until the next one, as
+decoding a 5 fps clip at VIDEO_FPS does; upper-body-only leaves the legs to MediaPipe's guess, which stays
+put and has low visibility. The measured noise model (noise.py) scales with the person's share of the
+frame, not with pixels, so a small frame adds its own error: PIXEL_ERROR pixels of landmark jitter, which
+on a 15-pixel torso is a tenth of the torso (an assumption, not a fit: MediaPipe's input is 256 px).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..video.track import PoseTrack
+
+# Frame heights (pixels) users' clips come in, from thumbnails to 1080p; widths follow a drawn aspect.
+HEIGHTS = (64, 96, 144, 240, 360, 480, 720, 1080)
+ASPECTS = (4 / 3, 16 / 9, 1.0, 9 / 16)
+SOURCE_FPS = (5.0, 6.0, 8.0, 10.0, 12.0, 15.0, 24.0, 25.0, 30.0, 60.0)
+UPPER_BODY_PROB = 0.15
+LEGS = slice(25, 33)          # MediaPipe knees, ankles, heels, foot tips
+PIXEL_ERROR = 1.5             # landmark jitter (pixels of the source frame) a detector cannot resolve below
+
+
+@dataclass(frozen=True)
+class Capture:
+    """Source frame rate, frame size (W, H), fraction of the height a standing person fills, upper body only."""
+
+    fps: float = 30.0
+    size: tuple[int, int] = (640, 480)
+    fill: float = 0.7
+    upper_body: bool = False
+
+
+def random_capture(rng: np.random.Generator) -> Capture:
+    """A capture drawn from what users film: any size from 64 px to 1080p, 5-60 fps, some upper body only."""
+    h = int(rng.choice(HEIGHTS))
+    w = int(round(h * float(rng.choice(ASPECTS)) / 2) * 2)
+    return Capture(fps=float(rng.choice(SOURCE_FPS)), size=(max(w, 2), h), fill=float(rng.uniform(0.2, 0.9)),
+                   upper_body=bool(rng.random() < UPPER_BODY_PROB))
+
+
+def hold_frames(track: PoseTrack, source_fps: float) -> PoseTrack:
+    """The track as a clip filmed at `source_fps` and sampled at track.fps: each frame repeats the latest source one."""
+    if source_fps >= track.fps or len(track) == 0:
+        return track
+    t = np.arange(len(track)) / track.fps
+    src = np.floor(np.floor(t * source_fps + 1e-9) / source_fps * track.fps + 1e-9).astype(int)
+    src = np.clip(src, 0, len(track) - 1)
+    return PoseTrack(track.image[src], track.world[src], track.visibility[src], track.present[src], track.size,
+                     track.fps)
+
+
+def crop_to_upper_body(track: PoseTrack, rng: np.random.Generator) -> PoseTrack:
+    """Legs out of the picture: their landmarks freeze where the first frame had them, with low visibility."""
+    image, world, vis = track.image.copy(), track.world.copy(), track.visibility.copy()
+    first = int(np.argmax(track.present)) if track.present.any() else 0
+    image[:, LEGS], world[:, LEGS] = image[first, LEGS], world[first, LEGS]
+    vis[:, LEGS] = rng.uniform(0.02, 0.2, vis[:, LEGS].shape).astype(np.float32)
+    return PoseTrack(image, world, vis, track.present.copy(), track.size, track.fps)
+
+
+def pixel_jitter(track: PoseTrack, rng: np.random.Generator) -> PoseTrack:
+    """PIXEL_ERROR pixels of jitter on image landmarks, and the same share of the torso on world landmarks."""
+    img, world = track.image, track.world
+    torso_px = np.linalg.norm((img[:, 11] + img[:, 12] - img[:, 23] - img[:, 24]) / 2, axis=-1)
+    torso_m = np.linalg.norm((world[:, 11] + world[:, 12] - world[:, 23] - world[:, 24]) / 2, axis=-1)
+    rel = np.where(track.present, np.minimum(0.3, PIXEL_ERROR / np.maximum(torso_px, 1.0)), 0.0)
+    image = img + rng.normal(0, PIXEL_ERROR, img.shape).astype(np.float32) * track.present[:, None, None]
+    world = world + (rng.normal(0, 1, world.shape) * (rel * torso_m)[:, None, None]).astype(np.float32)
+    return PoseTrack(image.astype(np.float32), world.astype(np.float32), track.visibility, track.present,
+                     track.size, track.fps)
+
+
+def apply_capture(track: PoseTrack, capture: Capture, rng: np.random.Generator) -> PoseTrack:
+    """Pixel jitter of the frame size, frame rate and upper-body-only of `capture` on a (noisy) projected track."""
+    track = hold_frames(pixel_jitter(track, rng), capture.fps)
+    return crop_to_upper_body(track, rng) if capture.upper_body else track

@@ -1,0 +1,91 @@
+"""Domain randomisation of projected training video (synthesis/capture.py), on a real Bandai-Namco clip."""
+
+import numpy as np
+import pytest
+
+from lavimo_core.motion.motion import Motion
+from lavimo_core.synthesis.camera import random_camera
+from lavimo_core.synthesis.capture import (
+    HEIGHTS,
+    LEGS,
+    Capture,
+    crop_to_upper_body,
+    hold_frames,
+    pixel_jitter,
+    random_capture,
+)
+from lavimo_core.synthesis.projected import motion_to_video_features
+from lavimo_core.video.features import POSE_FEATURE_DIM
+
+
+@pytest.fixture(scope="module")
+def walk():
+    from lavimo_core.data import load_dataset
+    m = next(m for m in load_dataset("bandai-namco-1").motions if m.name == "dataset-1_walk_normal_001")
+    return Motion(m.name, m.joints[:121], m.fps)
+
+
+@pytest.fixture(scope="module")
+def track(walk):
+    from lavimo_core.motion.resample import resample_positions
+    from lavimo_core.synthesis.camera import place_camera
+    from lavimo_core.synthesis.project import project_track
+    from lavimo_core.video.features import VIDEO_FPS
+    cam = random_camera(np.random.default_rng(0))
+    joints = resample_positions(walk.joints, walk.fps, VIDEO_FPS)
+    return project_track(joints, place_camera(cam, walk.joints, walk.fps).retimed(walk.fps, VIDEO_FPS), VIDEO_FPS)
+
+
+def test_random_captures_span_what_users_film():
+    caps = [random_capture(np.random.default_rng(i)) for i in range(400)]
+    heights = {c.size[1] for c in caps}
+    assert min(heights) == 64 and max(heights) == 1080 and len(heights) == len(HEIGHTS)
+    assert min(c.fps for c in caps) == 5 and max(c.fps for c in caps) == 60
+    assert 0.08 < np.mean([c.upper_body for c in caps]) < 0.25
+    assert any(c.size[0] < c.size[1] for c in caps)          # portrait phone video too
+
+
+def test_low_frame_rate_holds_frames(track):
+    held = hold_frames(track, 5.0)                            # track is at 10 fps: every frame shown twice
+    assert np.array_equal(held.world[0], held.world[1]) and np.array_equal(held.world[2], held.world[3])
+    assert not np.array_equal(held.world[1], held.world[2])
+    assert hold_frames(track, 30.0) is track
+
+
+def test_upper_body_only_freezes_the_legs_with_low_visibility(track):
+    up = crop_to_upper_body(track, np.random.default_rng(0))
+    assert np.all(up.world[:, LEGS] == up.world[:1, LEGS]) and up.visibility[:, LEGS].max() <= 0.2
+    assert np.array_equal(up.world[:, :25], track.world[:, :25])
+
+
+def test_pixel_jitter_grows_as_the_person_shrinks(track):
+    small = type(track)(track.image / 10, track.world, track.visibility, track.present, track.size, track.fps)
+    err = lambda t: np.abs(pixel_jitter(t, np.random.default_rng(1)).world - t.world).mean()   # noqa: E731
+    assert err(small) > 5 * err(track) > 0
+
+
+def test_fill_keeps_the_camera_draws_and_sets_the_distance():
+    a, b = random_camera(np.random.default_rng(3)), random_camera(np.random.default_rng(3), fill=0.2)
+    assert (a.azimuth, a.seed, a.focal) == (b.azimuth, b.seed, b.focal) and b.distance > a.distance
+
+
+def test_randomised_features_are_well_formed(walk):
+    rng = np.random.default_rng(5)
+    cap = Capture(fps=5.0, size=(64, 64), fill=0.3, upper_body=True)
+    f = motion_to_video_features(walk, random_camera(rng, cap.size, cap.fill), rng, capture=cap)
+    assert f.features.shape[1] == POSE_FEATURE_DIM and np.isfinite(f.features).all() and f.present.any()
+
+
+def test_training_batches_with_randomised_video(walk):
+    from lavimo_core.model.config import preset
+    from lavimo_core.model.text_backbone import TextBackbone, TokenFeatureCache
+    from lavimo_core.train.batching import BatchMaker
+    from lavimo_core.train.clips import all_captions, prepare_clips
+    m = walk
+    m.captions, m.labels = ["a person walks"], {"content": "walk", "style": "normal"}
+    clips = prepare_clips([m, m], mirror=True)
+    cfg = preset("tiny")
+    cfg.train.video_randomize, cfg.train.video_bank = True, 0
+    cache = TokenFeatureCache(TextBackbone(cfg.model.text_model), all_captions(clips))
+    batch = BatchMaker(clips, cache, cfg, use_video=True).make([0, 1], np.random.default_rng(0))
+    assert batch.video.shape[-1] == POSE_FEATURE_DIM and batch.video_present.any()
