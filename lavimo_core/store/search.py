@@ -208,8 +208,10 @@ def hit_embedding(rows: Rows, row: int, parts: Sequence[QueryPart]) -> np.ndarra
     if b <= a:
         return np.asarray(rows.emb[row], dtype=np.float32)
     q = sum(w * p.embedding for w, p in zip(_weights(list(parts)), parts))
-    win = np.asarray(rows.windows.emb[a:b], dtype=np.float32)
-    return win[int(np.argmax(win @ q))]
+    win = rows.windows.emb[a:b]
+    # Pick the window with the scan search ranks by (float16 in half stores), so a hit and its library
+    # probability are judged on the same window even where two windows nearly tie.
+    return np.asarray(win[int(np.argmax(cosine_scores(win, q)))], dtype=np.float32)
 
 
 def check_parts(parts: Sequence[QueryPart], model: ModelIdentity) -> list[QueryPart]:
