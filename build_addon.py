@@ -2,10 +2,11 @@
 
     .venv/bin/python build_addon.py [--model CKPT_DIR] [--store STORE_DIR] [--out dist/]
 
-The manifest inside the zip lists the lavimo_core wheel under `wheels`, so Blender installs it when the
-extension is enabled. The zip is validated with Blender's own extension validator when one is available
-(`blender --command extension validate`, or the copy shipped inside the bpy module), and always with the
-checks below (required keys, version format, permissions, file list).
+Blender's own extension tool packs and validates the zip (`blender --command extension build`, or the
+same tool shipped inside the bpy module as a standalone script), honouring the manifest's
+`[build] paths_exclude_pattern`. This script only stages what goes in (the add-on, the lavimo_core
+wheel listed under `wheels` so Blender installs it on enable, an optional model and store with their
+data licence) and adds LAVIMO's own checks on top (no network permission, the wheels are inside).
 """
 
 from __future__ import annotations
@@ -22,16 +23,13 @@ import tomllib
 import zipfile
 from pathlib import Path
 
+from lavimo_core.atomic import atomic_write
+
 ROOT = Path(__file__).resolve().parent
 ADDON = ROOT / "lavimo_blender"
 MANIFEST = "blender_manifest.toml"
-REQUIRED_KEYS = ("schema_version", "id", "version", "name", "tagline", "maintainer", "type", "license",
-                 "blender_version_min")
-SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
-PERMISSIONS = {"files", "network", "clipboard", "camera", "microphone"}
-# Never shipped: caches, bytecode, and what a developer's checkout may have lying around.
-EXCLUDE_DIRS = {"__pycache__", ".pytest_cache", ".git"}
-EXCLUDE_SUFFIXES = {".pyc", ".pyo", ".blend1"}
+# A guard on top of the manifest's paths_exclude_pattern: these never ship, whatever the patterns say.
+NEVER_SHIPPED = re.compile(r"(^|/)(__pycache__|\.pytest_cache|\.git)/|\.(pyc|pyo|blend1)$")
 
 
 class BuildError(Exception):
@@ -55,18 +53,6 @@ def build_core_wheel(out_dir: Path) -> Path:
     return wheels[-1]
 
 
-def _addon_files() -> list[Path]:
-    files = []
-    for path in sorted(ADDON.rglob("*")):
-        rel = path.relative_to(ADDON)
-        if path.is_dir() or EXCLUDE_DIRS.intersection(rel.parts) or path.suffix in EXCLUDE_SUFFIXES:
-            continue
-        if rel.parts[0] in {"model", "store"}:  # a developer's local copies; shipped only when asked for
-            continue
-        files.append(path)
-    return files
-
-
 def manifest_with_wheels(text: str, wheels: list[str]) -> str:
     """The manifest text with a top-level `wheels = [...]` (placed before the first table, as TOML requires)."""
     if re.search(r"(?m)^wheels\s*=", text):
@@ -77,85 +63,47 @@ def manifest_with_wheels(text: str, wheels: list[str]) -> str:
     return text[:at] + line + text[at:]
 
 
-def validate_manifest(manifest: dict, names: set[str]) -> list[str]:
-    """Problems with a manifest and the archive's file names (empty when valid)."""
-    problems = [f"missing key {key!r}" for key in REQUIRED_KEYS if key not in manifest]
-    for key in ("schema_version", "version"):
-        if key in manifest and not SEMVER.match(str(manifest[key])):
-            problems.append(f"{key} {manifest[key]!r} is not a semantic version (X.Y.Z)")
-    if not re.fullmatch(r"\d+\.\d+\.\d+", str(manifest.get("blender_version_min", ""))):
-        problems.append("blender_version_min must be X.Y.Z")
-    ident = str(manifest.get("id", ""))
-    if not ident.isidentifier() or "__" in ident or ident.startswith("_") or ident.endswith("_"):
-        problems.append(f"id {ident!r} must be a Python identifier without leading/trailing/double underscores")
-    if manifest.get("type") != "add-on":
-        problems.append("type must be \"add-on\"")
-    tagline = str(manifest.get("tagline", ""))
-    if len(tagline) > 64 or not tagline[-1:].isalnum():
-        problems.append("tagline must be at most 64 characters and end without punctuation")
-    license_ = manifest.get("license")
-    if not isinstance(license_, list) or not license_ or not all(isinstance(x, str) and x for x in license_):
-        problems.append("license must be a non-empty list of strings (e.g. [\"SPDX:MIT\"])")
-    permissions = manifest.get("permissions", {})
-    if not isinstance(permissions, dict):
-        problems.append("permissions must be a table of reason strings")
-    else:
-        for key, reason in permissions.items():
-            if key not in PERMISSIONS:
-                problems.append(f"unknown permission {key!r}")
-            if not isinstance(reason, str) or not reason or len(reason) > 64 or not reason[-1].isalnum():
-                problems.append(f"permission {key!r} needs a reason of at most 64 characters without end punctuation")
-        if "network" in permissions:
-            problems.append("LAVIMO never opens a network connection: remove the \"network\" permission")
-        if "files" not in permissions:
-            problems.append("the \"files\" permission is required (models, stores and videos are files)")
-    for wheel in manifest.get("wheels", []):
-        if wheel.removeprefix("./") not in names:
-            problems.append(f"wheel {wheel!r} is listed in the manifest but not in the archive")
-    if "__init__.py" not in names:
-        problems.append("the archive has no __init__.py at its top level")
-    bad = sorted(n for n in names if Path(n).suffix in EXCLUDE_SUFFIXES or EXCLUDE_DIRS.intersection(Path(n).parts))
-    if bad:
-        problems.append(f"the archive contains files that must not ship: {bad[:5]}")
-    return problems
-
-
-def blender_validator() -> list[str] | None:
-    """The command of Blender's own extension validator: a `blender` on PATH, else the one inside the bpy module."""
+def extension_tool() -> list[str]:
+    """Blender's extension command: `blender --command extension` when on PATH, else the bpy module's copy."""
     blender = shutil.which("blender")
     if blender:
-        return [blender, "--factory-startup", "--command", "extension", "validate"]
+        return [blender, "--factory-startup", "--command", "extension"]
     spec = importlib.util.find_spec("bpy")
-    if spec and spec.origin:
-        found = sorted(Path(spec.origin).parent.glob("*/scripts/addons_core/bl_pkg/cli/blender_ext.py"))
-        if found:
-            return [sys.executable, str(found[-1]), "validate"]
-    return None
+    found = sorted(Path(spec.origin).parent.glob("*/scripts/addons_core/bl_pkg/cli/blender_ext.py")) \
+        if spec and spec.origin else []
+    if not found:
+        raise BuildError("Blender's extension tool was not found: put `blender` on PATH or install the bpy module "
+                         "(make venv)")
+    return [sys.executable, str(found[-1])]  # a standalone script: it runs without Blender
 
 
-def validate_zip(zip_path: Path) -> list[str]:
-    """Validate a built extension zip: the Python checks, then Blender's validator when available."""
-    with zipfile.ZipFile(zip_path) as zf:
-        names = set(zf.namelist())
-        if MANIFEST not in names:
-            return [f"{MANIFEST} is not at the top of the archive"]
-        try:
-            manifest = tomllib.loads(zf.read(MANIFEST).decode("utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            return [f"{MANIFEST}: {exc}"]
-    problems = validate_manifest(manifest, names)
-    cmd = blender_validator()
-    if cmd is not None:
-        proc = subprocess.run(cmd + [str(zip_path)], capture_output=True, text=True)
-        if proc.returncode != 0:
-            problems.append(f"Blender's validator: {(proc.stdout + proc.stderr).strip()}")
+def lavimo_problems(manifest: dict, names: set[str]) -> list[str]:
+    """What LAVIMO requires beyond Blender's rules, for a manifest and the package's file names."""
+    problems = []
+    permissions = manifest.get("permissions", {})
+    if "network" in permissions:
+        problems.append("LAVIMO never opens a network connection: remove the \"network\" permission")
+    if "files" not in permissions:
+        problems.append("the \"files\" permission is required (models, stores and videos are files)")
+    problems += [f"wheel {w!r} is listed in the manifest but not in the package"
+                 for w in manifest.get("wheels", []) if w.removeprefix("./") not in names]
+    bad = sorted(n for n in names if NEVER_SHIPPED.search(n))
+    if bad:
+        problems.append(f"the package contains files that must not ship: {bad[:5]}")
     return problems
 
 
-def _copy_tree(zf: zipfile.ZipFile, src: Path, arc_prefix: str) -> None:
-    for path in sorted(src.rglob("*")):
-        if path.is_file() and not EXCLUDE_DIRS.intersection(path.parts):
-            zf.write(path, f"{arc_prefix}/{path.relative_to(src).as_posix()}")
+def validate(path: Path) -> list[str]:
+    """Problems with an extension, a source folder or a built zip: Blender's validator, then LAVIMO's checks."""
+    proc = subprocess.run(extension_tool() + ["validate", str(path)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        return [f"Blender's validator: {(proc.stdout + proc.stderr).strip()}"]
+    if path.is_dir():
+        names = {p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()}
+        text = (path / MANIFEST).read_text(encoding="utf-8")
+        return lavimo_problems(tomllib.loads(text), names)
+    with zipfile.ZipFile(path) as zf:
+        return lavimo_problems(manifest_of(zf), set(zf.namelist()))
 
 
 def data_license_notice(model: Path | None, store: Path | None) -> str:
@@ -202,27 +150,34 @@ def build(out_dir: Path, model: Path | None = None, store: Path | None = None) -
     out_dir.mkdir(parents=True, exist_ok=True)
     zip_path = out_dir / f"{manifest['id']}-{manifest['version']}.zip"
     with tempfile.TemporaryDirectory() as tmp:
-        wheel = build_core_wheel(Path(tmp))
-        wheel_arc = f"wheels/{wheel.name}"
-        partial = zip_path.with_suffix(".zip.partial")
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr(MANIFEST, manifest_with_wheels(manifest_text, [f"./{wheel_arc}"]))
-            for path in _addon_files():
-                if path.name != MANIFEST:
-                    zf.write(path, path.relative_to(ADDON).as_posix())
-            zf.write(wheel, wheel_arc)
-            if model is not None:
-                _copy_tree(zf, model, "model")
-            if store is not None:
-                _copy_tree(zf, store, "store")
-            if notice:
-                zf.writestr("DATA_LICENSE.md", notice)
-    problems = validate_zip(partial)
-    if problems:
-        partial.unlink()
-        raise BuildError("the extension is not valid:\n  - " + "\n  - ".join(problems))
-    partial.replace(zip_path)
+        stage = Path(tmp) / manifest["id"]
+        # A developer's local model/ and store/ stay out; the ones asked for go in below.
+        shutil.copytree(ADDON, stage, ignore=lambda d, names: {"model", "store"} & set(names) if d == str(ADDON)
+                        else set())
+        wheel = build_core_wheel(Path(tmp) / "wheel")
+        (stage / "wheels").mkdir()
+        shutil.copy2(wheel, stage / "wheels" / wheel.name)
+        (stage / MANIFEST).write_text(manifest_with_wheels(manifest_text, [f"./wheels/{wheel.name}"]), encoding="utf-8")
+        for name, path in (("model", model), ("store", store)):
+            if path is not None:
+                shutil.copytree(path, stage / name)
+        if notice:
+            (stage / "DATA_LICENSE.md").write_text(notice, encoding="utf-8")
+        with atomic_write(zip_path) as partial:
+            proc = subprocess.run(extension_tool() + ["build", "--source-dir", str(stage), "--output-filepath",
+                                                      str(partial)], capture_output=True, text=True)
+            if proc.returncode != 0 or not partial.is_file():
+                raise BuildError(f"Blender's extension build failed: {(proc.stdout + proc.stderr).strip()}")
+            with zipfile.ZipFile(partial) as zf:
+                problems = lavimo_problems(manifest_of(zf), set(zf.namelist()))
+            if problems:
+                raise BuildError("the extension is not valid:\n  - " + "\n  - ".join(problems))
     return zip_path
+
+
+def manifest_of(zf: zipfile.ZipFile) -> dict:
+    """The manifest inside a built extension zip."""
+    return tomllib.loads(zf.read(MANIFEST).decode("utf-8"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -238,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     size = zip_path.stat().st_size / 1e6
-    print(f"built {zip_path} ({size:.1f} MB), manifest valid")
+    print(f"built {zip_path} ({size:.1f} MB) with Blender's extension tool; manifest valid")
     print("Install it in Blender 4.5+ with Edit > Preferences > Get Extensions > (menu) Install from Disk..., or:")
     print(f"  blender --command extension install-file -r user_default -e {zip_path}")
     print("Then open 3D Viewport > Sidebar > LAVIMO; if it lists missing packages, click Install dependencies.")

@@ -90,8 +90,8 @@ def _position_error_mm(out: Path, data: Path) -> dict[str, float]:
 
 def run() -> str:
     """Time cold and cached imports, Blender's importer, and check positions; return a markdown section."""
-    from lavimo_core.data.cache import load_motion_cached
     from lavimo_core.data import load_dataset
+    from lavimo_core.data.cache import load_motion_cached
     from lavimo_core.motion.bvh import read_bvh
     from lavimo_core.paths import find_dataset
 

@@ -116,8 +116,8 @@ def run() -> str:
 
     from lavimo_core.cli.search import format_table
     from lavimo_core.engine import Engine
-    from lavimo_core.query import TextQuery
     from lavimo_core.model.embedder import Embedder
+    from lavimo_core.query import TextQuery
     from lavimo_core.store import Store
     from lavimo_core.store.encode import encode_motions
     from lavimo_core.store.scan import cosine_scores, top_k
@@ -154,8 +154,10 @@ def run() -> str:
         engine = Engine(embedder, store)
         for p in PROMPTS[:5]:
             engine.run(TextQuery(p))
-        e2e = _time(lambda it=iter(PROMPTS * 10): format_table(engine.run(TextQuery(next(it)), k=10)), len(PROMPTS) * 10)
-        enc = _time(lambda it=iter(PROMPTS * 10): embedder.embed_text([next(it)]), len(PROMPTS) * 10)
+        prompts = iter(PROMPTS * 10)
+        e2e = _time(lambda: format_table(engine.run(TextQuery(next(prompts)), k=10)), len(PROMPTS) * 10)
+        prompts = iter(PROMPTS * 10)
+        enc = _time(lambda: embedder.embed_text([next(prompts)]), len(PROMPTS) * 10)
         q = embedder.embed_text([PROMPTS[0]])[0]
         srch = _time(lambda: store.search(q, "text", k=10), 100)
         (p50, p95), (e50, _), (s50, _) = _ms(e2e), _ms(enc), _ms(srch)
@@ -172,10 +174,10 @@ def run() -> str:
     for dtype in ("float32", "float16"):
         mat = big if dtype == "float32" else big.astype(np.float16)
         it = iter(queries * 4)
-        t_topk = statistics.median(_time(lambda: top_k(cosine_scores(mat, next(it)), 10), 15))
-        t_sum = statistics.median(_time(lambda: mat.sum(dtype=np.float32), 5 if dtype == "float32" else 3))
+        t_topk = statistics.median(_time(lambda mat=mat, it=it: top_k(cosine_scores(mat, next(it)), 10), 15))
+        t_sum = statistics.median(_time(lambda mat=mat: mat.sum(dtype=np.float32), 5 if dtype == "float32" else 3))
         same_bytes = mat.view(np.float32)  # one pass over the same bytes as float32 (float16 sum is compute-bound)
-        t_bytes = statistics.median(_time(lambda: same_bytes.sum(), 5))
+        t_bytes = statistics.median(_time(same_bytes.sum, 5))
         ref = t_sum if dtype == "float32" else t_bytes
         ratio = t_topk / ref
         base = f"numpy sum over the matrix: {1000 * t_sum:.1f} ms"

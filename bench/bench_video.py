@@ -13,7 +13,7 @@ SAMPLE_CLIPS = 6          # clips measured to extrapolate the whole-dataset prep
 REPEATS = 3               # video -> features runs; the median is reported
 
 
-def _bench_clip(motion_cls, dataset) -> "object":
+def _bench_clip(motion_cls, dataset) -> object:
     """A 10 s excerpt of the longest Bandai-Namco walk, as a Motion."""
     walks = sorted((m for m in dataset.motions if m.labels.get("content") == "walk"), key=lambda m: -m.duration)
     m = walks[0]
@@ -80,9 +80,9 @@ def _prepare_all(ds, workers: int) -> tuple[float, dict, str, tuple[float, float
     per-joint table, 95% interval of PCK over clips)."""
     import tempfile
 
+    from lavimo_core.synthesis.prepare import dataset_cameras, prepare_rendered_features
     from lavimo_core.video.features import default_featurizer
     from tools.pose_accuracy import measure_pair, pck_interval, summary
-    from lavimo_core.synthesis.prepare import dataset_cameras, prepare_rendered_features
 
     before = os.environ.get("LAVIMO_CACHE")
     with tempfile.TemporaryDirectory(prefix="lavimo-bench-prepare-") as tmp:
@@ -103,11 +103,12 @@ def _prepare_all(ds, workers: int) -> tuple[float, dict, str, tuple[float, float
     return seconds, summary(pairs), _per_joint_table(pairs), pck_interval(pairs)
 
 
-def _offset_along_torso(pair) -> "object":
+def _offset_along_torso(pair) -> object:
     """(T, 12) MediaPipe's landmark minus the projected joint along the image's hip->shoulder direction, in torso lengths."""
     import numpy as np
 
-    from lavimo_core.video.landmarks import JOINT_LANDMARKS, LANDMARK_INDEX as L
+    from lavimo_core.video.landmarks import JOINT_LANDMARKS
+    from lavimo_core.video.landmarks import LANDMARK_INDEX as L
 
     t = pair.truth.image
     up = (t[:, L["left_shoulder"]] + t[:, L["right_shoulder"]] - t[:, L["left_hip"]] - t[:, L["right_hip"]]) / 2
@@ -143,14 +144,15 @@ def run() -> str:
 
     from lavimo_core.data import load_dataset
     from lavimo_core.motion.motion import Motion
+    from lavimo_core.motion.resample import resample_positions
     from lavimo_core.paths import cache_dir
     from lavimo_core.synthesis.camera import place_camera
+    from lavimo_core.synthesis.prepare import dataset_cameras
+    from lavimo_core.synthesis.projected import motion_to_video_features
+    from lavimo_core.synthesis.render import RENDERER_VERSION, render_joints
     from lavimo_core.video.decode import TimedFrames, iter_frames, probe
     from lavimo_core.video.features import VIDEO_FPS, default_featurizer
-    from lavimo_core.synthesis.projected import motion_to_video_features
     from lavimo_core.video.normalize import track_to_features
-    from lavimo_core.synthesis.prepare import dataset_cameras
-    from lavimo_core.synthesis.render import RENDERER_VERSION, render_joints, resample_joints
 
     load_before = os.getloadavg()[0]
     ds = load_dataset("bandai-namco-1")
@@ -182,7 +184,7 @@ def run() -> str:
     for m in sample:
         for cam in dataset_cameras(m, 2):
             placed = place_camera(cam, m.joints, m.fps).retimed(m.fps, VIDEO_FPS)
-            joints = resample_joints(m.joints, m.fps, VIDEO_FPS)
+            joints = resample_positions(m.joints, m.fps, VIDEO_FPS)
             t = time.perf_counter()
             imgs = list(render_joints(joints, cam, placed=placed))
             render_s += time.perf_counter() - t
@@ -194,7 +196,7 @@ def run() -> str:
             proj_s += time.perf_counter() - t
             n_frames += len(imgs)
     per_frame = (render_s + mp_s) / n_frames
-    all_frames = sum(len(resample_joints(m.joints, m.fps, VIDEO_FPS)) for m in ds.motions) * 2
+    all_frames = sum(len(resample_positions(m.joints, m.fps, VIDEO_FPS)) for m in ds.motions) * 2
     one_proc_min = all_frames * per_frame / 60
     # 3. The whole dataset for real, as `lavimo featurize --dataset bandai-namco-1 --workers N` does it.
     workers = min(cores, 2)
@@ -248,8 +250,8 @@ def run() -> str:
 
 def _fidelity_section(stats: dict, per_joint: str, interval: tuple[float, float]) -> str:
     """MediaPipe on this run's renders vs the projected joints, and the feature gap recorded by noise_fit."""
-    from tools.pose_accuracy import summary_table
     from lavimo_core.synthesis.noise import NoiseModel
+    from tools.pose_accuracy import summary_table
 
     meta = NoiseModel.load().meta
     gap = meta.get("held_out_feature_gap", {})

@@ -1,7 +1,6 @@
-"""Fixtures and checks shared by the add-on tests (blender_tests/test_addon_*.py).
+"""Helpers shared by the add-on tests (blender_tests/test_addon_*.py); their fixtures are in conftest.py.
 
-- `addon`: the add-on enabled the way Blender enables it (addon_utils), on a factory-fresh scene.
-- `ready_addon`: the same, with its preferences pointing at the real test model and store.
+- `timer_driven()`: the UI's timer path in background mode (the test calls bridge.drain() as the timer would).
 - `fingerprint(...)`: what a failed operator must leave unchanged.
 - `RecordingLayout`: draws a panel without a window (background mode has none), checking each call
   against the real UILayout RNA (function and keyword names, property names, operator ids).
@@ -9,37 +8,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from types import SimpleNamespace
 
-import addon_utils
 import bpy
 import numpy as np
-import pytest
 
 ADDON = "lavimo_blender"
 
 
-@pytest.fixture
-def addon(clean_scene):
-    """The add-on enabled through addon_utils (so its preferences exist), disabled afterwards."""
-    module = addon_utils.enable(ADDON, default_set=True)
-    assert module is not None, "lavimo_blender failed to enable"
-    yield module
-    addon_utils.disable(ADDON, default_set=True)
+@contextlib.contextmanager
+def timer_driven():
+    """Results arrive through the bridge's timer, as in the UI, although bpy runs in background mode.
 
+    The production code has no switch for this: the test stands in for Blender's timer by replacing
+    bridge.is_synchronous for the duration and calling bridge.drain() itself.
+    """
+    from lavimo_blender import bridge
 
-@pytest.fixture
-def ready_addon(addon, trained_model, built_store):
-    """The add-on with its preferences set to the test model and the Bandai-Namco store."""
-    prefs = bpy.context.preferences.addons[ADDON].preferences
-    prefs.model_path = str(trained_model)
-    prefs.stores.clear()
-    prefs.stores.add().path = str(built_store)
-    prefs.active_store = 0
-    prefs.top_k = 5
-    prefs.device = 'cpu'
-    return addon
+    real = bridge.is_synchronous
+    bridge.is_synchronous = lambda: False
+    try:
+        yield
+    finally:
+        bridge.is_synchronous = real
 
 
 def prefs():

@@ -1,7 +1,14 @@
-"""Blender tests run through the `bpy` module (Blender 5.0.1 in .venv, 4.5 LTS in .venv-bpy45)."""
+"""Blender tests run through the `bpy` module (Blender 5.0.1 in .venv, 4.5 LTS in .venv-bpy45).
+
+Fixtures live here, so tests never import them (helpers are in addon_setup.py and rig_fixtures.py).
+Not `pytest_plugins`: pytest refuses it in a conftest below the rootdir, and the root conftest.py is
+shared with tests/, which must not import bpy.
+"""
 
 import bpy
 import pytest
+
+from blender_tests.addon_setup import ADDON
 
 
 @pytest.fixture
@@ -9,6 +16,30 @@ def clean_scene():
     """A factory-fresh scene, so tests never see each other's objects."""
     bpy.ops.wm.read_factory_settings(use_empty=True)
     yield bpy.context.scene
+
+
+@pytest.fixture
+def addon(clean_scene):
+    """The add-on enabled through addon_utils (so its preferences exist), disabled afterwards."""
+    import addon_utils  # on sys.path only once bpy is imported, and isort would sort it above bpy
+
+    module = addon_utils.enable(ADDON, default_set=True)
+    assert module is not None, "lavimo_blender failed to enable"
+    yield module
+    addon_utils.disable(ADDON, default_set=True)
+
+
+@pytest.fixture
+def ready_addon(addon, trained_model, built_store):
+    """The add-on with its preferences set to the test model and the Bandai-Namco store."""
+    prefs = bpy.context.preferences.addons[ADDON].preferences
+    prefs.model_path = str(trained_model)
+    prefs.stores.clear()
+    prefs.stores.add().path = str(built_store)
+    prefs.active_store = 0
+    prefs.top_k = 5
+    prefs.device = 'cpu'
+    return addon
 
 
 @pytest.fixture(scope="session")

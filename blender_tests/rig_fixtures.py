@@ -8,7 +8,7 @@ not from anything the retargeter computed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import bpy
 import numpy as np
@@ -70,7 +70,7 @@ RIG_CASES = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def clip(name: str) -> Motion:
     """Bandai-Namco-1 clip `dataset-1_<name>.bvh` as a canonical motion."""
     return load_motion(find_dataset("bandai-namco-1") / "data" / f"dataset-1_{name}.bvh")

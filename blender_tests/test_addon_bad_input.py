@@ -5,7 +5,7 @@ from pathlib import Path
 import bpy
 import pytest
 
-from blender_tests.addon_setup import addon, fingerprint, make_rig, prefs, ready_addon  # noqa: F401 (fixtures)
+from blender_tests.addon_setup import fingerprint, make_rig, prefs
 
 pytestmark = pytest.mark.slow  # needs the trained test model and store
 
@@ -48,9 +48,8 @@ def test_unreadable_video(scene_with_rig, tmp_path, make, pattern):
 
 
 def test_truncated_video(scene_with_rig, tmp_path):
-    from lavimo_core.synthesis.render import Camera, write_video
-
     from blender_tests.addon_setup import real_motion
+    from lavimo_core.synthesis.render import Camera, write_video
 
     video = write_video(tmp_path / "full.mp4", real_motion(0), Camera(size=(160, 120)), fps=10.0)
     cut = tmp_path / "cut.mp4"

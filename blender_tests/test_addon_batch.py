@@ -9,8 +9,8 @@ from pathlib import Path
 import bpy
 import pytest
 
-from lavimo_blender import batch
 from blender_tests.addon_setup import make_rig
+from lavimo_blender import batch
 
 pytestmark = pytest.mark.slow  # needs the trained test model and store
 ROOT = Path(__file__).resolve().parent.parent

@@ -37,7 +37,7 @@ def test_a_blend_that_is_not_one(capsys, tmp_path, scene_file, content):
 
 def test_queries_file_not_utf8(capsys, tmp_path):
     q = tmp_path / "prompts.txt"
-    q.write_bytes("a person walks\n".encode() + "une personne salue\n".encode("utf-16"))
+    q.write_bytes(b"a person walks\n" + "une personne salue\n".encode("utf-16"))
     refused(capsys, ["--queries", str(q)], tmp_path, "not UTF-8", "save it as UTF-8")
 
 

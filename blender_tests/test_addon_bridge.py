@@ -6,16 +6,15 @@ import time
 import bpy
 import pytest
 
+from blender_tests.addon_setup import timer_driven
 from lavimo_blender import bridge
-from blender_tests.addon_setup import addon  # noqa: F401 (fixture)
 
 
 @pytest.fixture
 def timer_mode(addon):
     """The UI's mode (results arrive through bpy.app.timers), with the test calling drain() as the timer would."""
-    bridge.set_force_async(True)
-    yield
-    bridge.set_force_async(False)
+    with timer_driven():
+        yield
 
 
 def run_timer(until, timeout=20.0):

@@ -1,6 +1,7 @@
 """Packaging: build_addon.py makes a valid extension zip that Blender installs and enables as bl_ext.*.lavimo."""
 
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -29,26 +30,45 @@ def test_zip_holds_the_code_the_manifest_and_the_core_wheel(built_zip):
     [wheel] = manifest["wheels"]
     assert wheel.startswith("./wheels/lavimo_core-") and wheel.endswith("-py3-none-any.whl")
     assert wheel[2:] in names
-    assert build_addon.validate_zip(built_zip) == []
+    assert build_addon.validate(built_zip) == []
 
 
-@pytest.mark.parametrize("change, problem", [
-    ({"permissions": {"files": "Read files", "network": "Download"}}, "never opens a network connection"),
-    ({"version": "1.0"}, "not a semantic version"),
-    ({"tagline": "Ends with a period."}, "tagline"),
-    ({"id": "lavimo__x"}, "id"),
-    ({"wheels": ["./wheels/missing-1.0-py3-none-any.whl"]}, "not in the archive"),
+@pytest.mark.parametrize("edit, problem", [
+    # Blender's own validator (extension validate)
+    (('version = "0.1.0"', 'version = "1.0"'), "semantic-version"),
+    (('tagline = "Find motions', 'tagline = "Ends with a period." #'), "punctuation"),
+    (('id = "lavimo"', 'id = "lavimo__x"'), '"id" invalid'),
+    (('license = ["SPDX:MIT"]\n', ''), 'missing "license"'),
+    # LAVIMO's checks on top
+    (('[permissions]\n', '[permissions]\nnetwork = "Download models"\n'), "never opens a network connection"),
+    (('blender_version_min = "4.5.0"\n', 'blender_version_min = "4.5.0"\nwheels = ["./wheels/gone-1-py3-none-any.whl"]\n'),
+     "not in the package"),
 ])
-def test_manifest_validation_catches_mistakes(change, problem):
-    manifest = tomllib.loads((build_addon.ADDON / "blender_manifest.toml").read_text()) | change
-    problems = build_addon.validate_manifest(manifest, {"__init__.py", "blender_manifest.toml"})
+def test_validation_catches_mistakes(tmp_path, edit, problem):
+    src = tmp_path / "lavimo"
+    shutil.copytree(build_addon.ADDON, src, ignore=shutil.ignore_patterns("__pycache__", "model", "store"))
+    text = (src / "blender_manifest.toml").read_text()
+    assert edit[0] in text
+    (src / "blender_manifest.toml").write_text(text.replace(*edit))
+    problems = build_addon.validate(src)
     assert any(problem in p for p in problems), problems
 
 
-def test_missing_key_is_reported():
-    manifest = tomllib.loads((build_addon.ADDON / "blender_manifest.toml").read_text())
-    del manifest["license"]
-    assert "missing key 'license'" in build_addon.validate_manifest(manifest, {"__init__.py"})
+def test_the_manifest_exclude_patterns_keep_caches_and_backups_out(tmp_path, monkeypatch):
+    """Blender's build honours paths_exclude_pattern (the old hand-made zip ignored it and had its own list)."""
+    src = tmp_path / "lavimo_blender"
+    shutil.copytree(build_addon.ADDON, src, ignore=shutil.ignore_patterns("__pycache__", "model", "store"))
+    (src / "__pycache__").mkdir()
+    (src / "__pycache__" / "bridge.cpython-311.pyc").write_bytes(b"")
+    (src / "scene.blend1").write_bytes(b"")
+    text = (src / "blender_manifest.toml").read_text()
+    (src / "blender_manifest.toml").write_text(text.replace('"/.git/"]', '"/.git/", "notes/"]'))
+    (src / "notes").mkdir()
+    (src / "notes" / "todo.txt").write_text("a developer's notes")
+    monkeypatch.setattr(build_addon, "ADDON", src)
+    with zipfile.ZipFile(build_addon.build(tmp_path / "dist")) as zf:
+        names = set(zf.namelist())
+    assert "__init__.py" in names and not [n for n in names if "pycache" in n or "blend1" in n or "notes/" in n]
 
 
 def test_bad_model_folder_is_refused(tmp_path):

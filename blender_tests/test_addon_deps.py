@@ -8,13 +8,13 @@ from pathlib import Path
 import bpy
 import pytest
 
+from blender_tests.addon_setup import draw_panel, fingerprint, make_rig
 from lavimo_blender import activity
 from lavimo_blender.deps import check, install
 from lavimo_blender.search.ui import LAVIMO_PT_search
-from blender_tests.addon_setup import addon, draw_panel, fingerprint, make_rig  # noqa: F401 (addon: fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
-DEV_ONLY = {"pytest", "iniconfig", "pluggy"}
+DEV_ONLY = {"pytest", "iniconfig", "pluggy", "ruff"}
 
 
 def _pins(path: Path) -> dict[str, str]:

@@ -6,11 +6,10 @@ import sys
 import addon_utils
 import bpy
 import bpy.utils.previews
-import pytest
 
 import lavimo_blender
+from blender_tests.addon_setup import ADDON, draw_panel, timer_driven
 from lavimo_blender import bridge, deps, thumbnails
-from blender_tests.addon_setup import ADDON, addon, draw_panel  # noqa: F401 (addon: fixture)
 
 HANDLER_LISTS = [name for name in dir(bpy.app.handlers) if not name.startswith("_")
                  and isinstance(getattr(bpy.app.handlers, name), list)]
@@ -50,11 +49,11 @@ def test_register_unregister_register_again_leaves_nothing_behind(clean_scene):
 
 def test_unregister_stops_a_running_timer_and_cancels_work(clean_scene):
     lavimo_blender.register()
-    bridge.set_force_async(True)
-    job = bridge.start_thread("sleep", lambda j: __import__("time").sleep(0.2), lambda r: None, lambda e: None)
-    assert bpy.app.timers.is_registered(bridge.drain)
-    lavimo_blender.unregister()
-    assert not bpy.app.timers.is_registered(bridge.drain)
+    with timer_driven():
+        job = bridge.start_thread("sleep", lambda j: __import__("time").sleep(0.2), lambda r: None, lambda e: None)
+        assert bpy.app.timers.is_registered(bridge.drain)
+        lavimo_blender.unregister()
+        assert not bpy.app.timers.is_registered(bridge.drain)
     assert job.cancelled and not bridge.busy()
 
 

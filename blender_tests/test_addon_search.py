@@ -10,10 +10,9 @@ import bpy
 import numpy as np
 import pytest
 
+from blender_tests.addon_setup import draw_panel, make_rig, prefs, real_motion, timer_driven
 from lavimo_blender import activity, bridge, engine_session, thumbnails
 from lavimo_blender.search.ui import LAVIMO_PT_results, LAVIMO_PT_search
-from blender_tests.addon_setup import (addon, draw_panel, fingerprint, make_rig, prefs, ready_addon,  # noqa: F401
-                                       real_motion)
 
 pytestmark = pytest.mark.slow  # the first run trains the test model and builds the store
 
@@ -96,8 +95,7 @@ def test_text_search_fills_the_list_and_apply_keys_the_selected_armature(ready_a
 def test_ui_mode_search_never_blocks_and_delivers_through_the_timer(ready_addon):
     bpy.context.window_manager.lavimo.prompt = "a person runs"
     assert bpy.ops.lavimo.search_text() == {'FINISHED'}  # warm the engine
-    bridge.set_force_async(True)
-    try:
+    with timer_driven():
         bpy.context.window_manager.lavimo.prompt = "a person dances happily"
         t0 = time.perf_counter()
         assert bpy.ops.lavimo.search_text() == {'FINISHED'}
@@ -112,22 +110,17 @@ def test_ui_mode_search_never_blocks_and_delivers_through_the_timer(ready_addon)
         assert len(results()) == prefs().top_k and not state.failed
         drive_timer(lambda: not bridge.busy())  # thumbnails follow
         assert not bpy.app.timers.is_registered(bridge.drain) or bridge.drain() is None
-    finally:
-        bridge.set_force_async(False)
 
 
 def test_cancel_stops_a_search_and_keeps_the_old_results(ready_addon):
     bpy.context.window_manager.lavimo.prompt = "a person jumps"
     bpy.ops.lavimo.search_text()
     before = [r.name for r in results()]
-    bridge.set_force_async(True)
-    try:
+    with timer_driven():
         bpy.context.window_manager.lavimo.prompt = "a person sits down"
         bpy.ops.lavimo.search_text()
         assert bpy.ops.lavimo.cancel(slot='search') == {'FINISHED'}
         drive_timer(lambda: not bridge.busy())
-    finally:
-        bridge.set_force_async(False)
     assert [r.name for r in results()] == before
     assert activity.slot("search").message == "Cancelled"
 

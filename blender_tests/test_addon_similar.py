@@ -10,8 +10,8 @@ import bpy
 import numpy as np
 import pytest
 
+from blender_tests.addon_setup import make_rig, real_motion, timer_driven
 from lavimo_blender import bridge
-from blender_tests.addon_setup import addon, make_rig, real_motion  # noqa: F401 (addon: fixture)
 
 # Pelvis->hip and spine->collar offsets are rigid in a rig, so their direction follows the rig's build,
 # not the clip: the retarget does not (and cannot) make them match.
@@ -90,13 +90,10 @@ def test_find_similar_step_cancel_restores_the_frame(addon):
     rig = make_rig("mixamo")
     apply_motion(bpy.context, rig, real_motion(2))
     bpy.context.scene.frame_set(3)
-    bridge.set_force_async(True)
-    try:
+    with timer_driven():
         job = bridge.start_steps("read", action_motion.read_steps(bpy.context, rig), pytest.fail, pytest.fail)
         bridge.drain(budget_s=0.0)  # one step: the rig is now posed at some frame of the action
         job.cancel()
         while not job.done.is_set():
             bridge.drain()
-    finally:
-        bridge.set_force_async(False)
     assert bpy.context.scene.frame_current == 3

@@ -1,7 +1,6 @@
 """The Blender side agrees with the core: rest poses read back as the core computes them, Euler curves as
 Blender's own compatible-Euler conversion would write them."""
 
-import bpy
 import mathutils
 import numpy as np
 import pytest

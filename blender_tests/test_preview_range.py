@@ -4,7 +4,7 @@ import bpy
 import numpy as np
 import pytest
 
-from blender_tests.addon_setup import addon, fingerprint, make_rig  # noqa: F401  (fixture)
+from blender_tests.addon_setup import fingerprint, make_rig
 from blender_tests.rig_fixtures import clip, scene_state
 
 
@@ -23,7 +23,7 @@ def _fcurves(action):
 
 
 @pytest.fixture
-def user_scene(addon):  # noqa: F811
+def user_scene(addon):
     """A rig with the user's own animation: an active action, an NLA track of another, frame 7, no preview range."""
     rig = make_rig("mixamo")
     bone = rig.pose.bones[0].name
@@ -193,7 +193,7 @@ def test_apply_of_a_range_outside_the_clip_is_refused_and_changes_nothing(user_s
     assert scene_state(rig) == before
 
 
-def test_apply_options_take_a_results_range_only_when_it_is_a_moment(addon):  # noqa: F811
+def test_apply_options_take_a_results_range_only_when_it_is_a_moment(addon):
     from lavimo_blender.apply.ops import apply_options
     from lavimo_blender.search.props import state
 
@@ -207,7 +207,7 @@ def test_apply_options_take_a_results_range_only_when_it_is_a_moment(addon):  # 
     assert apply_options(bpy.context.scene, whole).range_s is None
 
 
-def test_the_list_carries_each_hits_range_and_draws_it(addon):  # noqa: F811
+def test_the_list_carries_each_hits_range_and_draws_it(addon):
     from blender_tests.addon_setup import RecordingLayout
     from lavimo_blender.search import results, ui
     from lavimo_blender.search.props import has_range, state

@@ -123,7 +123,7 @@ def parse_bone_map(text: str | None) -> dict[str, str] | None:
 def _addon():
     """The add-on package and whether this call registered it (the enabled extension when Blender loaded one)."""
     here = Path(__file__).resolve().parent
-    for name, module in list(sys.modules.items()):
+    for module in list(sys.modules.values()):
         if getattr(module, "__file__", None) and Path(module.__file__).resolve() == here / "__init__.py":
             addon = module
             break

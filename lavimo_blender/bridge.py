@@ -6,11 +6,13 @@ so bpy data is touched on the main thread only and the UI never waits. Main-thre
 to a thread (evaluating a rig over an action) runs as a generator, a few short steps per tick.
 
 In background mode (`blender -b`, the bpy module) timers never fire: callers block in `wait()`, which
-drains the same queue in place, so both modes run the same code.
+drains the same queue in place, so both modes run the same code. (Tests drive the timer path in
+background mode by replacing `is_synchronous` and calling `drain()` themselves.)
 """
 
 from __future__ import annotations
 
+import functools
 import queue
 import threading
 import time
@@ -29,8 +31,6 @@ TICK_INTERVAL_S = 0.01
 _inbox: queue.SimpleQueue = queue.SimpleQueue()
 _main_tasks: deque = deque()
 _jobs: set[Job] = set()
-_force_async = False
-_executor: ThreadPoolExecutor | None = None
 WORKERS = 4
 
 
@@ -60,10 +60,11 @@ class Job:
     def progress(self, fraction: float, message: str = "") -> None:
         """Report progress from any thread (delivered on the main thread)."""
         if self._on_progress is not None and not self.cancelled:
-            post(self._deliver_progress, fraction, message)
+            post(self.show_progress, fraction, message)
 
-    def _deliver_progress(self, fraction: float, message: str) -> None:
-        if not self.cancelled and not self.done.is_set():
+    def show_progress(self, fraction: float, message: str = "") -> None:
+        """On the main thread: hand progress to the job's callback unless the job has ended."""
+        if self._on_progress is not None and not self.cancelled and not self.done.is_set():
             self._on_progress(fraction, message)
 
     def finish(self, callback: Callable[[Any], None] | None, value: Any = None) -> None:
@@ -78,13 +79,7 @@ def post(fn: Callable[..., Any], *args: Any) -> None:
 
 def is_synchronous() -> bool:
     """True where timers never run (background mode), so work is waited for in place."""
-    return bool(bpy.app.background) and not _force_async
-
-
-def set_force_async(value: bool) -> None:
-    """Drive the timer path even in background mode (tests and the benchmark call drain() themselves)."""
-    global _force_async
-    _force_async = value
+    return bool(bpy.app.background)
 
 
 def begin(label: str, on_progress: Callable[[float, str], None] | None = None) -> Job:
@@ -117,13 +112,12 @@ def start_thread(label: str, work: Callable[[Job], Any], on_done: Callable[[Any]
     return job
 
 
+@functools.cache
 def _pool() -> ThreadPoolExecutor:
     # Long-lived workers: starting a thread per job makes the main thread wait for the new thread's
     # first GIL slice, a visible hitch in the UI. Several, so a long indexing job blocks no search.
-    global _executor
-    if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="lavimo")
-    return _executor
+    # Made on the main thread (start_thread), so the cache needs no lock; unregister() clears it.
+    return ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="lavimo")
 
 
 def start_steps(label: str, steps: Iterator[Any], on_done: Callable[[Any], None],
@@ -163,8 +157,8 @@ def _step_main_task() -> None:
         return
     try:
         value = next(steps)
-        if isinstance(value, float) and job._on_progress is not None:
-            job._on_progress(value, "")
+        if isinstance(value, float):
+            job.show_progress(value)
     except StopIteration as stop:
         _main_tasks.popleft()
         _call(_finish, (job, on_done, stop.value))
@@ -212,7 +206,7 @@ def wait(job: Job, timeout: float | None = None) -> None:
             fn, args = _inbox.get(timeout=0.05)
         except queue.Empty:
             if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"LAVIMO: {job.label} did not finish within {timeout:.0f} s")
+                raise TimeoutError(f"LAVIMO: {job.label} did not finish within {timeout:.0f} s") from None
             continue
         _call(fn, args)
     # Deliver anything posted just before the end (e.g. thumbnails), so callers see a settled state.
@@ -235,7 +229,6 @@ def register() -> None:
 
 def unregister() -> None:
     """Cancel work, drop queued callbacks and stop the timer."""
-    global _force_async
     cancel_all()
     for _, steps, *_ in _main_tasks:
         steps.close()
@@ -245,8 +238,6 @@ def unregister() -> None:
         _inbox.get_nowait()
     if bpy.app.timers.is_registered(drain):
         bpy.app.timers.unregister(drain)
-    _force_async = False
-    global _executor
-    if _executor is not None:
-        _executor.shutdown(wait=False, cancel_futures=True)  # running work sees its job cancelled and stops
-        _executor = None
+    if _pool.cache_info().currsize:
+        _pool().shutdown(wait=False, cancel_futures=True)  # running work sees its job cancelled and stops
+        _pool.cache_clear()

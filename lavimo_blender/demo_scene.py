@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 import bpy
 
+from lavimo_core.atomic import atomic_write
 from lavimo_core.errors import LavimoError
 from lavimo_core.store import Store
 
@@ -44,13 +44,8 @@ def build_scene(motion) -> tuple[bpy.types.Object, ApplyReport]:
 
 def save_blend(path: Path) -> Path:
     """Save the open scene to `path` atomically (a temporary .blend renamed over it, so no .blend1 either)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.saving.blend")
-    try:
+    with atomic_write(path) as tmp:
         bpy.ops.wm.save_as_mainfile(filepath=str(tmp), check_existing=False, copy=True)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -1,7 +1,7 @@
 """The add-on's one search engine (model + store), opened on a background thread and kept warm between queries.
 
-No bpy here: this runs on worker threads. Engine callbacks arrive on the engine's thread and are
-forwarded to the bridge job that asked, which delivers them on Blender's main thread.
+No bpy here: this runs on worker threads. A query's Future completes on the engine's thread; its done
+callback hands the Result to the bridge job that asked, which delivers it on Blender's main thread.
 """
 
 from __future__ import annotations
@@ -51,9 +51,20 @@ class Session:
         self.engine.close()
 
 
-_lock = threading.Lock()
-_session: Session | None = None
-_embedders: dict[tuple[str, str], object] = {}  # (model, device) -> Embedder, so switching stores keeps the model
+class _Held:
+    """What the add-on keeps open between queries; every field is read and written under `lock`."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.session: Session | None = None
+        self.embedder: tuple[tuple[str, str], object] | None = None  # ((model, device), Embedder): one model loaded
+        self.store: tuple[str, object] | None = None  # (path, Store): a store opened without the engine
+
+
+_held = _Held()
+# One opener at a time (open_session, load_embedder, close): loading a model is slow, loading it twice worse.
+# Never taken on the main thread while a worker may hold it, except by close() at unregister.
+_opening = threading.RLock()
 
 
 def check_paths(model_path: str, store_path: str) -> None:
@@ -73,21 +84,21 @@ def check_paths(model_path: str, store_path: str) -> None:
 
 def open_session(model_path: str, store_path: str, device: str = "cpu") -> Session:
     """The session for these paths, opening model and store if needed (slow the first time: call off the main thread)."""
-    global _session
     key = EngineKey(str(model_path), str(store_path), device)
-    with _lock:
-        if _session is not None and _session.key == key:
-            return _session
+    with _opening:
+        session = current()
+        if session is not None and session.key == key:
+            return session
         check_paths(key.model_path, key.store_path)
         embedder = load_embedder(key.model_path, device)
         from lavimo_core.store import Store
 
-        store = Store.open(key.store_path, embedder)
-        if _session is not None:
-            _session.close()
-            _session = None
-        _session = Session(key, embedder, store)
-        return _session
+        session = Session(key, embedder, Store.open(key.store_path, embedder))
+        with _held.lock:
+            old, _held.session = _held.session, session
+        if old is not None:
+            old.close()
+        return session
 
 
 def check_device(device: str) -> None:
@@ -103,44 +114,47 @@ def check_device(device: str) -> None:
 
 
 def load_embedder(model_path: str, device: str = "cpu"):
-    """The embedder of a checkpoint, loaded once per (model, device)."""
+    """The embedder of a checkpoint, loaded once per (model, device); one model is kept."""
     key = (str(model_path), device)
-    if key not in _embedders:
+    with _opening:
+        with _held.lock:
+            held = _held.embedder
+        if held is not None and held[0] == key:
+            return held[1]
         check_device(device)
         from lavimo_core.model.embedder import Embedder
 
-        _embedders.clear()  # keep one model in memory
-        _embedders[key] = Embedder.from_checkpoint(model_path, device=device)
-    return _embedders[key]
-
-
-_stores: dict[str, object] = {}  # stores opened without the engine (results of an earlier store), by path
+        embedder = Embedder.from_checkpoint(model_path, device=device)
+        with _held.lock:
+            _held.embedder = (key, embedder)
+        return embedder
 
 
 def store_for(path: str):
     """The store at `path` for reading motions: the engine's own when it is that one, else opened once."""
-    session = _session
+    with _held.lock:
+        session, held = _held.session, _held.store
     if session is not None and Path(session.key.store_path) == Path(path):
         return session.store
-    if path not in _stores:
-        from lavimo_core.store import Store
+    if held is not None and held[0] == path:
+        return held[1]
+    from lavimo_core.store import Store
 
-        _stores.clear()
-        _stores[path] = Store.open(path)
-    return _stores[path]
+    store = Store.open(path)  # outside the lock: the main thread never waits for a model loading elsewhere
+    with _held.lock:
+        _held.store = (path, store)
+    return store
 
 
 def current() -> Session | None:
     """The open session, if any (e.g. to read a result's motion from its store)."""
-    return _session
+    with _held.lock:
+        return _held.session
 
 
 def close() -> None:
     """Close the engine and forget the model (unregister)."""
-    global _session
-    with _lock:
-        if _session is not None:
-            _session.close()
-            _session = None
-        _embedders.clear()
-        _stores.clear()
+    with _opening, _held.lock:
+        session, _held.session, _held.embedder, _held.store = _held.session, None, None, None
+    if session is not None:
+        session.close()

@@ -9,7 +9,9 @@ import bpy.utils.previews
 SIZE = 128
 MAX_ICONS = 400  # results of many searches: drop the oldest icons past this
 
-_previews = None  # the preview collection, alive between register() and unregister()
+# The preview collection, alive between register() and unregister(): only they rebind it, on the main
+# thread (bpy.utils.previews' own pattern); everything else reads it there too.
+_previews = None
 
 
 def icon_id(key: str) -> int:

@@ -1,15 +1,11 @@
 """Pose strips: a few poses of a motion drawn side by side (result thumbnails, the demo's PNGs).
 
-Pure numpy (anti-aliased capsules drawn from distance fields) and a small PNG writer, because
-thumbnails are drawn inside Blender, whose Python has numpy but neither OpenCV nor Pillow.
+Pure numpy (anti-aliased capsules drawn from distance fields), because thumbnails are drawn inside
+Blender, whose Python has numpy but neither OpenCV nor Pillow; the icons take the pixels directly
+(lavimo_blender/thumbnails.py) and the demo writes its PNGs with Pillow (demo/pictures.py).
 """
 
 from __future__ import annotations
-
-import os
-import struct
-import zlib
-from pathlib import Path
 
 import numpy as np
 
@@ -96,23 +92,3 @@ def pose_strip(motion: Motion, n: int = 6, height: int = 128, size: tuple[int, i
     out[..., :3] = np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
     out[..., 3] = np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)
     return out
-
-
-def save_png(image: np.ndarray, path: str | Path) -> Path:
-    """Write an (H, W, 3|4) uint8 image as PNG (atomically) and return the path."""
-    image = np.ascontiguousarray(image, np.uint8)
-    if image.ndim != 3 or image.shape[2] not in (3, 4):
-        raise ValueError(f"expected an (H, W, 3) or (H, W, 4) uint8 image, got shape {image.shape}")
-    h, w, c = image.shape
-    raw = b"".join(b"\x00" + image[y].tobytes() for y in range(h))     # filter type 0 per row
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6 if c == 4 else 2, 0, 0, 0))
-           + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(png)
-    os.replace(tmp, path)
-    return path

@@ -129,8 +129,8 @@ def _embed_one(query: Query, embedder: Embedder | None, store: Store, notices: l
     if isinstance(query, StoredMotionQuery):  # stored embedding: no model needed
         return QueryPart(store.embedding(query.motion_id), "motion"), [query.motion_id]
     if isinstance(query, TextQuery):
-        text = prepare_prompt(query.text, _require(embedder, "text"), notices)
-        return QueryPart(embedder.embed_text([text])[0], "text"), []
+        model = _require(embedder, "text")
+        return QueryPart(model.embed_text([prepare_prompt(query.text, model, notices)])[0], "text"), []
     if isinstance(query, VideoQuery):
         return QueryPart(_embed_video(query, _require(embedder, "video"), notices, on_frame), "video"), []
     if isinstance(query, MotionFileQuery):

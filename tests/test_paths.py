@@ -1,5 +1,6 @@
-from lavimo_core.paths import find_dataset, DatasetNotFoundError
 import pytest
+
+from lavimo_core.paths import DatasetNotFoundError, find_dataset
 
 
 def test_finds_shared_bandai_namco():

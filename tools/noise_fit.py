@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from lavimo_core.video.landmarks import NUM_LANDMARKS
-from tools.pose_accuracy import Pair, feature_gap, measure_pair, summary, summary_table
 from lavimo_core.synthesis.noise import MODEL_PATH, SIZE_EDGES, YAW_BINS, NoiseModel, mid_hip, size_bin, yaw_bin
+from lavimo_core.video.landmarks import NUM_LANDMARKS
 from lavimo_core.video.normalize import image_scale, torso_length
+from tools.pose_accuracy import Pair, feature_gap, measure_pair, summary, summary_table
 
 MIN_COUNT = 30          # samples below which a cell borrows the statistics of the pooled views
 
@@ -108,9 +108,12 @@ def fit(pairs: list[Pair], tracker_version: str) -> NoiseModel:
         lm = np.arange(NUM_LANDMARKS)[None]
         for rn, gn, ei, lv, yb, occ, det in seqs:
             c = (yb, occ, lm)
-            r = {"w": lambda: (rn - wa[c] - wb[c] * gn) / (ws[c] + 1e-6),
-                 "i": lambda: (ei - ia[c]) / (is_[c] + 1e-6),
-                 "v": lambda: (lv[..., None] - va[c]) / (vs[c] + 1e-6)}[kind]()
+            if kind == "w":
+                r = (rn - wa[c] - wb[c] * gn) / (ws[c] + 1e-6)
+            elif kind == "i":
+                r = (ei - ia[c]) / (is_[c] + 1e-6)
+            else:
+                r = (lv[..., None] - va[c]) / (vs[c] + 1e-6)
             r[~det] = np.nan
             out.append(r)
         return out
@@ -147,8 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from lavimo_core.data import load_dataset
-    from lavimo_core.video.features import default_featurizer
     from lavimo_core.synthesis.prepare import dataset_cameras, prepare_rendered_features
+    from lavimo_core.video.features import default_featurizer
 
     ds = load_dataset(args.dataset)
     fit_clips = ds.split("train")

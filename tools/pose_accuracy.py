@@ -7,16 +7,22 @@ from dataclasses import dataclass
 import numpy as np
 
 from lavimo_core.motion.motion import Motion
+from lavimo_core.motion.resample import resample_positions
 from lavimo_core.motion.skeleton import JOINT_INDEX as J
-from lavimo_core.synthesis.camera import Camera, PlacedCamera, place_camera
-from lavimo_core.video.features import VIDEO_FPS
-from lavimo_core.synthesis.rendered import rendered_track
 from lavimo_core.synthesis.body import random_look
-from lavimo_core.video.landmarks import JOINT_LANDMARKS
+from lavimo_core.synthesis.camera import Camera, PlacedCamera, place_camera
 from lavimo_core.synthesis.noise import NoiseModel
+from lavimo_core.synthesis.project import (
+    occluded_landmarks,
+    project_track,
+    relative_yaw,
+    torso_diameter_pixels,
+    torso_pixels,
+)
+from lavimo_core.synthesis.rendered import rendered_track
+from lavimo_core.video.features import VIDEO_FPS
+from lavimo_core.video.landmarks import JOINT_LANDMARKS
 from lavimo_core.video.pose import MediaPipePoseFeaturizer
-from lavimo_core.synthesis.project import occluded_landmarks, project_track, relative_yaw, torso_diameter_pixels, torso_pixels
-from lavimo_core.synthesis.render import resample_joints
 from lavimo_core.video.track import PoseTrack
 
 PCK_THRESHOLD = 0.1       # fraction of torso size
@@ -54,7 +60,7 @@ def measure_pair(motion: Motion, camera: Camera, featurizer: MediaPipePoseFeatur
                  cache: bool = True) -> Pair:
     """Render `motion` from `camera`, run MediaPipe (cached), and project the truth."""
     placed = place_camera(camera, motion.joints, motion.fps).retimed(motion.fps, VIDEO_FPS)
-    joints = resample_joints(motion.joints, motion.fps, VIDEO_FPS)
+    joints = resample_positions(motion.joints, motion.fps, VIDEO_FPS)
     real = rendered_track(motion, camera, featurizer=featurizer, cache=cache)
     truth = project_track(joints, placed, VIDEO_FPS)
     dist = float(np.median(np.linalg.norm(joints[:, J["pelvis"]] - placed.position, axis=-1)))

@@ -9,7 +9,8 @@ import bpy
 from ..prefs import ADDON_ID
 from . import install, ops
 
-_activated: Path | None = None  # the site-packages folder register() put on sys.path
+# The site-packages folder register() put on sys.path; only register()/unregister() rebind it (main thread).
+_activated: Path | None = None
 
 
 def site_packages() -> Path:

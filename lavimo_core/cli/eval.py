@@ -21,17 +21,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate and print the table."""
-    from pathlib import Path
+    import json
 
+    from ..atomic import write_atomic
     from ..eval.report import format_table, to_json
     from ..eval.run import evaluate
-    from ..model.config import write_json_atomic
     results, info = evaluate(args.model, args.split, video=not args.no_video, seed=args.seed,
                              dataset=args.dataset, video_fps=args.video_fps, progress=True)
     print(format_table(results, f"{info['model_id']} on {info['dataset']} [{args.split}], {info['n']} clips"))
     print("protocols: a = own item only; b-content / b-content+style = any item with the query's labels "
           "(text queries name only the content at the content level); d = batches of 32 (averaged)")
     if args.json:
-        write_json_atomic(Path(args.json), to_json(results, info))
+        write_atomic(args.json, json.dumps(to_json(results, info), indent=2))
         print(f"wrote {args.json}")
     return 0

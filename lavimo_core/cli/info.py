@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         + (f", {info['removed_pending_compaction']} removed (run `lavimo index --out STORE --remove ... --compact`)"
            if info["removed_pending_compaction"] else ""),
         f"created    {info['created']}, updated {info['updated']}",
-        f"search     exact" + {"ready": " (+ faiss HNSW index)", "stale": " (faiss index stale: rebuild with --faiss)",
+        "search     exact" + {"ready": " (+ faiss HNSW index)", "stale": " (faiss index stale: rebuild with --faiss)",
                                "unavailable": " (faiss index present, but faiss is not installed)"}.get(info["faiss_index"], ""),
         "moments    " + (f"long motions searched inside: windows of {', '.join(map(str, info['window_lengths']))} frames "
                          f"({info['windows']} windows)" if info["window_lengths"] else

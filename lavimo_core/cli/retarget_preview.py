@@ -25,10 +25,12 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     import numpy as np
+    from PIL import Image
 
+    from ..demo.pictures import save_png
     from ..errors import LavimoError
     from ..motion.load import load_motion
-    from ..preview import pose_strip, save_png
+    from ..preview import pose_strip
     from ..retarget import RetargetOptions, detect_bone_map, solve
     from ..retarget.rig_joints import rig_joint_motion
     from ..retarget.rig_presets import preset_rig
@@ -50,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     size = (int(round(0.6 * args.height)) * args.poses, args.height)
     top = pose_strip(motion, args.poses, size=size)
     bottom = pose_strip(rig_joint_motion(rig, bone_map, result, args.rig), args.poses, size=size)
-    save_png(np.concatenate([top, bottom], axis=0), out)
+    save_png(Image.fromarray(np.concatenate([top, bottom], axis=0)), out)  # Pillow, written atomically
     report = result.report
     print(f"{out}: {motion.name} (above) on the {args.rig} rig (below); {len(report.transferred)} joints from the "
           f"source file's rotations, {report.contacts} foot contacts locked" + (f"; {warning}" if warning else ""))

@@ -60,7 +60,7 @@ def model_path_for(store_path: str, model_arg: str | None) -> str | None:
     return recorded if recorded and os.path.isdir(recorded) else None
 
 
-def build_query(args: argparse.Namespace) -> "Query":
+def build_query(args: argparse.Namespace) -> Query:
     """The engine query for the command-line arguments."""
     from ..query import CombinedQuery, MotionFileQuery, QueryError, StoredMotionQuery, TextQuery, VideoQuery
 
@@ -103,7 +103,7 @@ def _check_numbers(args: argparse.Namespace) -> None:
             raise QueryError(f"--{flag.replace('_', '-')} must be a positive number, got {value}")
 
 
-def build_filters(args: argparse.Namespace) -> "Filters":
+def build_filters(args: argparse.Namespace) -> Filters:
     """Filters from --min-duration, --max-duration, --source and --label."""
     from ..query import QueryError
     from ..store import Filters
@@ -120,8 +120,8 @@ def build_filters(args: argparse.Namespace) -> "Filters":
 def run(args: argparse.Namespace) -> int:
     """Answer one query and print the ranked table (or JSON)."""
     from ..engine import Engine
-    from ..query import QueryError, needs_model
     from ..errors import LavimoError
+    from ..query import QueryError, needs_model
     from ..store import Store
 
     if args.top < 1:
@@ -172,7 +172,7 @@ def hit_label(h) -> str:
     return f"{h.name} {h.start:.1f}–{h.end:.1f} s" if h.is_moment else h.name
 
 
-def format_table(result: "Result", expand: bool = False) -> str:
+def format_table(result: Result, expand: bool = False) -> str:
     """A ranked plain-text table: rank, name, cosine, P(match), duration, labels or caption."""
     rows = [("#", "motion", "cosine", "P(match)", "dur s", "labels / caption")]
 

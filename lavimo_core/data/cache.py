@@ -3,7 +3,7 @@
 One clip: `import/clips/<key>.npz` (joints, features, metadata JSON), key = sha256(code version, file
 sha256, load options). One dataset: `import/datasets/<key>.npz` holding every clip's arrays end to end,
 key = sha256(code version, every file's path and sha256, sidecars, options): a warm load is one file
-read instead of one per clip. Files are written atomically (temporary file + os.replace) and read with
+read instead of one per clip. Files are written atomically (lavimo_core.atomic) and read with
 allow_pickle=False; an unreadable entry counts as a miss and is rewritten. Only clips that converted
 cleanly are cached: a bad file is re-read (and reported) each time until it changes.
 """
@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import zipfile
 from dataclasses import asdict
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_write
 from ..motion.motion import Motion, SourceInfo
 from ..paths import cache_dir
 
@@ -33,7 +32,7 @@ DATASET_SOURCES = CLIP_SOURCES + ("data/dataset.py", "data/bandai.py", "data/ban
                                   "data/bvh_dataset.py", "motion/sides.py")
 
 
-@lru_cache(maxsize=None)
+@cache
 def code_version(sources: tuple[str, ...] = CLIP_SOURCES) -> str:
     """sha256 of the given lavimo_core source files, so a code change invalidates what they produced."""
     h = hashlib.sha256(f"format {FORMAT}".encode())
@@ -55,16 +54,8 @@ def key_of(*parts: object) -> str:
 
 
 def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **arrays)
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray] | None:

@@ -20,6 +20,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from ..atomic import atomic_write
 from .dataset import DatasetError
 
 REPO_URL = "https://github.com/BandaiNamcoResearchInc/Bandai-Namco-Research-Motiondataset"
@@ -126,35 +127,28 @@ def download_dataset(dest: str | os.PathLike, source: RemoteDataset = BANDAI_NAM
 
 
 def fetch(url: str, path: Path, *, progress: bool = False, timeout: float = 30.0, expected_size: int | None = None) -> Path:
-    """Stream `url` into `path` (via `path`.part, renamed when complete), with a tqdm bar when `progress`."""
+    """Stream `url` into `path` (written atomically: complete or not at all), with a tqdm bar when `progress`."""
     import http.client
     import urllib.error
     import urllib.request
 
     from tqdm import tqdm
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
     try:
         request = urllib.request.Request(url, headers={"User-Agent": "lavimo-demo"})
-        with urllib.request.urlopen(request, timeout=timeout) as response, open(part, "wb") as out:
+        with atomic_write(path) as part, urllib.request.urlopen(request, timeout=timeout) as response, \
+                open(part, "wb") as out:
             total = int(response.headers.get("Content-Length") or 0) or expected_size
             with tqdm(total=total, unit="B", unit_scale=True, desc=f"downloading {path.name}", disable=not progress,
                       file=sys.stderr, dynamic_ncols=True) as bar:
                 while chunk := response.read(CHUNK):
                     out.write(chunk)
                     bar.update(len(chunk))
-        os.replace(part, path)
     except urllib.error.HTTPError as exc:
-        part.unlink(missing_ok=True)
         raise DatasetDownloadError(f"{url}: the server answered {exc.code} {exc.reason}") from None
     except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException, ValueError) as exc:
-        part.unlink(missing_ok=True)
         reason = getattr(exc, "reason", None) or exc
         raise DatasetDownloadError(f"{url}: {reason} (no internet connection, or a proxy/firewall blocks it?)") from None
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
     return path
 
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..atomic import atomic_write
 from ..motion.motion import Motion
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 STRIP_FRAMES = 6
 _MARGIN = 8
@@ -41,7 +46,7 @@ def video_strip(path: str | os.PathLike, frames: int = STRIP_FRAMES, height: int
     return _hstack(images)
 
 
-def query_picture(rows: list[tuple[str, np.ndarray | None]], title: str) -> "Image.Image":
+def query_picture(rows: list[tuple[str, np.ndarray | None]], title: str) -> Image.Image:
     """A white sheet: `title`, then for each row its caption and image (a strip), stacked."""
     from PIL import Image, ImageDraw
 
@@ -62,17 +67,11 @@ def query_picture(rows: list[tuple[str, np.ndarray | None]], title: str) -> "Ima
     return sheet
 
 
-def save_png(image: "Image.Image", path: str | os.PathLike) -> Path:
+def save_png(image: Image.Image, path: str | os.PathLike) -> Path:
     """Write `image` as PNG atomically (temporary file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
+    with atomic_write(path) as tmp:
         image.save(tmp, format="PNG")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return Path(path)
 
 
 def _hstack(images: list[np.ndarray]) -> np.ndarray:

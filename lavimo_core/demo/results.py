@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
+
+from ..atomic import write_atomic
 
 
 def results_dict(info: dict, runs: list, blender: dict | None, timings: dict[str, dict]) -> dict:
@@ -68,8 +69,8 @@ def results_markdown(data: dict) -> str:
 def write_results(data: dict, out_dir: Path) -> tuple[Path, Path]:
     """Write results.json and results.md into `out_dir` (each atomically)."""
     paths = out_dir / "results.json", out_dir / "results.md"
-    _write_atomic(paths[0], json.dumps(data, indent=1, ensure_ascii=False, default=_jsonable))
-    _write_atomic(paths[1], results_markdown(data))
+    write_atomic(paths[0], json.dumps(data, indent=1, ensure_ascii=False, default=_jsonable))
+    write_atomic(paths[1], results_markdown(data))
     return paths
 
 
@@ -90,9 +91,3 @@ def _jsonable(obj):
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

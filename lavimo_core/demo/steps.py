@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..atomic import write_atomic
 from ..data.dataset import DEFAULT_DATASET, MotionDataset
 from ..data.download import BANDAI_NAMCO_1, REPO_URL, RemoteDataset, download_dataset, manual_instructions
 from ..errors import LavimoError
@@ -195,13 +196,8 @@ def render_query_video(motion, out_dir: Path) -> Path:
             "frames_sha256": hashlib.sha256(motion.joints.tobytes()).hexdigest()}
     if path.is_file() and meta_path.is_file() and _read_json(meta_path) == meta:
         return path
-    tmp = out_dir / ".query_video.rendering.mp4"
-    try:
-        write_video(tmp, motion, camera, fps=meta["fps"])
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    _write_json(meta_path, meta)
+    write_video(path, motion, camera, fps=meta["fps"])  # atomic: a stopped render leaves no half video
+    write_atomic(meta_path, json.dumps(meta, indent=1, ensure_ascii=False))
     return path
 
 
@@ -292,8 +288,3 @@ def _read_json(path: Path):
     except (OSError, ValueError):
         return None
 
-
-def _write_json(path: Path, data) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False))
-    os.replace(tmp, path)

@@ -32,9 +32,7 @@ def rendered_video_file(motion: Motion, seed: int = 0, fps: float = 30.0) -> Pat
     key = json.dumps([RENDERER_VERSION, motion_hash(motion), camera.key(), fps], sort_keys=True)
     path = cache_dir("eval-videos", RENDERER_VERSION) / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.mp4"
     if not path.is_file():
-        tmp = path.with_name(path.stem + ".part.mp4")
-        write_video(tmp, motion, camera, fps=fps)
-        tmp.replace(path)
+        write_video(path, motion, camera, fps=fps)  # atomic: an interrupted render leaves no file
     return path
 
 

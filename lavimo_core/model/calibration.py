@@ -71,7 +71,7 @@ class Calibration:
                 "fitted_on": self.fitted_on, "library_platt": {k: list(v) for k, v in self.library_platt.items()}}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Calibration":
+    def from_dict(cls, data: dict) -> Calibration:
         """Inverse of to_dict."""
         return cls({k: (float(v[0]), float(v[1])) for k, v in data.get("platt", {}).items()},
                    {k: float(v) for k, v in data.get("no_match_below", {}).items()}, data.get("fitted_on", {}),

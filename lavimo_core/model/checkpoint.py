@@ -12,13 +12,13 @@ interrupted run continues where it stopped.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from .config import LavimoConfig, write_json_atomic
+from ..atomic import atomic_write, write_atomic
+from .config import LavimoConfig
 from .errors import CheckpointError, ConfigError
 from .lavimo import Lavimo
 from .text_backbone import file_sha256
@@ -35,7 +35,7 @@ def save_checkpoint(folder: str | Path, model: Lavimo, config: LavimoConfig, met
     folder.mkdir(parents=True, exist_ok=True)
     _save_tensors(folder / WEIGHTS, _module_state(model))
     config.save(folder / CONFIG)
-    write_json_atomic(folder / META, {"format": FORMAT, "version": VERSION, "text_dim": model.text_dim, **meta})
+    write_atomic(folder / META, _json({"format": FORMAT, "version": VERSION, "text_dim": model.text_dim, **meta}))
     return folder
 
 
@@ -84,7 +84,7 @@ def save_train_state(folder: str | Path, model: Lavimo, optimizer: torch.optim.O
                 layout[str(idx)][name] = value
     _save_tensors(out / "optimizer.safetensors", tensors)
     _save_tensors(out / WEIGHTS, _module_state(model))
-    write_json_atomic(out / "state.json", {**state, "optimizer": {"param_groups": opt["param_groups"], "layout": layout}})
+    write_atomic(out / "state.json", _json({**state, "optimizer": {"param_groups": opt["param_groups"], "layout": layout}}))
 
 
 def load_train_state(folder: str | Path, model: Lavimo, optimizer: torch.optim.Optimizer) -> dict[str, Any] | None:
@@ -148,9 +148,12 @@ def _load_module_state(model: torch.nn.Module, state: dict[str, torch.Tensor], p
 
 def _save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
     from safetensors.torch import save_file
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(tmp))
-    os.replace(tmp, path)
+    with atomic_write(path) as tmp:
+        save_file(tensors, str(tmp))
+
+
+def _json(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2)
 
 
 def _load_tensors(path: Path) -> dict[str, torch.Tensor]:

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_atomic
 from .errors import ConfigError
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -127,7 +126,7 @@ class LavimoConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, where: str = "config") -> "LavimoConfig":
+    def from_dict(cls, data: dict[str, Any], *, where: str = "config") -> LavimoConfig:
         """Build from a nested dict; unknown keys or wrong types raise ConfigError naming the key."""
         if not isinstance(data, dict):
             raise ConfigError(f"{where}: expected a JSON object, got {type(data).__name__}")
@@ -142,10 +141,10 @@ class LavimoConfig:
 
     def save(self, path: str | Path) -> None:
         """Write as JSON atomically."""
-        write_json_atomic(Path(path), self.to_dict())
+        write_atomic(path, json.dumps(self.to_dict(), indent=2))
 
     @classmethod
-    def load(cls, path: str | Path) -> "LavimoConfig":
+    def load(cls, path: str | Path) -> LavimoConfig:
         """Read a JSON config file (raises ConfigError with the file name on any problem)."""
         path = Path(path)
         try:
@@ -174,15 +173,6 @@ def _build(klass, values: Any, where: str):
             raise ConfigError(f"{where}.{key}: expected {expected.__name__}, got {value!r}")
         kwargs[key] = value
     return klass(**kwargs)
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to `path` via a temporary file and rename, so a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2)
-    os.replace(tmp, path)
 
 
 def preset(name: str) -> LavimoConfig:

@@ -47,7 +47,7 @@ class Embedder:
         self._backbone = None
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, device: str = "cpu") -> "Embedder":
+    def from_checkpoint(cls, path: str | Path, device: str = "cpu") -> Embedder:
         """Load a checkpoint folder (raises CheckpointError if incomplete or mismatched)."""
         model, config, meta = load_checkpoint(path, device)
         return cls(model, meta, Path(path), device, window_frames=config.train.crop_max_frames)
@@ -90,7 +90,7 @@ class Embedder:
         return _stack(out, self.dim)
 
     @torch.no_grad()
-    def embed_motion(self, motions: list["Motion"]) -> np.ndarray:
+    def embed_motion(self, motions: list[Motion]) -> np.ndarray:
         """Canonical motions -> (N, dim); uses Motion.features, computing them from the joints when None."""
         feats = []
         for m in motions:
@@ -117,7 +117,7 @@ class Embedder:
         return average_windows(_stack(out, self.dim), owner, len(features))
 
     @torch.no_grad()
-    def embed_video(self, videos: list["VideoFeatures"]) -> np.ndarray:
+    def embed_video(self, videos: list[VideoFeatures]) -> np.ndarray:
         """Per-frame pose features of videos -> (N, dim); frames without a person are masked out."""
         if not self.has_video:
             raise InputShapeError("this model was trained without video (bi-modal ablation); use a tri-modal checkpoint")

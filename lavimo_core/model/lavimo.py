@@ -37,7 +37,7 @@ class Batch:
     video: torch.Tensor | None = None          # (B, Tv, P) pose features
     video_present: torch.Tensor | None = None  # (B, Tv) True = person detected
 
-    def to(self, device: torch.device) -> "Batch":
+    def to(self, device: torch.device) -> Batch:
         """The same batch on `device`."""
         return Batch(**{k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in self.__dict__.items()})
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..atomic import atomic_write
 from ..paths import cache_dir
 from .config import DEFAULT_TEXT_MODEL
 from .errors import TextModelError
@@ -145,9 +146,8 @@ class TokenFeatureCache:
             arrays = load_file(str(path))
         else:
             arrays = self._compute(backbone, batch, progress)
-            tmp = path.with_suffix(".tmp")
-            save_file(arrays, str(tmp))
-            tmp.replace(path)
+            with atomic_write(path) as tmp:
+                save_file(arrays, str(tmp))
         # Kept in float16 (half the memory for HumanML3D's ~90k captions); batches are float32.
         flat, lengths = torch.from_numpy(arrays["tokens"]), arrays["lengths"].tolist()
         self._rows = dict(zip(self.captions, torch.split(flat, lengths)))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from ..atomic import write_atomic
 from ..errors import LavimoError
 
 _CHANNEL = re.compile(r"^([XYZ])(position|rotation)$", re.IGNORECASE)
@@ -382,17 +381,8 @@ def format_bvh(bvh: BVH, precision: int = 10) -> str:
 
 
 def write_bvh(path: str | Path, bvh: BVH, precision: int = 10) -> None:
-    """Write `bvh` to `path` atomically (temporary file, then rename)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(format_bvh(bvh, precision))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write `bvh` to `path` atomically (lavimo_core.atomic)."""
+    write_atomic(path, format_bvh(bvh, precision))
 
 
 def bvh_from_transforms(names: list[str], parents: list[int], offsets: np.ndarray, rotations: np.ndarray,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -61,7 +62,7 @@ class Normalizer:
         return x * std + mean
 
     @classmethod
-    def fit(cls, features: Sequence[np.ndarray], feat_bias: float = 1.0) -> "Normalizer":
+    def fit(cls, features: Sequence[np.ndarray], feat_bias: float = 1.0) -> Normalizer:
         """Statistics of a list of (T, 263) feature arrays, std averaged per block as HumanML3D's cal_mean_variance.
 
         feat_bias=1 gives HumanML3D's Mean/Std; 5 reproduces text-to-motion's training weighting
@@ -85,7 +86,7 @@ class Normalizer:
         return cls(mean, std, source="Normalizer.fit")
 
     @classmethod
-    def from_humanml3d(cls, directory: str | Path) -> "Normalizer":
+    def from_humanml3d(cls, directory: str | Path) -> Normalizer:
         """Read HumanML3D's Mean.npy and Std.npy from a dataset folder."""
         directory = Path(directory)
         arrays = []
@@ -105,7 +106,7 @@ class Normalizer:
         return {"mean": self.mean.tolist(), "std": self.std.tolist()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Normalizer":
+    def from_dict(cls, data: dict[str, Any]) -> Normalizer:
         """Inverse of to_dict."""
         if not isinstance(data, dict) or "mean" not in data or "std" not in data:
             raise NormalizerError("normalizer data must be a dict with 'mean' and 'std' lists")

@@ -1,4 +1,5 @@
-"""Resample local joint transforms to another frame rate (slerp rotations, lerp translations), before FK.
+"""Change a motion's frame rate: local joint transforms (slerp rotations, lerp translations) before FK,
+or joint positions linearly where that suffices (retargeting targets, rendered videos).
 
 Interpolating the local rotations and then running forward kinematics keeps every bone length exact;
 interpolating world positions linearly would shorten limbs that swing between two frames.
@@ -18,6 +19,15 @@ def resample_indices(num_frames: int, src_fps: float, dst_fps: float) -> tuple[n
     i0 = np.minimum(np.floor(s + 1e-9).astype(np.int64), max(num_frames - 2, 0))
     frac = np.clip(s - i0, 0.0, 1.0) if num_frames > 1 else np.zeros(count)
     return i0, frac
+
+
+def resample_positions(joints: np.ndarray, src_fps: float, dst_fps: float) -> np.ndarray:
+    """Joint positions (T, J, 3) at `src_fps` -> the same at `dst_fps`, linearly, keeping the clip's duration."""
+    if abs(src_fps - dst_fps) < 1e-9 or len(joints) < 2:
+        return joints
+    i0, frac = resample_indices(len(joints), src_fps, dst_fps)
+    f = frac[:, None, None]
+    return joints[i0] * (1.0 - f) + joints[np.minimum(i0 + 1, len(joints) - 1)] * f
 
 
 def resample_local(quats: np.ndarray, translations: np.ndarray, src_fps: float, dst_fps: float

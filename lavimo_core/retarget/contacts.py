@@ -18,6 +18,7 @@ from scipy.ndimage import (
 )
 
 from ..motion.skeleton import JOINT_INDEX
+from ..vectors import unit
 from .rig import Rig
 
 CONTACT_HEIGHT_M = 0.06      # a foot joint this close to the floor ...
@@ -53,13 +54,9 @@ def contact_segments(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
-
-
 def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Smallest rotations (T, 3, 3) taking directions a onto b (T, 3)."""
-    a, b = _unit(a), _unit(b)
+    a, b = unit(a), unit(b)
     k = np.cross(a, b)
     c = np.sum(a * b, axis=-1)[:, None, None]
     kx = np.zeros(a.shape[:-1] + (3, 3))
@@ -102,12 +99,12 @@ def two_bone_ik(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, target: np
     a, b = lengths
     to_target = target - hip
     d = np.clip(np.linalg.norm(to_target, axis=-1), abs(a - b) + 1e-6, (a + b) * 0.9999)
-    along = _unit(to_target)
+    along = unit(to_target)
     bend = knee - hip
     perp = bend - np.sum(bend * along, -1, keepdims=True) * along
     # A straight leg says nothing about where the knee points: keep the rest knee's forward side then.
     perp = np.where(np.linalg.norm(perp, axis=-1, keepdims=True) > 1e-6 * a, perp, ankle - knee)
-    perp = _unit(perp - np.sum(perp * along, -1, keepdims=True) * along)
+    perp = unit(perp - np.sum(perp * along, -1, keepdims=True) * along)
     cos_hip = np.clip((a * a + d * d - b * b) / (2 * a * d), -1.0, 1.0)[:, None]
     new_knee = hip + a * (cos_hip * along + np.sqrt(1 - cos_hip ** 2) * perp)
     new_ankle = hip + along * d[:, None]

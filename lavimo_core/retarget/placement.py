@@ -7,16 +7,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..vectors import unit
 from .bone_maps import BoneMap
 from .rig import Rig
 
 # A detected axis this close to an armature axis is snapped to it: a rest pose leans a little, and a
 # tilted up axis would walk the character into (or off) the floor over a long clip.
 SNAP_DEGREES = 12.0
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.linalg.norm(v, axis=-1, keepdims=True)
 
 
 def _snap(v: np.ndarray) -> np.ndarray:
@@ -71,10 +68,10 @@ def place_on_rig(rig: Rig, bone_map: BoneMap, source_leg_length: float) -> RigPl
     """Detect the rig's facing, up, floor and size from its rest pose and the mapped bones."""
     head = {j: rig.heads[rig.index(b)] for j, b in bone_map.joints.items()}
     top = next(head[j] for j in ("head", "neck", "spine3", "spine2", "spine1") if j in head)
-    up = _snap(_unit(top - (head["left_ankle"] + head["right_ankle"]) / 2))
-    across = _unit(head["left_hip"] - head["right_hip"]) + _unit(head["left_shoulder"] - head["right_shoulder"])
-    left = _snap(_unit(across - np.dot(across, up) * up))
-    left = _unit(left - np.dot(left, up) * up)
+    up = _snap(unit(top - (head["left_ankle"] + head["right_ankle"]) / 2))
+    across = unit(head["left_hip"] - head["right_hip"]) + unit(head["left_shoulder"] - head["right_shoulder"])
+    left = _snap(unit(across - np.dot(across, up) * up))
+    left = unit(left - np.dot(left, up) * up)
     forward = np.cross(left, up)
     warnings = []
     toes = [(head[f"{s}_foot"] - head[f"{s}_ankle"]) for s in ("left", "right") if f"{s}_foot" in head]

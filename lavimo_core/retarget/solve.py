@@ -15,8 +15,9 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from ..motion.motion import Motion
-from ..motion.resample import resample_indices
+from ..motion.resample import resample_positions
 from ..motion.skeleton import JOINT_INDEX, JOINT_NAMES, PARENTS
+from ..vectors import unit
 from .bone_maps import BoneMap, BoneMapReport
 from .contacts import contact_segments, detect_contacts, lock_feet
 from .errors import EmptyMotionError, RetargetError
@@ -91,28 +92,14 @@ class RetargetResult:
         return int(self.root_translation.shape[0])
 
 
-def resample(joints: np.ndarray, fps: float, target_fps: float) -> np.ndarray:
-    """Linearly resample joints (T, J, 3) from `fps` to `target_fps`, keeping the clip's duration."""
-    joints = np.asarray(joints, dtype=np.float64)
-    if abs(fps - target_fps) < 1e-9 or len(joints) < 2:
-        return joints
-    i0, frac = resample_indices(len(joints), fps, target_fps)
-    f = frac[:, None, None]
-    return joints[i0] * (1.0 - f) + joints[np.minimum(i0 + 1, len(joints) - 1)] * f
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
-
-
 def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sum(a * b, axis=-1, keepdims=True)
 
 
 def _frame(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
     """Orthonormal frames (..., 3, 3): x along primary, z normal to the (primary, secondary) plane."""
-    x = _unit(primary)
-    z = _unit(np.cross(x, secondary))
+    x = unit(primary)
+    z = unit(np.cross(x, secondary))
     return np.stack([x, np.cross(z, x), z], axis=-1)
 
 
@@ -133,13 +120,13 @@ def _bend_direction(upper: np.ndarray, straight: np.ndarray, bend: np.ndarray, l
     how bent the joint is, so a limb passing through straight turns smoothly instead of flipping
     (a straight limb says nothing about its twist).
     """
-    u = _unit(upper)
-    ref = _unit(_swing(straight, u, bend))
-    ref = _unit(ref - _dot(ref, u) * u)
+    u = unit(upper)
+    ref = unit(_swing(straight, u, bend))
+    ref = unit(ref - _dot(ref, u) * u)
     if lower is None:
         return ref
-    actual = _unit(lower - _dot(lower, u) * u)
-    angle = np.degrees(np.arccos(np.clip(_dot(u, _unit(lower)), -1.0, 1.0)))
+    actual = unit(lower - _dot(lower, u) * u)
+    angle = np.degrees(np.arccos(np.clip(_dot(u, unit(lower)), -1.0, 1.0)))
     w = np.clip((angle - BEND_DEGREES[0]) / (BEND_DEGREES[1] - BEND_DEGREES[0]), 0.0, 1.0)
     w = w * w * (3.0 - 2.0 * w)
     # Average over neighbouring frames the actual bend (weight w) and, weakly, the reference: a straight
@@ -148,7 +135,7 @@ def _bend_direction(upper: np.ndarray, straight: np.ndarray, bend: np.ndarray, l
     if len(evidence) > 1:
         evidence = gaussian_filter1d(evidence, TWIST_SMOOTHING_S * fps, axis=0, mode="nearest")
     d = evidence - _dot(evidence, u) * u
-    return np.where(np.linalg.norm(d, axis=-1, keepdims=True) > 1e-6, _unit(d), ref)
+    return np.where(np.linalg.norm(d, axis=-1, keepdims=True) > 1e-6, unit(d), ref)
 
 
 def _targets(p: np.ndarray, mapped: set[str], axes: dict[str, np.ndarray] | None,
@@ -161,11 +148,11 @@ def _targets(p: np.ndarray, mapped: set[str], axes: dict[str, np.ndarray] | None
     def at(j):
         return p[..., _J[j], :]
 
-    up = _unit((at("left_shoulder") + at("right_shoulder")) / 2 - at("pelvis"))
+    up = unit((at("left_shoulder") + at("right_shoulder")) / 2 - at("pelvis"))
     hips = at("left_hip") - at("right_hip")
     shoulders = at("left_shoulder") - at("right_shoulder")
-    pelvis_left = _unit(hips - _dot(hips, up) * up)
-    chest_left = _unit(shoulders - _dot(shoulders, up) * up)
+    pelvis_left = unit(hips - _dot(hips, up) * up)
+    chest_left = unit(shoulders - _dot(shoulders, up) * up)
     pelvis_fwd, chest_fwd = np.cross(pelvis_left, up), np.cross(chest_left, up)
     rest = axes is not None
 
@@ -195,7 +182,7 @@ def _targets(p: np.ndarray, mapped: set[str], axes: dict[str, np.ndarray] | None
         if j == "pelvis" or j == "spine1":
             sec = hips
         elif j == "spine2":
-            sec = _unit(hips) + _unit(shoulders)
+            sec = unit(hips) + unit(shoulders)
         elif j in ("spine3", "neck"):
             sec = shoulders
         elif part == "collar":
@@ -287,7 +274,7 @@ def solve(motion: Motion, rig: Rig, bone_map: BoneMap, options: RetargetOptions 
         raise RetargetError(f"output frame rate must be positive, got {options.fps}")
     bone_map.validate(rig)
 
-    joints = resample(motion.joints.astype(np.float64), motion.fps, options.fps)
+    joints = resample_positions(motion.joints.astype(np.float64), motion.fps, options.fps)
     turn = heading_yaw(joints, options.fps) if options.root_motion == "locked_heading" else None
     # Contacts from the clip as captured (an in-place clip drags its planted feet backwards).
     planted = detect_contacts(joints, options.fps) if options.foot_lock else np.zeros((len(joints), 2), bool)

@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import LavimoError
 from ..motion.features import canonicalize_joints
 from ..motion.motion import Motion
-from .solve import resample
+from ..motion.resample import resample_positions
 from .source_pose import SourcePose
 
 
@@ -84,8 +84,8 @@ def cut_source_pose(source: SourcePose, whole: Motion, part: Motion, first: int,
     The cut was moved and turned to face +Z at its first frame; its rotations turn the same way. None if the
     frames do not line up (the caller then falls back to the direction solve for extremities).
     """
-    full = resample(whole.joints, whole.fps, fps)
-    piece = resample(part.joints, part.fps, fps)
+    full = resample_positions(np.asarray(whole.joints, np.float64), whole.fps, fps)
+    piece = resample_positions(np.asarray(part.joints, np.float64), part.fps, fps)
     if first < 0 or first + len(piece) > len(full) or len(source.rotations) != len(full):
         return None
     flat_full, flat_piece = full[first:first + len(piece)].reshape(-1, 3), piece.reshape(-1, 3)

@@ -2,11 +2,17 @@
 (search.py) over an exact cosine scan (scan.py) or a faiss index (faiss_index.py), filters (filters.py),
 mirror/near-duplicate folding (folding.py). No torch at import time."""
 
-from .errors import (StoreBusyError, StoreCorruptError, StoreError, StoreModelMismatchError, StoreNotFoundError,
-                     StoreVersionError)
 from .encode import BuildCancelled
-from .format import FORMAT_VERSION, ModelIdentity
+from .errors import (
+    StoreBusyError,
+    StoreCorruptError,
+    StoreError,
+    StoreModelMismatchError,
+    StoreNotFoundError,
+    StoreVersionError,
+)
 from .filters import Filters
+from .format import FORMAT_VERSION, ModelIdentity
 from .records import MotionRecord
 from .search import KINDS, Hit, QueryPart
 from .store import Store

@@ -103,7 +103,7 @@ def _remove_stale_creations(target: Path) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
-def _resume_partial(target: Path, embedder: "Embedder", report: BuildReport) -> Store | None:
+def _resume_partial(target: Path, embedder: Embedder, report: BuildReport) -> Store | None:
     """The interrupted build at `target` to resume, or None (nothing there, or ours for another model: removed)."""
     if (target / MANIFEST).is_file():
         try:
@@ -157,7 +157,7 @@ def _replace_store(new: Path, out: Path) -> None:
     shutil.rmtree(new)
 
 
-def build_store(motions: list[Motion], embedder: "Embedder", out: str | os.PathLike, *, model_path: str | os.PathLike | None = None,
+def build_store(motions: list[Motion], embedder: Embedder, out: str | os.PathLike, *, model_path: str | os.PathLike | None = None,
                 dtype: str = "float32", append: bool = False, overwrite: bool = False, chunk: int = 256,
                 batch_size: int = 32, progress: Progress | None = None, cancel: Cancel | None = None) -> BuildReport:
     """Encode `motions` with `embedder` into the store at `out` (see the module docstring for the modes)."""
@@ -192,9 +192,9 @@ def build_store(motions: list[Motion], embedder: "Embedder", out: str | os.PathL
             except StoreError as exc:  # one bad clip does not stop a library build
                 report.skipped.append((m.source.path or m.name, str(exc)))
 
-        def sub(fraction: float, _message: str, _n: int = len(valid)) -> None:
+        def sub(fraction: float, _message: str, _n: int = len(valid), _done: int = done) -> None:
             if progress is not None:
-                progress((done + fraction * _n) / len(todo), f"encoded {done + round(fraction * _n)}/{len(todo)} motions")
+                progress((_done + fraction * _n) / len(todo), f"encoded {_done + round(fraction * _n)}/{len(todo)} motions")
 
         emb, mir = encode_motions(embedder, valid, batch_size=batch_size, progress=sub, cancel=cancel, normalise=False)
         bad = invalid_rows(emb) | invalid_rows(mir)

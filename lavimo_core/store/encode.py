@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -77,7 +78,7 @@ def invalid_rows(x: np.ndarray) -> np.ndarray:
     return ~np.isfinite(x).all(axis=1) | ~(norm > 1e-12) | ~np.isfinite(norm)
 
 
-def encode_motions(embedder: "Embedder", motions: Sequence[Motion], *, batch_size: int = 32, progress: Progress | None = None,
+def encode_motions(embedder: Embedder, motions: Sequence[Motion], *, batch_size: int = 32, progress: Progress | None = None,
                    cancel: Cancel | None = None, normalise: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Embeddings (n, dim) of each motion and of its mirror image, in batches, with progress and cancellation.
 

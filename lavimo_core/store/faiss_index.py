@@ -35,7 +35,7 @@ class FaissIndex:
         self.index = index
 
     @classmethod
-    def build(cls, matrix: np.ndarray) -> "FaissIndex":
+    def build(cls, matrix: np.ndarray) -> FaissIndex:
         """Index every row of `matrix` (row number = faiss id)."""
         import faiss
         index = faiss.IndexHNSWFlat(matrix.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
@@ -50,12 +50,12 @@ class FaissIndex:
         return faiss.serialize_index(self.index).tobytes()
 
     @classmethod
-    def load(cls, path: Path) -> "FaissIndex":
+    def load(cls, path: Path) -> FaissIndex:
         """Read an index written by save()."""
         return cls.from_bytes(Path(path).read_bytes())
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "FaissIndex":
+    def from_bytes(cls, data: bytes) -> FaissIndex:
         """An index from the bytes of to_bytes()."""
         import faiss
         return cls(faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8).copy()))

@@ -70,13 +70,15 @@ import re
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import __version__
+from ..atomic import sync_folder, write_atomic
 from .errors import StoreBusyError, StoreCorruptError, StoreError, StoreNotFoundError, StoreVersionError
 from .records import MotionRecord
 
@@ -98,11 +100,13 @@ FAISS_FILE = "faiss.index"
 DTYPES = ("float32", "float16")
 _TMP_PREFIX = ".tmp-"
 # What this code ever creates, and so the only names it deletes: segment folders ("000001"), their
-# temporary folders (".tmp-000001-1a2b3c4d") and temporary files beside store.json / faiss.index.
+# temporary folders (".tmp-000001-1a2b3c4d") and temporary files beside store.json / faiss.index
+# (".store.json.1a2b3c4d.tmp.json": lavimo_core.atomic's names).
 _SEGMENT_NAME = re.compile(r"^[0-9]{6,}$")
 _SEGMENT_TMP = re.compile(r"^\.tmp-[0-9]{6,}-[0-9a-f]{8}$")
 _FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
-_ROOT_TMP = re.compile(r"^\.tmp-(store\.json|faiss\.index)-[0-9a-f]{8}$")
+# atomic_write's names, and those of the writer before it (an older LAVIMO's interrupted write is debris too).
+_ROOT_TMP = re.compile(r"^\.((store\.json|faiss\.index)\.[0-9a-f]{8}\.tmp\.(json|index)|tmp-(store\.json|faiss\.index)-[0-9a-f]{8})$")
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,7 @@ class ModelIdentity:
     path: str | None = None
 
     @classmethod
-    def of(cls, embedder: "Embedder | ModelIdentity", path: str | os.PathLike | None = None) -> "ModelIdentity":
+    def of(cls, embedder: Embedder | ModelIdentity, path: str | os.PathLike | None = None) -> ModelIdentity:
         """The identity of an Embedder (or anything with model_id, weights_hash and dim)."""
         if path is None:
             path = getattr(embedder, "folder", None) or getattr(embedder, "path", None)
@@ -127,14 +131,14 @@ class ModelIdentity:
         return {"model_id": self.model_id, "weights_hash": self.weights_hash, "dim": self.dim, "path": self.path}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ModelIdentity":
+    def from_dict(cls, d: dict) -> ModelIdentity:
         """Inverse of to_dict."""
         return cls(str(d["model_id"]), str(d["weights_hash"]), int(d["dim"]), d.get("path"))
 
 
 def now_iso() -> str:
     """Current UTC time, ISO 8601, second resolution."""
-    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat()
 
 
 def new_manifest(model: ModelIdentity, dtype: str, windows: dict | None = None) -> dict:
@@ -147,39 +151,11 @@ def new_manifest(model: ModelIdentity, dtype: str, windows: dict | None = None) 
             "segments": [], "next_segment": 1, "windows": windows}
 
 
-# ---------------------------------------------------------------- atomic writes
-
-def _fsync_dir(path: Path) -> None:
-    # Makes a rename durable on POSIX; directories cannot be opened this way on Windows.
-    if os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a synced temporary file in the same folder and os.replace."""
-    path = Path(path)
-    tmp = path.with_name(f"{_TMP_PREFIX}{path.name}-{uuid.uuid4().hex[:8]}")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
-
+# ---------------------------------------------------------------- atomic writes (lavimo_core.atomic)
 
 def write_json_atomic(path: Path, obj: object) -> None:
-    """Write JSON atomically (see write_bytes_atomic)."""
-    write_bytes_atomic(path, json.dumps(obj, indent=1, ensure_ascii=False).encode("utf-8"))
+    """Write JSON atomically."""
+    write_atomic(path, json.dumps(obj, indent=1, ensure_ascii=False))
 
 
 LOCK_WAIT_S = 60.0  # a writer holds the lock only while it commits a chunk: waiting beats refusing
@@ -366,14 +342,14 @@ def write_segment(root: Path, name: str, records: list[MotionRecord], embedding:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-        _fsync_dir(tmp)
+        sync_folder(tmp)
         os.replace(tmp, final)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, OSError):
             raise _write_error(root, exc) from None
         raise
-    _fsync_dir(final.parent)
+    sync_folder(final.parent)
     return {"name": name, "count": len(records), "removed": [], "bytes": {k: len(v) for k, v in blobs.items()},
             "sha256": {k: hashlib.sha256(v).hexdigest() for k, v in blobs.items()}}
 
@@ -393,14 +369,14 @@ def link_segment(src_root: Path, seg: dict, root: Path, name: str) -> None:
                 os.link(src / fname, tmp / fname)
             except OSError:
                 shutil.copy2(src / fname, tmp / fname)
-        _fsync_dir(tmp)
+        sync_folder(tmp)
         os.replace(tmp, final)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, OSError):
             raise _write_error(root, exc) from None
         raise
-    _fsync_dir(final.parent)
+    sync_folder(final.parent)
 
 
 def _check_sizes(root: Path, seg: dict) -> None:
@@ -536,7 +512,7 @@ def remove_debris(root: Path, manifest: dict) -> list[str]:
     """
     removed = []
     seg_root = Path(root) / SEGMENTS
-    candidates = [(p, False) for p in Path(root).glob(f"{_TMP_PREFIX}*")]
+    candidates = [(p, False) for p in Path(root).iterdir() if p.name.startswith(".")]  # _ROOT_TMP picks ours
     if seg_root.is_dir() and not seg_root.is_symlink():
         candidates += [(p, True) for p in seg_root.iterdir()]
     for p, in_segments in candidates:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..atomic import write_atomic
 from ..motion.motion import Motion, SourceInfo
 from . import format as fmt
 from . import search
@@ -22,13 +23,14 @@ from .encode import Cancel, Progress, check_motion, encode_motions, encode_windo
 from .errors import StoreError, StoreModelMismatchError
 from .filters import Filters
 from .folding import DUPLICATE_THRESHOLD, MIRROR_THRESHOLD
-from .records import MotionRecord, source_key
 from .moments import STRIDE_FRACTION, long_motion_spans, model_window_lengths
+from .records import MotionRecord, source_key
 from .search import Hit, QueryPart, Rows, Windows
 from .windows_file import WINDOW_DTYPE, read_windows, windows_blob
 
 if TYPE_CHECKING:
     from ..model.embedder import Embedder
+    from .faiss_index import FaissIndex
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,7 @@ log = logging.getLogger(__name__)
 class Store:
     """A searchable motion library on disk. Use Store.open or Store.create; safe to share between threads."""
 
-    def __init__(self, root: Path, manifest: dict, embedder: "Embedder | fmt.ModelIdentity | None" = None):
+    def __init__(self, root: Path, manifest: dict, embedder: Embedder | fmt.ModelIdentity | None = None):
         self.path = Path(root)
         self.model = fmt.ModelIdentity.from_dict(manifest["model"])
         self.dtype = manifest["dtype"]
@@ -47,14 +49,14 @@ class Store:
         self.embedder = embedder if hasattr(embedder, "embed_motion") else None  # a bare ModelIdentity cannot encode
         self.fold_thresholds = (DUPLICATE_THRESHOLD, MIRROR_THRESHOLD)
         self.use_faiss = True  # use a valid faiss.index when faiss is installed (see faiss_index.py)
-        self._faiss = None
+        self._faiss: FaissIndex | None = None
         self._lock = threading.RLock()
         self._load(manifest)
 
     # ------------------------------------------------------------ open / create
 
     @classmethod
-    def open(cls, path: str | os.PathLike, embedder: "Embedder | fmt.ModelIdentity | None" = None) -> "Store":
+    def open(cls, path: str | os.PathLike, embedder: Embedder | fmt.ModelIdentity | None = None) -> Store:
         """Open the store at `path`; with an embedder, refuse (StoreModelMismatchError) if it is another model."""
         root = Path(path).expanduser()
         manifest = fmt.read_manifest(root)
@@ -63,8 +65,8 @@ class Store:
         return cls(root, manifest, embedder)
 
     @classmethod
-    def create(cls, path: str | os.PathLike, embedder: "Embedder | fmt.ModelIdentity", *, dtype: str = "float32",
-               model_path: str | os.PathLike | None = None) -> "Store":
+    def create(cls, path: str | os.PathLike, embedder: Embedder | fmt.ModelIdentity, *, dtype: str = "float32",
+               model_path: str | os.PathLike | None = None) -> Store:
         """Create an empty store at `path` (which must not exist or be an empty folder) for `embedder`'s model."""
         root = Path(path).expanduser()
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
@@ -85,7 +87,7 @@ class Store:
             raise
         return cls(root, fmt.read_manifest(root), embedder)
 
-    def attach(self, embedder: "Embedder") -> None:
+    def attach(self, embedder: Embedder) -> None:
         """Use `embedder` for adding motions and for calibrated probabilities (refused if it is another model)."""
         check_model(self.path, self.model, embedder)
         self.embedder = embedder
@@ -248,7 +250,7 @@ class Store:
             self._reload_if_changed()
             index = FaissIndex.build(self._rows.emb)
             data = index.to_bytes()
-            fmt.write_bytes_atomic(self.path / fmt.FAISS_FILE, data)
+            write_atomic(self.path / fmt.FAISS_FILE, data)
             fmt.write_manifest(self.path, dict(self._manifest, faiss={
                 "file": fmt.FAISS_FILE, "ids_sha256": self._ids_sha256(), "rows": len(self), "bytes": len(data),
                 "sha256": hashlib.sha256(data).hexdigest()}))
@@ -377,7 +379,8 @@ class Store:
             by_seg: dict[str, list[str]] = {}
             for i in ids:
                 by_seg.setdefault(old.segments[old.row_of[i]], []).append(i)
-            segments, dropped = [], []
+            segments: list[dict] = []
+            dropped: list[dict] = []
             for seg in self._manifest["segments"]:
                 seg = dict(seg, removed=seg["removed"] + by_seg.get(seg["name"], []))
                 (dropped if len(seg["removed"]) >= seg["count"] else segments).append(seg)
@@ -444,7 +447,7 @@ class Store:
         return search.library_probability(self._rows, parts, motion_id, model=self.model, calibration=self.calibration)
 
 
-def check_model(root: Path, built_with: fmt.ModelIdentity, embedder: "Embedder | fmt.ModelIdentity") -> None:
+def check_model(root: Path, built_with: fmt.ModelIdentity, embedder: Embedder | fmt.ModelIdentity) -> None:
     """Raise StoreModelMismatchError unless `embedder` is the model the store at `root` was built with."""
     given = fmt.ModelIdentity.of(embedder)
     if given.weights_hash == built_with.weights_hash and given.dim == built_with.dim:

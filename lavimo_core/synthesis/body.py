@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..motion.skeleton import JOINT_INDEX as J
+from ..vectors import unit
 
 # Materials; the renderer colours each from the Look (HEAD also gets the face texture, CHEST the neckline).
 SKIN, SHIRT, SLEEVE, TROUSERS, SHIN, SHOES, HAIR, HEAD, CHEST = range(1, 10)
@@ -105,11 +106,6 @@ class Ellipsoid:
 # Head ellipsoid: centre offset from the head joint along the head's (up, forward) axes, and radii (left, up, forward).
 HEAD_OFFSET = (0.065, 0.012)
 HEAD_RADII = (0.078, 0.108, 0.095)
-
-
-def unit(v: np.ndarray) -> np.ndarray:
-    """v (..., 3) scaled to unit length."""
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-8)
 
 
 def body_frame(across: np.ndarray, up: np.ndarray) -> np.ndarray:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..motion.skeleton import JOINT_INDEX as J
+from ..vectors import unit
 from ..video.landmarks import JOINT_LANDMARKS, LANDMARK_INDEX, NUM_LANDMARKS
-from .body import HEAD_RADII, body_frame, head_pose, heel_and_toe, unit
+from .body import HEAD_RADII, body_frame, head_pose, heel_and_toe
 
 # Face points on the head ellipsoid: (longitude, latitude) in radians; longitude > 0 is the person's left.
 _FACE = {"left_eye_inner": (0.2, 0.08), "left_eye": (0.36, 0.08), "left_eye_outer": (0.52, 0.08),

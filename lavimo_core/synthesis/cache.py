@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import write_atomic
 from ..motion.motion import Motion
 from ..paths import cache_dir
-from .camera import Camera
 from ..video.track import PoseTrack
+from .camera import Camera
 
 FORMAT_VERSION = 1
 
@@ -35,12 +35,6 @@ def motion_hash(motion: Motion) -> str:
 
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-._" else "_" for c in name)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 class TrackCache:
@@ -84,9 +78,9 @@ class TrackCache:
         npz.parent.mkdir(parents=True, exist_ok=True)
         buf = io.BytesIO()
         np.savez(buf, image=track.image, world=track.world, visibility=track.visibility, present=track.present)
-        _write_atomic(npz, buf.getvalue())
-        _write_atomic(meta, json.dumps({"key": key, "motion_name": motion.name, "size": list(track.size),
-                                        "fps": track.fps}, indent=1).encode())
+        write_atomic(npz, buf.getvalue())
+        write_atomic(meta, json.dumps({"key": key, "motion_name": motion.name, "size": list(track.size),
+                                       "fps": track.fps}, indent=1))
 
     def prune(self) -> int:
         """Delete entries of other renderer/tracker versions; returns how many version folders went."""

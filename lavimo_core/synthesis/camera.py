@@ -80,7 +80,7 @@ class PlacedCamera:
     aim: np.ndarray | None = None   # (T, 3) points a panning camera looks at, one per frame
     roll: float = 0.0
 
-    def retimed(self, fps_in: float, fps_out: float) -> "PlacedCamera":
+    def retimed(self, fps_in: float, fps_out: float) -> PlacedCamera:
         """The same camera for the clip resampled from fps_in to fps_out (a panning camera's aim is interpolated)."""
         if not self.panning or abs(fps_in - fps_out) < 1e-9:
             return self
@@ -99,7 +99,7 @@ class PlacedCamera:
         """True when the rotation changes per frame."""
         return self.rotation.ndim == 3
 
-    def frame(self, i: int) -> "PlacedCamera":
+    def frame(self, i: int) -> PlacedCamera:
         """The static camera of frame i."""
         return replace(self, rotation=self.rotation[i]) if self.panning else self
 

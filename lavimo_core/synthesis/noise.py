@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import write_atomic
 from ..video.landmarks import LANDMARK_INDEX as L
 from ..video.normalize import image_scale, torso_length
 from ..video.track import PoseTrack
@@ -94,7 +95,7 @@ class NoiseModel:
         return d
 
     @staticmethod
-    def from_dict(d: dict) -> "NoiseModel":
+    def from_dict(d: dict) -> NoiseModel:
         """Inverse of to_dict."""
         arrays = {k: np.asarray(d[k], np.float64) for k in NoiseModel._ARRAYS}
         scalars = {k: float(d[k]) for k in NoiseModel._SCALARS}
@@ -102,17 +103,13 @@ class NoiseModel:
 
     def save(self, path: Path = MODEL_PATH) -> None:
         """Write the model as JSON (atomically)."""
-        import os
-
         d = self.to_dict()
         # One line per array keeps the file small; the measurements in meta stay readable.
         body = ",\n".join(f"{json.dumps(k)}: {json.dumps(v, indent=1 if k == 'meta' else None)}" for k, v in d.items())
-        tmp = Path(path).with_name(Path(path).name + ".tmp")
-        tmp.write_text("{\n" + body + "\n}\n")
-        os.replace(tmp, path)
+        write_atomic(path, "{\n" + body + "\n}\n")
 
     @staticmethod
-    def load(path: Path = MODEL_PATH) -> "NoiseModel":
+    def load(path: Path = MODEL_PATH) -> NoiseModel:
         """Read a model written by `save` (the default one ships beside this module)."""
         global _LOADED
         if path == MODEL_PATH and _LOADED is not None:

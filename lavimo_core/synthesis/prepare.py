@@ -12,9 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..motion.motion import Motion
+from ..video.features import VideoFeatures, default_featurizer
 from .cache import motion_hash
 from .camera import Camera, random_camera
-from ..video.features import VideoFeatures, default_featurizer
 from .rendered import rendered_track
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..motion.skeleton import JOINT_INDEX as J
-from .body import Look
-from .camera import PlacedCamera
 from ..video.landmarks import LANDMARK_INDEX
-from .body_landmarks import joints_to_landmarks
 from ..video.track import PoseTrack
+from .body import Look
+from .body_landmarks import joints_to_landmarks
+from .camera import PlacedCamera
 
 
 def project_track(joints: np.ndarray, placed: PlacedCamera, fps: float) -> PoseTrack:

@@ -19,14 +19,14 @@ def motion_to_video_features(motion: Motion, camera: Camera, rng: np.random.Gene
 
     `capture`: the source frame rate and upper-body-only framing to imitate (domain randomisation, capture.py).
     """
+    from ..motion.resample import resample_positions
     from .body import random_look
     from .noise import NoiseModel
     from .project import occluded_landmarks, project_track, relative_yaw, torso_pixels
-    from .render import resample_joints
 
     model = NoiseModel.load()
     placed = place_camera(camera, motion.joints, motion.fps).retimed(motion.fps, VIDEO_FPS)
-    joints = resample_joints(motion.joints, motion.fps, VIDEO_FPS)
+    joints = resample_positions(motion.joints, motion.fps, VIDEO_FPS)
     truth = project_track(joints, placed, VIDEO_FPS)
     occluded = occluded_landmarks(joints, placed, random_look(np.random.default_rng(camera.seed)))
     track = model.apply(truth, relative_yaw(joints, placed), occluded, torso_pixels(joints, placed),

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..motion.motion import Motion
+from ..motion.resample import resample_positions
 from .body import Look, body_primitives, random_look
 from .camera import Camera, PlacedCamera, place_camera, random_camera
 from .raytrace import coarse, environment, floor_hits, render_frame, room, sample_environment
@@ -19,19 +20,7 @@ from .raytrace import coarse, environment, floor_hits, render_frame, room, sampl
 # Bump when a change to body.py, raytrace.py or camera.py changes the pixels; cached features keyed on it go stale.
 RENDERER_VERSION = "capsules-5"
 
-__all__ = ["Camera", "random_camera", "RENDERER_VERSION", "resample_joints", "render_motion", "write_video"]
-
-
-def resample_joints(joints: np.ndarray, fps_in: float, fps_out: float) -> np.ndarray:
-    """Linearly resample joints (T, 22, 3) from fps_in to fps_out (the first frame is kept)."""
-    if abs(fps_in - fps_out) < 1e-9 or len(joints) < 2:
-        return joints
-    t_out = np.arange(0, (len(joints) - 1) / fps_in + 1e-9, 1.0 / fps_out)
-    x = t_out * fps_in
-    i0 = np.clip(np.floor(x).astype(int), 0, len(joints) - 1)
-    i1 = np.clip(i0 + 1, 0, len(joints) - 1)
-    w = (x - i0)[:, None, None]
-    return (1 - w) * joints[i0] + w * joints[i1]
+__all__ = ["Camera", "random_camera", "RENDERER_VERSION", "render_motion", "write_video"]
 
 
 def render_joints(joints: np.ndarray, camera: Camera, look: Look | None = None,
@@ -69,7 +58,7 @@ def render_motion(motion: Motion, camera: Camera, look: Look | None = None, size
     if size is not None:
         camera = replace(camera, size=tuple(size))
     fps = fps or motion.fps
-    joints = resample_joints(motion.joints, motion.fps, fps)
+    joints = resample_positions(motion.joints, motion.fps, fps)
     # Frame the clip at the motion's own rate, so resampling cannot move the camera.
     placed = place_camera(camera, motion.joints, motion.fps).retimed(motion.fps, fps)
     return render_joints(joints, camera, look, placed, supersample)
@@ -77,7 +66,7 @@ def render_motion(motion: Motion, camera: Camera, look: Look | None = None, size
 
 def write_video(path: str | Path, motion: Motion, camera: Camera, *, fps: float = 30.0, look: Look | None = None,
                 codec: str = "libx264", size: tuple[int, int] | None = None, supersample: int = 1) -> Path:
-    """Render `motion` to a video file (default mp4 H.264) and return its path."""
+    """Render `motion` to a video file (default mp4 H.264, written atomically) and return its path."""
     from ..video.encode import write_frames
 
     frames = render_motion(motion, camera, look, size=size, fps=fps, supersample=supersample)

@@ -10,16 +10,17 @@ from .camera import Camera, place_camera
 
 def rendered_track(motion: Motion, camera: Camera, *, featurizer=None, cache: bool = True) -> PoseTrack:
     """MediaPipe's track of `motion` rendered from `camera` at VIDEO_FPS (cached on disk)."""
-    from .cache import TrackCache
+    from ..motion.resample import resample_positions
     from ..video.pose import drop_ghosts
-    from .render import RENDERER_VERSION, render_joints, resample_joints
+    from .cache import TrackCache
+    from .render import RENDERER_VERSION, render_joints
 
     featurizer = featurizer or default_featurizer()
     store = TrackCache(RENDERER_VERSION, featurizer.tracker_version) if cache else None
     raw = store.get(motion, camera) if store is not None else None
     if raw is None:
         placed = place_camera(camera, motion.joints, motion.fps).retimed(motion.fps, VIDEO_FPS)
-        joints = resample_joints(motion.joints, motion.fps, VIDEO_FPS)
+        joints = resample_positions(motion.joints, motion.fps, VIDEO_FPS)
         frames = render_joints(joints, camera, placed=placed)
         raw = featurizer.raw_track(((i / VIDEO_FPS, f) for i, f in enumerate(frames)), VIDEO_FPS)
         if store is not None:

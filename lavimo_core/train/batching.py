@@ -83,9 +83,9 @@ class BatchMaker:
     def _video(self, name: str, view: ClipView, start: int, length: int,
                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Pose features of the cropped view as a camera would see it: projected, or a cached render."""
-        from ..video.features import VIDEO_FPS, VideoFeatures
         from ..synthesis.projected import motion_to_video_features
         from ..synthesis.render import random_camera
+        from ..video.features import VIDEO_FPS, VideoFeatures
         if view.tracks and rng.random() < self.cfg.rendered_prob:
             track, version = view.tracks[rng.integers(len(view.tracks))]
             # Feature frame t spans joints t..t+1 at 20 fps; the track samples joints at VIDEO_FPS.

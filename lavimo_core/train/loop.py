@@ -14,6 +14,7 @@ HumanML3D on GPUs (the data is not shipped; build it with the HumanML3D reposito
 
 from __future__ import annotations
 
+import functools
 import math
 import signal
 import sys
@@ -125,7 +126,8 @@ class _Run:
 
         backbone = TextBackbone(cfg.model.text_model, cfg.model.text_max_tokens, self.device)
         captions = all_captions(train_clips + val_clips)
-        text = self._on_main_first(lambda: TokenFeatureCache(backbone, captions, progress=t.progress and self.dist.main))
+        text = self._on_main_first(functools.partial(TokenFeatureCache, backbone, captions,
+                                                     progress=t.progress and self.dist.main))
         text_ref, text_dim = backbone.ref, backbone.hidden_size
         del backbone  # only cached token features are needed from here on
 
@@ -316,9 +318,9 @@ def _attach_rendered_tracks(clips, cameras: int, seed: int, progress: bool) -> N
     from tqdm import tqdm
 
     from ..motion.motion import Motion
-    from ..video.features import default_featurizer
-    from ..synthesis.rendered import rendered_track
     from ..synthesis.render import random_camera
+    from ..synthesis.rendered import rendered_track
+    from ..video.features import default_featurizer
     from .clips import clip_seed
     featurizer = default_featurizer()
     for clip in tqdm(clips, desc="rendered video", disable=not progress, leave=False):

@@ -35,7 +35,7 @@ class VideoFeatures:
     source: str                 # file path, or "render:<motion>" / "projected:<motion>"
 
     @staticmethod
-    def from_track(track: PoseTrack, version: str, source: str) -> "VideoFeatures":
+    def from_track(track: PoseTrack, version: str, source: str) -> VideoFeatures:
         """Normalise a pose track into features."""
         return VideoFeatures(track_to_features(track), track.present.copy(), track.fps, track.detection_rate,
                              version, source)

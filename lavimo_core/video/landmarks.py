@@ -5,8 +5,6 @@ Where the other 21 lie on a body built from the joints is synthesis/body_landmar
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..motion.skeleton import JOINT_INDEX as J
 
 LANDMARK_NAMES: tuple[str, ...] = (

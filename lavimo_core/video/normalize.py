@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..vectors import unit
 from .landmarks import LANDMARK_INDEX as L
 from .landmarks import NUM_LANDMARKS
 from .track import PoseTrack
@@ -42,10 +43,6 @@ def _mid(x: np.ndarray, a: str, b: str) -> np.ndarray:
     return (x[..., L[a], :] + x[..., L[b], :]) / 2
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
-
-
 def torso_length(world: np.ndarray) -> float:
     """Median hip-centre to shoulder-centre distance (metres) over frames (T, 33, 3)."""
     d = np.linalg.norm(_mid(world, "left_shoulder", "right_shoulder") - _mid(world, "left_hip", "right_hip"), axis=-1)
@@ -55,8 +52,8 @@ def torso_length(world: np.ndarray) -> float:
 def body_rotation(world: np.ndarray, fps: float) -> np.ndarray:
     """Rotation (3, 3) whose rows are the clip's (left, up, forward) axes in camera coordinates."""
     camera_up = np.array([0.0, -1.0, 0.0])
-    legs = _unit(_mid(world, "left_hip", "right_hip") - _mid(world, "left_ankle", "right_ankle"))
-    up = _unit(legs.mean(0))
+    legs = unit(_mid(world, "left_hip", "right_hip") - _mid(world, "left_ankle", "right_ankle"))
+    up = unit(legs.mean(0))
     if np.degrees(np.arccos(np.clip(up @ camera_up, -1, 1))) > MAX_LEG_TILT_DEG:
         up = camera_up
     n = max(1, int(round(HEADING_WINDOW_S * fps)))
@@ -66,7 +63,7 @@ def body_rotation(world: np.ndarray, fps: float) -> np.ndarray:
     left = across - (across @ up) * up
     if np.linalg.norm(left) < 1e-6:   # across-vector along "up": any heading will do
         left = np.array([1.0, 0.0, 0.0]) - up[0] * up
-    left = _unit(left)
+    left = unit(left)
     return np.stack([left, up, np.cross(left, up)])
 
 

@@ -15,7 +15,6 @@ import numpy as np
 
 from .track import PoseTrack
 
-
 # MediaPipe's tracker can keep returning a pose for a few frames after the person has left the
 # picture, with visibilities near 0.07; real detections on renders never average below 0.5.
 MIN_MEAN_VISIBILITY = 0.25

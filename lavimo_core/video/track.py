@@ -27,7 +27,7 @@ class PoseTrack:
         return float(self.present.mean()) if len(self) else 0.0
 
     @staticmethod
-    def empty(size: tuple[int, int], fps: float, frames: int = 0) -> "PoseTrack":
+    def empty(size: tuple[int, int], fps: float, frames: int = 0) -> PoseTrack:
         """A track of `frames` frames with nobody in them."""
         return PoseTrack(np.zeros((frames, 33, 2), np.float32), np.zeros((frames, 33, 3), np.float32),
                          np.zeros((frames, 33), np.float32), np.zeros(frames, bool), tuple(size), fps)

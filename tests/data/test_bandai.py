@@ -6,9 +6,17 @@ import re
 import numpy as np
 import pytest
 
-from lavimo_core.data.bandai import (ATTRIBUTION, CONTENT_PHRASES, LICENSE, STYLE_ADJECTIVES, STYLE_PHRASES,
-                                     captions_for, parse_name, split_by_content)
 from lavimo_core.data import DatasetError, load_dataset
+from lavimo_core.data.bandai import (
+    ATTRIBUTION,
+    CONTENT_PHRASES,
+    LICENSE,
+    STYLE_ADJECTIVES,
+    STYLE_PHRASES,
+    captions_for,
+    parse_name,
+    split_by_content,
+)
 from lavimo_core.paths import find_dataset
 
 ROOT = find_dataset("bandai-namco-1")

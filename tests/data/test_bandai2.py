@@ -7,8 +7,15 @@ import numpy as np
 import pytest
 
 from lavimo_core.data import DatasetError, load_dataset
-from lavimo_core.data.bandai2 import (ATTRIBUTION, CONTENT_PHRASES, EXPECTED_SIDES, LICENSE, STYLE_PHRASES,
-                                      captions_for, parse_name)
+from lavimo_core.data.bandai2 import (
+    ATTRIBUTION,
+    CONTENT_PHRASES,
+    EXPECTED_SIDES,
+    LICENSE,
+    STYLE_PHRASES,
+    captions_for,
+    parse_name,
+)
 from lavimo_core.motion.sides import raised_hands, turn_side
 from lavimo_core.paths import find_dataset
 

@@ -6,8 +6,8 @@ import shutil
 import numpy as np
 import pytest
 
-from lavimo_core.data.bvh_folder import hashed_split, load_bvh_folder, read_captions
 from lavimo_core.data import DatasetError, MotionDataset, load_dataset
+from lavimo_core.data.bvh_folder import hashed_split, load_bvh_folder, read_captions
 from lavimo_core.motion.load import load_motion
 from lavimo_core.paths import find_dataset
 

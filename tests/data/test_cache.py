@@ -7,8 +7,9 @@ import pytest
 
 import lavimo_core.data.cache as cache
 import lavimo_core.motion.load as load_module
-from lavimo_core.data.bvh_folder import load_bvh_folder
+from lavimo_core.atomic import TEMP_GLOB
 from lavimo_core.data import load_dataset
+from lavimo_core.data.bvh_folder import load_bvh_folder
 from lavimo_core.paths import find_dataset
 
 DATA = find_dataset("bandai-namco-1") / "data"
@@ -63,7 +64,7 @@ def test_second_load_comes_from_the_cache(cache_root, folder, conversions):
     same(first, second)
     assert len(list((cache_root / "import" / "datasets").glob("*.npz"))) == 1
     assert len(list((cache_root / "import" / "clips").glob("*.npz"))) == 3
-    assert not list(cache_root.rglob("*.tmp"))
+    assert not list(cache_root.rglob(TEMP_GLOB))
 
 
 def test_cached_default_dataset_equals_a_fresh_import(cache_root):
@@ -158,7 +159,7 @@ def test_interrupted_write_leaves_no_file(cache_root, folder, monkeypatch):
     monkeypatch.setattr(cache.np, "savez", broken)
     with pytest.raises(KeyboardInterrupt):
         load_bvh_folder(folder)
-    assert not list(cache_root.rglob("*.npz")) and not list(cache_root.rglob("*.tmp"))
+    assert not list(cache_root.rglob("*.npz")) and not list(cache_root.rglob(TEMP_GLOB))
 
 
 def test_no_cache_writes_nothing(cache_root, folder):

@@ -12,8 +12,15 @@ from pathlib import Path
 import pytest
 
 from lavimo_core.data import load_dataset
-from lavimo_core.data.download import (BANDAI_NAMCO_1, REPO_URL, DatasetDownloadError, RemoteDataset,
-                                       UnsafeArchiveError, download_dataset, extract_zip)
+from lavimo_core.data.download import (
+    BANDAI_NAMCO_1,
+    REPO_URL,
+    DatasetDownloadError,
+    RemoteDataset,
+    UnsafeArchiveError,
+    download_dataset,
+    extract_zip,
+)
 from lavimo_core.paths import find_dataset
 
 ROOT = find_dataset("bandai-namco-1")

@@ -9,8 +9,7 @@ import pytest
 
 from lavimo_core.engine import Engine
 from lavimo_core.errors import LavimoError
-from lavimo_core.query import (CombinedQuery, MotionFileQuery, MotionQuery, StoredMotionQuery, TextQuery,
-                               VideoQuery)
+from lavimo_core.query import CombinedQuery, MotionFileQuery, MotionQuery, StoredMotionQuery, TextQuery, VideoQuery
 from lavimo_core.store import ModelIdentity, Store, StoreModelMismatchError
 
 

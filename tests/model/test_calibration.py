@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
 
-from lavimo_core.model.calibration import (Calibration, fit_calibration, fit_platt, top1_present_absent,
-                                            youden_threshold)
+from lavimo_core.model.calibration import Calibration, fit_calibration, fit_platt, top1_present_absent, youden_threshold
 
 
 def test_youden_threshold_hand_checked():

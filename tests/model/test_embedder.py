@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from lavimo_core.model.embedder import Embedder
-from lavimo_core.model.windows import split_windows
 from lavimo_core.model.errors import InputShapeError, TextModelError
 from lavimo_core.model.text_backbone import file_sha256
+from lavimo_core.model.windows import split_windows
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lavimo_core.model.losses import (caption_positives, kl_alignment, label_positives,
-                                      reconstruction_loss)
+from lavimo_core.model.losses import caption_positives, kl_alignment, label_positives, reconstruction_loss
 from lavimo_core.model.text_backbone import mean_pool
 
 

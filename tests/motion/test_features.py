@@ -6,8 +6,15 @@ import torch
 
 from lavimo_core.errors import LavimoError
 from lavimo_core.motion.features import (
-    FEATURE_SLICES, REFERENCE_BONE_LENGTHS, BadShapeError, DegeneratePoseError, NonFiniteError,
-    TooFewFramesError, canonicalize_joints, features_to_joints, joints_to_features,
+    FEATURE_SLICES,
+    REFERENCE_BONE_LENGTHS,
+    BadShapeError,
+    DegeneratePoseError,
+    NonFiniteError,
+    TooFewFramesError,
+    canonicalize_joints,
+    features_to_joints,
+    joints_to_features,
 )
 from lavimo_core.motion.skeleton import FEATURE_DIM, JOINT_INDEX, PARENTS
 from lavimo_core.paths import find_dataset

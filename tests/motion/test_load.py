@@ -8,7 +8,8 @@ from lavimo_core.errors import LavimoError
 from lavimo_core.motion.bvh import BVH, BVHError, read_bvh, write_bvh
 from lavimo_core.motion.load import bvh_joints, detect_units, load_motion
 from lavimo_core.motion.resample import resample_local
-from lavimo_core.motion.skeleton import FEATURE_DIM, JOINT_INDEX as J
+from lavimo_core.motion.skeleton import FEATURE_DIM
+from lavimo_core.motion.skeleton import JOINT_INDEX as J
 from lavimo_core.paths import find_dataset
 
 DATA = find_dataset("bandai-namco-1") / "data"

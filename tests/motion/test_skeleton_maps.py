@@ -10,8 +10,13 @@ from lavimo_core.errors import LavimoError
 from lavimo_core.motion.bvh import BVH, bvh_from_transforms, read_bvh, write_bvh
 from lavimo_core.motion.load import bvh_joints
 from lavimo_core.motion.skeleton import JOINT_INDEX, JOINT_NAMES
-from lavimo_core.motion.skeleton_maps import (SPINE_FRACTIONS, SkeletonMapError, detect_skeleton,
-                                              interpolate_chain, normalize_name)
+from lavimo_core.motion.skeleton_maps import (
+    SPINE_FRACTIONS,
+    SkeletonMapError,
+    detect_skeleton,
+    interpolate_chain,
+    normalize_name,
+)
 from lavimo_core.paths import find_dataset
 
 CLIP = find_dataset("bandai-namco-1") / "data" / "dataset-1_walk-left_happy_001.bvh"
@@ -218,7 +223,7 @@ def test_daz_genesis_with_four_spine_joints(bandai, reference, tmp_path):
 @pytest.mark.parametrize("style", ["smpl", "smpl-fbx", "smplx"])
 def test_smpl_names(bandai, reference, tmp_path, style):
     names = {"Hips": "Pelvis", "Spine": "Spine1", "Chest": "Spine3", "Neck": "Neck", "Head": "Head"}
-    for s, side in (("L", "left"), ("R", "right")):
+    for s in ("L", "R"):
         names.update({f"Shoulder_{s}": f"{s}_Collar", f"UpperArm_{s}": f"{s}_Shoulder",
                       f"LowerArm_{s}": f"{s}_Elbow", f"Hand_{s}": f"{s}_Wrist", f"UpperLeg_{s}": f"{s}_Hip",
                       f"LowerLeg_{s}": f"{s}_Knee", f"Foot_{s}": f"{s}_Ankle", f"Toes_{s}": f"{s}_Foot"})

@@ -7,7 +7,11 @@ from scipy.spatial.transform import Rotation
 from lavimo_core.retarget import RetargetOptions, detect_bone_map, solve
 from lavimo_core.retarget.rig_presets import preset_rig
 from lavimo_core.retarget.rotations import (
-    EULER_ORDERS, continuous_quaternions, quaternions_to_axis_angle, quaternions_to_euler, rotation_channels,
+    EULER_ORDERS,
+    continuous_quaternions,
+    quaternions_to_axis_angle,
+    quaternions_to_euler,
+    rotation_channels,
 )
 
 

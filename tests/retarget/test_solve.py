@@ -7,7 +7,11 @@ from scipy.spatial.transform import Rotation
 from lavimo_core.motion.motion import Motion
 from lavimo_core.motion.skeleton import JOINT_INDEX, JOINT_NAMES
 from lavimo_core.retarget import (
-    EmptyMotionError, RetargetError, RetargetOptions, detect_bone_map, solve,
+    EmptyMotionError,
+    RetargetError,
+    RetargetOptions,
+    detect_bone_map,
+    solve,
 )
 from lavimo_core.retarget.rig_presets import PRESET_NAMES, preset_rig, rig_preset
 from lavimo_core.retarget.root import heading_yaw, leg_length, lowest_foot_height

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 
 from lavimo_core.motion.load import load_motion
-from lavimo_core.store.encode import mirrored
 from lavimo_core.paths import find_dataset
 from lavimo_core.store import ModelIdentity
+from lavimo_core.store.encode import mirrored
 
 
 def _labels(name: str) -> dict[str, str]:

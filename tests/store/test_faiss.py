@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lavimo_core.store import Filters, Store, StoreError
-from lavimo_core.store import faiss_index
+from lavimo_core.store import Filters, Store, StoreError, faiss_index
 from lavimo_core.store import format as fmt
 
 

@@ -18,8 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lavimo_core.store import Store, StoreError  # noqa: F401  (damage tests below)
-from lavimo_core.store import faiss_index
+from lavimo_core.store import Store, StoreError, faiss_index  # noqa: F401  (damage tests below)
 from lavimo_core.store import format as fmt
 
 CHILD = Path(__file__).with_name("fault_child.py")

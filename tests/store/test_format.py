@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from lavimo_core.store import (ModelIdentity, Store, StoreBusyError, StoreCorruptError, StoreError,
-                               StoreModelMismatchError, StoreNotFoundError, StoreVersionError)
+from lavimo_core.store import ModelIdentity, Store, errors
 from lavimo_core.store import format as fmt
 
 
@@ -94,7 +91,7 @@ def test_add_and_remove_leave_other_segments_untouched(make_store, bandai_motion
 def test_remove_unknown_id_changes_nothing(make_store, bandai_motions):
     store = make_store(bandai_motions[:5])
     manifest = (store.path / fmt.MANIFEST).read_bytes()
-    with pytest.raises(StoreError, match="no-such-motion.*nothing removed"):
+    with pytest.raises(errors.StoreError, match="no-such-motion.*nothing removed"):
         store.remove([bandai_motions[0].name, "no-such-motion"])
     assert (store.path / fmt.MANIFEST).read_bytes() == manifest and len(store) == 5
 
@@ -137,7 +134,7 @@ def test_failure_during_add_leaves_store_unchanged(make_store, bandai_motions, s
         return real_save(fd)
 
     monkeypatch.setattr(fmt.os, "fsync", crash_on_second_file)  # dies while writing the segment
-    with pytest.raises(StoreError, match="I/O error.*nothing was changed"):  # a message, not a traceback
+    with pytest.raises(errors.StoreError, match="I/O error.*nothing was changed"):  # a message, not a traceback
         store.add(bandai_motions[5:8], embeddings=emb, mirror_embeddings=mir)
     monkeypatch.setattr(fmt.os, "fsync", real_save)
     assert Store.open(store.path).ids() == [m.name for m in bandai_motions[:5]]
@@ -190,7 +187,7 @@ def test_concurrent_writer_is_refused(make_store, bandai_motions, stats, monkeyp
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
-        with pytest.raises(StoreBusyError, match="another process"):
+        with pytest.raises(errors.StoreBusyError, match="another process"):
             store.add(bandai_motions[3:4], embeddings=emb, mirror_embeddings=mir)
     finally:
         holder.kill()
@@ -210,10 +207,10 @@ def test_other_process_changes_are_picked_up_before_writing(make_store, bandai_m
 # ---------------------------------------------------------------- bad stores and bad input
 
 def test_missing_store(tmp_path):
-    with pytest.raises(StoreNotFoundError, match="does not exist.*lavimo index"):
+    with pytest.raises(errors.StoreNotFoundError, match="does not exist.*lavimo index"):
         Store.open(tmp_path / "nope")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(StoreNotFoundError, match="not a LAVIMO store.*store.json is missing"):
+    with pytest.raises(errors.StoreNotFoundError, match="not a LAVIMO store.*store.json is missing"):
         Store.open(tmp_path / "empty")
 
 
@@ -221,13 +218,13 @@ def test_corrupt_manifest(make_store, bandai_motions):
     store = make_store(bandai_motions[:3])
     path = store.path / fmt.MANIFEST
     path.write_text("{ not json")
-    with pytest.raises(StoreCorruptError, match="store.json is unreadable"):
+    with pytest.raises(errors.StoreCorruptError, match="store.json is unreadable"):
         Store.open(store.path)
     path.write_text(json.dumps({"format": "lavimo-store", "format_version": 1}))
-    with pytest.raises(StoreCorruptError, match="damaged.*model"):
+    with pytest.raises(errors.StoreCorruptError, match="damaged.*model"):
         Store.open(store.path)
     path.write_text(json.dumps({"hello": 1}))
-    with pytest.raises(StoreCorruptError, match="not a LAVIMO store manifest"):
+    with pytest.raises(errors.StoreCorruptError, match="not a LAVIMO store manifest"):
         Store.open(store.path)
 
 
@@ -236,7 +233,7 @@ def test_newer_format_version_is_refused(make_store, bandai_motions):
     m = json.loads((store.path / fmt.MANIFEST).read_text())
     m["format_version"] = fmt.FORMAT_VERSION + 1
     (store.path / fmt.MANIFEST).write_text(json.dumps(m))
-    with pytest.raises(StoreVersionError, match="update LAVIMO"):
+    with pytest.raises(errors.StoreVersionError, match="update LAVIMO"):
         Store.open(store.path)
 
 
@@ -251,12 +248,12 @@ def test_corrupt_segment_files(make_store, bandai_motions, damage):
         f.unlink()
     else:
         f.write_bytes(b"\xff" * len(data))
-    with pytest.raises(StoreCorruptError, match=r"000001.*(Rebuild|rebuild)"):
+    with pytest.raises(errors.StoreCorruptError, match=r"000001.*(Rebuild|rebuild)"):
         Store.open(store.path)
 
 
 def test_a_malformed_record_is_reported_as_damage(make_store, bandai_motions):
-    """A record missing a field (edited by hand, or written by a bug) is a clear StoreCorruptError, not a KeyError."""
+    """A record missing a field (edited by hand, or written by a bug) is a clear errors.StoreCorruptError, not a KeyError."""
     store = make_store(bandai_motions[:3])
     f = store.path / fmt.SEGMENTS / "000001" / fmt.RECORDS_FILE
     data = json.loads(f.read_text())
@@ -266,7 +263,7 @@ def test_a_malformed_record_is_reported_as_damage(make_store, bandai_motions):
     manifest["segments"][0]["bytes"][fmt.RECORDS_FILE] = f.stat().st_size  # sizes and checksums agree: only
     manifest["segments"][0]["sha256"][fmt.RECORDS_FILE] = hashlib.sha256(f.read_bytes()).hexdigest()  # the record is wrong
     (store.path / fmt.MANIFEST).write_text(json.dumps(manifest))
-    with pytest.raises(StoreCorruptError, match=r"motions.json is malformed.*duration.*lavimo index"):
+    with pytest.raises(errors.StoreCorruptError, match=r"motions.json is malformed.*duration.*lavimo index"):
         Store.open(store.path)
 
 
@@ -274,25 +271,25 @@ def test_corrupt_motion_payload_is_reported_on_read(make_store, bandai_motions):
     store = make_store(bandai_motions[:3])
     f = store.path / fmt.SEGMENTS / "000001" / fmt.MOTIONS_FILE
     f.write_bytes(b"\x00" * f.stat().st_size)  # same size: only the read notices
-    with pytest.raises(StoreCorruptError, match=f"{bandai_motions[1].name}.*motions.safetensors"):
+    with pytest.raises(errors.StoreCorruptError, match=f"{bandai_motions[1].name}.*motions.safetensors"):
         store.motion(bandai_motions[1].name)
 
 
 def test_model_mismatch_is_refused(make_store, bandai_motions, stats):
     store = make_store(bandai_motions[:3])
     other = ModelIdentity("other-model", "f" * 64, stats.identity.dim)
-    with pytest.raises(StoreModelMismatchError, match="feature-stats.*other-model.*rebuild the store"):
+    with pytest.raises(errors.StoreModelMismatchError, match="feature-stats.*other-model.*rebuild the store"):
         Store.open(store.path, other)
-    with pytest.raises(StoreModelMismatchError):
+    with pytest.raises(errors.StoreModelMismatchError):
         store.attach(other)
     Store.open(store.path, stats.identity)  # the right model is accepted
 
 
 def test_create_refuses_existing_store(make_store, bandai_motions, stats):
     store = make_store(bandai_motions[:1])
-    with pytest.raises(StoreError, match="already exists"):
+    with pytest.raises(errors.StoreError, match="already exists"):
         Store.create(store.path, stats.identity)
-    with pytest.raises(StoreError, match="unknown store dtype"):
+    with pytest.raises(errors.StoreError, match="unknown store dtype"):
         Store.create(store.path.parent / "x", stats.identity, dtype="int8")
     assert not (store.path.parent / "x").exists()
 
@@ -307,12 +304,12 @@ def test_bad_motions_are_refused_with_their_name(make_store, bandai_motions, sta
     slow = Motion("thirty-fps", good.joints, fps=30.0)
     e = stats([good.features])
     for m, msg in ((bad_nan, "nan-clip.*NaN"), (short, "one-frame.*at least 2"), (slow, "thirty-fps.*30.0 fps")):
-        with pytest.raises(StoreError, match=msg):
+        with pytest.raises(errors.StoreError, match=msg):
             store.add([m], embeddings=e, mirror_embeddings=e)
-    with pytest.raises(StoreError, match=r"embeddings must be \(2, 526\)"):
+    with pytest.raises(errors.StoreError, match=r"embeddings must be \(2, 526\)"):
         store.add(bandai_motions[:2], embeddings=e, mirror_embeddings=e)
-    with pytest.raises(StoreError, match="NaN"):
+    with pytest.raises(errors.StoreError, match="NaN"):
         store.add([good], embeddings=e * np.nan, mirror_embeddings=e)
-    with pytest.raises(StoreError, match="opened without a model"):
+    with pytest.raises(errors.StoreError, match="opened without a model"):
         store.add([good])
     assert len(Store.open(store.path)) == 2

@@ -71,7 +71,9 @@ def test_unlisted_entries_that_are_not_ours_survive_a_write(tmp_path, make_store
     (segs / "000009").symlink_to(outside, target_is_directory=True)   # looks like a segment, leads out
     (segs / ".tmp-000002-abcdef12").mkdir()                           # debris of an interrupted write: ours
     (segs / "000005").mkdir()                                         # an unlisted segment: ours
-    (store.path / ".tmp-store.json-0123abcd").write_text("{")
+    (store.path / ".tmp-store.json-0123abcd").write_text("{")                # an older LAVIMO's temp name
+    (store.path / ".store.json.0123abcd.tmp.json").write_text("{")           # lavimo_core.atomic's
+    (store.path / ".DS_Store").write_text("mine")                             # hidden, but not ours
     emb, mir = stats.embed(bandai_motions[3:4])
     store.add(bandai_motions[3:4], embeddings=emb, mirror_embeddings=mir)
     store.remove([bandai_motions[0].name])
@@ -80,6 +82,7 @@ def test_unlisted_entries_that_are_not_ours_survive_a_write(tmp_path, make_store
     assert (segs / "notes.txt").read_text() == "mine" and (segs / "mine").is_dir() and (segs / "000009").is_symlink()
     assert not (segs / ".tmp-000002-abcdef12").exists() and not (segs / "000005").exists()
     assert not (store.path / ".tmp-store.json-0123abcd").exists()
+    assert not (store.path / ".store.json.0123abcd.tmp.json").exists() and (store.path / ".DS_Store").exists()
     assert len(Store.open(store.path)) == 3
 
 

@@ -11,8 +11,8 @@ import shutil
 import numpy as np
 import pytest
 
-from lavimo_core.data.bandai import captions_for
 from lavimo_core.data import load_dataset
+from lavimo_core.data.bandai import captions_for
 from lavimo_core.store import Store
 
 

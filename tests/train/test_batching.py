@@ -74,7 +74,7 @@ def test_video_views_are_aligned_with_the_motion_crop(clips, cache):
     maker = BatchMaker(clips[:2], cache, cfg, use_video=True)
     for per_view in maker.bank:
         for entries in per_view:
-            for start, length, feats, present in entries:
+            for _start, length, feats, present in entries:
                 # 20 fps motion frames vs 10 fps video frames: half as many, give or take one.
                 assert abs(feats.shape[0] - (length + 1) / 2) <= 1.5 and present.shape == (feats.shape[0],)
     batch = maker.make([0, 1], np.random.default_rng(0))

@@ -7,8 +7,8 @@ import numpy as np
 from lavimo_core.motion.motion import Motion
 from lavimo_core.synthesis.cache import TrackCache
 from lavimo_core.synthesis.camera import Camera
-from lavimo_core.synthesis.rendered import rendered_video_features
 from lavimo_core.synthesis.prepare import dataset_cameras, prepare_rendered_features
+from lavimo_core.synthesis.rendered import rendered_video_features
 from lavimo_core.video.track import PoseTrack
 
 

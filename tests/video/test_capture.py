@@ -5,8 +5,15 @@ import pytest
 
 from lavimo_core.motion.motion import Motion
 from lavimo_core.synthesis.camera import random_camera
-from lavimo_core.synthesis.capture import (HEIGHTS, LEGS, Capture, crop_to_upper_body, hold_frames, pixel_jitter,
-                                           random_capture)
+from lavimo_core.synthesis.capture import (
+    HEIGHTS,
+    LEGS,
+    Capture,
+    crop_to_upper_body,
+    hold_frames,
+    pixel_jitter,
+    random_capture,
+)
 from lavimo_core.synthesis.projected import motion_to_video_features
 from lavimo_core.video.features import POSE_FEATURE_DIM
 
@@ -20,12 +27,12 @@ def walk():
 
 @pytest.fixture(scope="module")
 def track(walk):
+    from lavimo_core.motion.resample import resample_positions
     from lavimo_core.synthesis.camera import place_camera
     from lavimo_core.synthesis.project import project_track
-    from lavimo_core.synthesis.render import resample_joints
     from lavimo_core.video.features import VIDEO_FPS
     cam = random_camera(np.random.default_rng(0))
-    joints = resample_joints(walk.joints, walk.fps, VIDEO_FPS)
+    joints = resample_positions(walk.joints, walk.fps, VIDEO_FPS)
     return project_track(joints, place_camera(cam, walk.joints, walk.fps).retimed(walk.fps, VIDEO_FPS), VIDEO_FPS)
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lavimo_core.motion.resample import resample_positions
 from lavimo_core.synthesis.camera import Camera, place_camera
-from lavimo_core.video.features import POSE_FEATURE_DIM, VIDEO_FPS
+from lavimo_core.synthesis.project import project_track
 from lavimo_core.synthesis.projected import motion_to_video_features
 from lavimo_core.synthesis.rendered import rendered_video_features
+from lavimo_core.video.features import POSE_FEATURE_DIM, VIDEO_FPS
 from lavimo_core.video.normalize import NOMINAL_FOV_DEG, track_to_features
-from lavimo_core.synthesis.project import project_track
-from lavimo_core.synthesis.render import resample_joints
 
 POSE = slice(0, 99)
 MOVE = slice(99, 102)
@@ -21,7 +21,7 @@ NOMINAL_FOCAL_MM = 36.0 / (2 * np.tan(np.radians(NOMINAL_FOV_DEG) / 2))
 
 def exact_features(motion, camera: Camera) -> np.ndarray:
     placed = place_camera(camera, motion.joints, motion.fps).retimed(motion.fps, VIDEO_FPS)
-    return track_to_features(project_track(resample_joints(motion.joints, motion.fps, VIDEO_FPS), placed, VIDEO_FPS))
+    return track_to_features(project_track(resample_positions(motion.joints, motion.fps, VIDEO_FPS), placed, VIDEO_FPS))
 
 
 @pytest.mark.parametrize("name", ["walk_normal_001", "bow_normal_001", "walk-left_normal_001"])
@@ -57,7 +57,7 @@ def test_projected_features(bye):
     b = motion_to_video_features(bye, cam, np.random.default_rng(0))
     c = motion_to_video_features(bye, cam, np.random.default_rng(1))
     clean = motion_to_video_features(bye, cam, noise=False)
-    n = len(resample_joints(bye.joints, bye.fps, VIDEO_FPS))
+    n = len(resample_positions(bye.joints, bye.fps, VIDEO_FPS))
     assert a.features.shape == (n, POSE_FEATURE_DIM) and a.features.dtype == np.float32
     assert np.array_equal(a.features, b.features)                 # seeded
     assert not np.array_equal(a.features, c.features)

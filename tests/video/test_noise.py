@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from lavimo_core.synthesis.camera import Camera
-from tools.pose_accuracy import measure_pair, pck_interval, summary
 from lavimo_core.synthesis.noise import MODEL_PATH, NoiseModel, yaw_bin
-from tools.noise_fit import fit
 from lavimo_core.video.pose import MediaPipePoseFeaturizer
+from tools.noise_fit import fit
+from tools.pose_accuracy import measure_pair, pck_interval, summary
 
 
 def test_shipped_model_matches_the_featurizer_and_says_how_it_was_made():

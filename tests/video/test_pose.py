@@ -5,15 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lavimo_core.motion.resample import resample_positions
 from lavimo_core.synthesis.body import random_look
 from lavimo_core.synthesis.camera import Camera, place_camera
-from lavimo_core.video.features import POSE_FEATURE_DIM, VIDEO_FPS, video_to_features
+from lavimo_core.synthesis.project import project_track, torso_pixels
+from lavimo_core.synthesis.render import render_joints
 from lavimo_core.video.encode import write_frames
 from lavimo_core.video.errors import NoPersonError
+from lavimo_core.video.features import POSE_FEATURE_DIM, VIDEO_FPS, video_to_features
 from lavimo_core.video.landmarks import JOINT_LANDMARKS
 from lavimo_core.video.pose import Featurizer, MediaPipePoseFeaturizer
-from lavimo_core.synthesis.project import project_track, torso_pixels
-from lavimo_core.synthesis.render import render_joints, resample_joints
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def _render_and_track(featurizer, motion, cam: Camera, frames: int):
     """MediaPipe's track of the first `frames` video frames of `motion` rendered from `cam`, the exact
     projected landmarks beside it, and the torso length in pixels per frame."""
     placed = place_camera(cam, motion.joints, motion.fps).retimed(motion.fps, VIDEO_FPS)
-    joints = resample_joints(motion.joints, motion.fps, VIDEO_FPS)[:frames]
+    joints = resample_positions(motion.joints, motion.fps, VIDEO_FPS)[:frames]
     track = featurizer.track(((i / VIDEO_FPS, f) for i, f in enumerate(render_joints(joints, cam, placed=placed))),
                              VIDEO_FPS)
     return track, project_track(joints, placed, VIDEO_FPS), torso_pixels(joints, placed)

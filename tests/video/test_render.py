@@ -7,14 +7,15 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from lavimo_core.motion.resample import resample_positions
 from lavimo_core.motion.skeleton import JOINT_INDEX as J
 from lavimo_core.synthesis.body import CHEST, HEAD, SKIN, body_primitives, random_look
+from lavimo_core.synthesis.body_landmarks import joints_to_landmarks
 from lavimo_core.synthesis.camera import Camera, place_camera, random_camera
+from lavimo_core.synthesis.raytrace import chest_albedo, face_albedo, trace_body
+from lavimo_core.synthesis.render import render_motion, write_video
 from lavimo_core.video.decode import iter_frames, probe
 from lavimo_core.video.landmarks import LANDMARK_INDEX
-from lavimo_core.synthesis.body_landmarks import joints_to_landmarks
-from lavimo_core.synthesis.raytrace import chest_albedo, face_albedo, trace_body
-from lavimo_core.synthesis.render import render_motion, resample_joints, write_video
 
 
 def test_frames_are_deterministic_per_camera(bye):
@@ -37,7 +38,7 @@ def test_the_whole_walk_stays_in_frame(walk, pan):
     if pan:
         assert placed.rotation.shape == (len(walk.joints), 3, 3)
         retimed = placed.retimed(walk.fps, 10.0)
-        assert len(retimed.rotation) == len(resample_joints(walk.joints, walk.fps, 10.0))
+        assert len(retimed.rotation) == len(resample_positions(walk.joints, walk.fps, 10.0))
 
 
 def test_a_static_camera_that_would_lose_the_body_pans_instead(walk):
@@ -106,7 +107,7 @@ def test_write_video_is_h264_with_the_motions_length(tmp_path, bye):
     assert info.codec == "h264" and (info.width, info.height) == (160, 120)
     assert info.fps == pytest.approx(20.0, abs=0.01)
     n = sum(1 for _ in iter_frames(path))
-    assert n == len(resample_joints(bye.joints, bye.fps, 20.0))
+    assert n == len(resample_positions(bye.joints, bye.fps, 20.0))
     assert not list(tmp_path.glob(".*tmp*"))     # written atomically, nothing left over
 
 
