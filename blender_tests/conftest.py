@@ -60,31 +60,12 @@ def cmu_clip(tmp_path_factory):
     return Motion(name="martial_04[:200]", joints=full.joints[:200], source=full.source), folder / "martial_04.bvh"
 
 
-# Generates the rig in a child Blender: bpy 4.5's module hangs at interpreter exit once Rigify has generated a
-# rig, so the child leaves with os._exit after saving and this process only opens the saved file.
-_GENERATE_RIGIFY = """
-import os, sys, bpy
-bpy.ops.wm.read_factory_settings(use_empty=True)
-bpy.ops.preferences.addon_enable(module="rigify")
-bpy.ops.object.armature_human_metarig_add()
-bpy.ops.pose.rigify_generate()
-bpy.ops.wm.save_as_mainfile(filepath=sys.argv[1])
-sys.stdout.flush()
-os._exit(0 if "rig" in bpy.data.objects else 1)
-"""
-
-
 @pytest.fixture(scope="session")
 def rigify_blend(tmp_path_factory):
     """A .blend with Rigify's human metarig and the rig generated from it by the Rigify add-on Blender ships."""
-    import subprocess
-    import sys
+    from tools.rigify_rig import generate_rigify_blend
 
-    path = tmp_path_factory.mktemp("rigify") / "rigify.blend"
-    proc = subprocess.run([sys.executable, "-c", _GENERATE_RIGIFY, str(path)], capture_output=True, text=True,
-                          timeout=600)
-    assert proc.returncode == 0 and path.exists(), proc.stdout[-2000:] + proc.stderr[-2000:]
-    return path
+    return generate_rigify_blend(tmp_path_factory.mktemp("rigify") / "rigify.blend")
 
 
 @pytest.fixture

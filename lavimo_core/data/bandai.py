@@ -21,6 +21,7 @@ import numpy as np
 from ..motion.motion import Motion
 from ..motion.sides import dominant_hand, kicking_leg, named_sides
 from .bvh_dataset import HOLDOUT, load_bvh_dataset
+from .captions import template_captions
 from .dataset import DatasetError, MotionDataset
 
 NAME = "bandai-namco-1"
@@ -28,7 +29,6 @@ LICENSE = "CC BY-NC 4.0"
 ATTRIBUTION = ("Bandai-Namco-Research-Motiondataset-1, (c) 2022 Bandai Namco Research Inc., "
                "https://github.com/BandaiNamcoResearchInc/Bandai-Namco-Research-Motiondataset "
                "(Kobayashi et al., arXiv:2306.08861, 2023)")
-CAPTIONS_PER_CLIP = 6
 
 # Verb phrases per content (third person, after a subject).
 CONTENT_PHRASES: dict[str, tuple[str, ...]] = {
@@ -82,7 +82,6 @@ STYLE_ADJECTIVES: dict[str, str | None] = {
     "not-confident": "timid", "masculinity": "macho", "feminine": None, "childish": "childish",
     "old": "old", "tired": "tired", "active": "energetic", "musical": None, "giant": None, "chimpira": None,
 }
-SUBJECTS = ("a person", "someone", "the person", "a character")
 # One-sided contents: (limb, the performer's side), checked on each clip's joints. A clip whose joints do
 # not show it gets no "side" label and keeps only the captions that name no side.
 SIDED: dict[str, tuple[str, str]] = {"bye": ("hand", "right"), "guide": ("hand", "right"),
@@ -95,10 +94,6 @@ def shown_side(motion: Motion, content: str) -> str | None:
         return None
     limb, _ = SIDED[content]
     return dominant_hand(motion.joints) if limb == "hand" else kicking_leg(motion.joints)
-
-
-def _article(word: str) -> str:
-    return "an" if word[0] in "aeiou" else "a"
 
 
 def captions_for(content: str, style: str | None = None, rng: np.random.Generator | None = None,
@@ -115,23 +110,8 @@ def captions_for(content: str, style: str | None = None, rng: np.random.Generato
     verbs = CONTENT_PHRASES[content]
     if not name_sides:
         verbs = tuple(v for v in verbs if not named_sides(v)) or verbs
-    pick = (lambda seq, i: seq[i % len(seq)]) if rng is None else (lambda seq, i: seq[rng.integers(len(seq))])
-    if style is None:
-        n = max(len(verbs), 3)
-        return list(dict.fromkeys(f"{pick(SUBJECTS, i)} {pick(verbs, i)}" for i in range(n)))
-    styles = STYLE_PHRASES[style]
-    adjective = STYLE_ADJECTIVES[style]
-    out = []
-    for i in range(CAPTIONS_PER_CLIP * 3):
-        verb, phrase = pick(verbs, i), pick(styles, i + i // len(verbs))
-        if adjective and i % 3 == 2:
-            out.append(f"{_article(adjective)} {adjective} person {verb}")
-        else:
-            out.append(f"{pick(SUBJECTS, i)} {verb} {phrase}".rstrip())
-        out = list(dict.fromkeys(out))
-        if len(out) == CAPTIONS_PER_CLIP:
-            break
-    return out
+    return template_captions(verbs, None if style is None else STYLE_PHRASES[style],
+                             None if style is None else STYLE_ADJECTIVES[style], rng)
 
 
 def parse_name(stem: str) -> tuple[str, str]:

@@ -26,6 +26,7 @@ from ..paths import cache_dir
 from .bandai import split_by_content
 from .bvh_dataset import load_bvh_dataset
 from .cache import file_sha256
+from .captions import template_captions
 from .dataset import DatasetError, MotionDataset
 
 NAME = "bandai-namco-2"
@@ -35,7 +36,6 @@ LICENSE = "CC BY-NC 4.0"
 ATTRIBUTION = ("Bandai-Namco-Research-Motiondataset-2, (c) 2022 Bandai Namco Research Inc., "
                "https://github.com/BandaiNamcoResearchInc/Bandai-Namco-Research-Motiondataset "
                "(Kobayashi et al., arXiv:2306.08861, 2023)")
-CAPTIONS_PER_CLIP = 6
 
 CONTENT_PHRASES: dict[str, tuple[str, ...]] = {
     "walk": ("walks forward", "walks straight ahead", "takes a few steps forward", "walks"),
@@ -65,7 +65,6 @@ STYLE_ADJECTIVES: dict[str, str | None] = {
     "normal": None, "active": "energetic", "elderly": "elderly", "exhausted": "exhausted", "feminine": None,
     "masculine": "macho", "youthful": "young",
 }
-SUBJECTS = ("a person", "someone", "the person", "a character")
 # What the joints must show for each content: (raised hands, turn side); None = not checked.
 EXPECTED_SIDES: dict[str, tuple[str | None, str | None]] = {
     "wave-both-hands": ("both", None), "wave-left-hand": ("left", None), "wave-right-hand": ("right", None),
@@ -74,31 +73,14 @@ EXPECTED_SIDES: dict[str, tuple[str | None, str | None]] = {
 }
 
 
-def _article(word: str) -> str:
-    return "an" if word[0] in "aeiou" else "a"
-
-
 def captions_for(content: str, style: str | None = None, rng: np.random.Generator | None = None) -> list[str]:
     """Natural captions for a content (and style; None: content only); fixed without `rng`, drawn with it."""
     if content not in CONTENT_PHRASES:
         raise KeyError(f"unknown Bandai-Namco-2 content {content!r}; known: {sorted(CONTENT_PHRASES)}")
     if style is not None and style not in STYLE_PHRASES:
         raise KeyError(f"unknown Bandai-Namco-2 style {style!r}; known: {sorted(STYLE_PHRASES)}")
-    verbs = CONTENT_PHRASES[content]
-    pick = (lambda seq, i: seq[i % len(seq)]) if rng is None else (lambda seq, i: seq[rng.integers(len(seq))])
-    if style is None:
-        return list(dict.fromkeys(f"{pick(SUBJECTS, i)} {pick(verbs, i)}" for i in range(max(len(verbs), 3))))
-    styles, adjective, out = STYLE_PHRASES[style], STYLE_ADJECTIVES[style], []
-    for i in range(CAPTIONS_PER_CLIP * 3):
-        verb, phrase = pick(verbs, i), pick(styles, i + i // len(verbs))
-        if adjective and i % 3 == 2:
-            out.append(f"{_article(adjective)} {adjective} person {verb}")
-        else:
-            out.append(f"{pick(SUBJECTS, i)} {verb} {phrase}".rstrip())
-        out = list(dict.fromkeys(out))
-        if len(out) == CAPTIONS_PER_CLIP:
-            break
-    return out
+    return template_captions(CONTENT_PHRASES[content], None if style is None else STYLE_PHRASES[style],
+                             None if style is None else STYLE_ADJECTIVES[style], rng)
 
 
 def parse_name(stem: str) -> tuple[str, str]:

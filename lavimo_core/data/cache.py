@@ -29,7 +29,7 @@ _ROOT = Path(__file__).resolve().parent.parent
 CLIP_SOURCES = ("motion/bvh.py", "motion/skeleton_maps.py", "motion/resample.py", "motion/load.py",
                 "motion/features.py", "motion/skeleton.py", "motion/motion.py", "data/cache.py")
 DATASET_SOURCES = CLIP_SOURCES + ("data/dataset.py", "data/bandai.py", "data/bandai2.py", "data/bvh_folder.py",
-                                  "data/bvh_dataset.py", "motion/sides.py")
+                                  "data/bvh_dataset.py", "data/captions.py", "motion/sides.py")
 
 
 @cache

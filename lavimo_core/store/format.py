@@ -71,6 +71,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -336,12 +337,22 @@ def write_segment(root: Path, name: str, records: list[MotionRecord], embedding:
                                  ensure_ascii=False).encode("utf-8"),
         **(extra or {}),  # e.g. the windows of long motions (windows_file.py); listed in "bytes" like the rest
     }
-    try:
+    with _folder_commit(root, tmp, final):
         for fname, data in blobs.items():
             with open(tmp / fname, "wb") as f:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
+    return {"name": name, "count": len(records), "removed": [], "bytes": {k: len(v) for k, v in blobs.items()},
+            "sha256": {k: hashlib.sha256(v).hexdigest() for k, v in blobs.items()}}
+
+
+@contextmanager
+def _folder_commit(root: Path, tmp: Path, final: Path) -> Iterator[None]:
+    """Fill `tmp` in the with-block; then it is synced and renamed to `final`. On any error `tmp` is removed and an
+    OSError becomes a StoreError that says what to do."""
+    try:
+        yield
         sync_folder(tmp)
         os.replace(tmp, final)
     except BaseException as exc:
@@ -350,8 +361,6 @@ def write_segment(root: Path, name: str, records: list[MotionRecord], embedding:
             raise _write_error(root, exc) from None
         raise
     sync_folder(final.parent)
-    return {"name": name, "count": len(records), "removed": [], "bytes": {k: len(v) for k, v in blobs.items()},
-            "sha256": {k: hashlib.sha256(v).hexdigest() for k, v in blobs.items()}}
 
 
 def link_segment(src_root: Path, seg: dict, root: Path, name: str) -> None:
@@ -362,21 +371,13 @@ def link_segment(src_root: Path, seg: dict, root: Path, name: str) -> None:
     """
     src, final = segment_dir(src_root, seg["name"]), segment_dir(root, name)
     tmp = final.parent / f"{_TMP_PREFIX}{name}-{uuid.uuid4().hex[:8]}"
-    try:
+    with _folder_commit(root, tmp, final):
         tmp.mkdir(parents=True)
         for fname in seg.get("bytes") or SEGMENT_FILES:
             try:
                 os.link(src / fname, tmp / fname)
             except OSError:
                 shutil.copy2(src / fname, tmp / fname)
-        sync_folder(tmp)
-        os.replace(tmp, final)
-    except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, OSError):
-            raise _write_error(root, exc) from None
-        raise
-    sync_folder(final.parent)
 
 
 def _check_sizes(root: Path, seg: dict) -> None:
