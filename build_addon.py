@@ -172,9 +172,9 @@ def data_license_notice(model: Path | None, store: Path | None) -> str:
         from lavimo_core.store import Store
         opened = Store.open(store)   # the store's own reader: every record carries its source's license
         for motion_id in opened.ids():
-            src = opened.record(motion_id)["source"]
-            if src.get("license"):
-                found.setdefault((src["license"], src.get("attribution", "")), set()).add("the bundled store")
+            src = opened.record(motion_id).source
+            if src.license:
+                found.setdefault((src.license, src.attribution), set()).add("the bundled store")
     if not found:
         return ""
     lines = ["# Data licenses", "", "The model and motion library in this extension are made from data under these terms.", ""]

@@ -90,7 +90,7 @@ def run() -> str:
     addon_utils.enable("lavimo_blender", default_set=True)
     from lavimo_blender import bridge, engine_session
     from lavimo_blender.apply.rig_builder import build_armature
-    from lavimo_core.engine import TextQuery
+    from lavimo_core.query import TextQuery
 
     prefs = bpy.context.preferences.addons["lavimo_blender"].preferences
     prefs.model_path, prefs.top_k = str(model), 10

@@ -115,11 +115,12 @@ def run() -> str:
     import torch
 
     from lavimo_core.cli.search import format_table
-    from lavimo_core.engine import Engine, TextQuery
+    from lavimo_core.engine import Engine
+    from lavimo_core.query import TextQuery
     from lavimo_core.model.embedder import Embedder
     from lavimo_core.store import Store
     from lavimo_core.store.encode import encode_motions
-    from lavimo_core.store.search import cosine_scores, top_k
+    from lavimo_core.store.scan import cosine_scores, top_k
 
     torch.set_num_threads(2)
     load_before = os.getloadavg()[0]
@@ -161,7 +162,7 @@ def run() -> str:
         rows.append(("text query end to end, 10k store (p50 / p95)", f"{p50:.1f} / {p95:.1f} ms",
                      f"text encoding alone {e50:.1f} ms; folded top-10 search alone {s50:.2f} ms",
                      "p50 <= 20 ms " + ("PASS" if p50 <= 20 else "FAIL")))
-        lib = store._emb.astype(np.float32)
+        lib = store.rows().emb.astype(np.float32)
     # --- top-k over 1M x 256 (real embeddings repeated with noise), float32 and float16
     rng = np.random.default_rng(0)
     big = np.repeat(lib, -(-N_LARGE // len(lib)), axis=0)[:N_LARGE]

@@ -71,7 +71,7 @@ def test_text_search_fills_the_list_and_apply_keys_the_selected_armature(ready_a
     # The engine's calibrated P(the library has a match), from the best hit: stored and shown.
     state = bpy.context.window_manager.lavimo
     assert 0.5 <= state.library_probability <= 1 and not state.no_match
-    from lavimo_core.engine import TextQuery
+    from lavimo_core.query import TextQuery
     direct = engine_session.current().engine.run(TextQuery("a person walks forward"), k=prefs().top_k)
     assert state.library_probability == pytest.approx(direct.library_probability, abs=1e-6)
     assert f"Library has a match: {state.library_probability:.0%}" in panel.texts()

@@ -156,7 +156,7 @@ def _run(addon, args: argparse.Namespace) -> dict:
     except engine_session.SetupError as exc:
         raise BatchError(f"{exc} (or pass --model/--store)") from None
 
-    from lavimo_core.engine import TextQuery, VideoQuery
+    from lavimo_core.query import TextQuery, VideoQuery
 
     report = {"model": current.model_path, "store": current.store_path, "blend": bpy.data.filepath,
               "armature": armature.name if armature else None, "queries": []}
@@ -169,20 +169,19 @@ def _run(addon, args: argparse.Namespace) -> dict:
             if error:
                 entry["error"] = error
                 continue
-            make, label = (lambda s, p=text: VideoQuery(p)), f"Video: {Path(text).name}"
+            search, label = VideoQuery(text), f"Video: {Path(text).name}"
         else:
             if not text.strip():
                 entry["error"] = "empty prompt"
                 continue
-            make, label = (lambda s, t=text: TextQuery(t)), f"Text: {text}"
-        outcome = query.run_blocking(context, current, make, label, with_thumbnails=False)
-        if outcome.error or not outcome.finished:
+            search, label = TextQuery(text), f"Text: {text}"
+        outcome = query.run_blocking(context, current, search, label, with_thumbnails=False)
+        result = outcome.result
+        if result is None:
             entry["error"] = outcome.error or "cancelled"
             continue
-        p = outcome.library_probability
-        entry.update(ok=True, no_match=outcome.no_match, library_probability=None if p != p else round(p, 4),
-                     notices=outcome.notices, hits=[h.to_dict() for h in outcome.hits])
-        if args.apply and outcome.hits:
+        entry.update(result.to_dict())
+        if args.apply and result.hits:
             options = apply_ops.apply_options(context.scene)
             options.root_motion = args.root_motion
             options.frame_start = frame_start
@@ -195,7 +194,7 @@ def _run(addon, args: argparse.Namespace) -> dict:
                 continue
             if args.nla:  # strips one after another, so a file of prompts becomes a sequence
                 frame_start = applied.frame_end + 1
-            entry["applied"] = {"motion": outcome.hits[0].name, "action": applied.action_name,
+            entry["applied"] = {"motion": result.hits[0].name, "action": applied.action_name,
                                 "frame_start": applied.frame_start, "frame_end": applied.frame_end,
                                 "keyed_bones": len(applied.keyed_bones), "nla_track": applied.nla_track,
                                 "warnings": applied.warnings}

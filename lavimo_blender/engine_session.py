@@ -27,7 +27,7 @@ class EngineKey:
 
 
 class Session:
-    """An open model, store and engine; routes engine callbacks to the job of each request."""
+    """An open model, store and engine."""
 
     def __init__(self, key: EngineKey, embedder, store) -> None:
         from lavimo_core.engine import Engine
@@ -35,30 +35,16 @@ class Session:
         self.key = key
         self.embedder = embedder
         self.store = store
-        self._jobs: dict[int, object] = {}
-        self._lock = threading.Lock()
-        self.engine = Engine(embedder, store, on_progress=self._on_progress, on_result=self._on_result)
+        self.engine = Engine(embedder, store)
 
-    def submit(self, query, job, k: int, on_result) -> int:
-        """Submit `query` for `job`; the Result goes to `on_result` on the main thread, progress to the job."""
-        with self._lock:
-            rid = self.engine.submit(query, k=k)
-            self._jobs[rid] = (job, on_result)
-        job.on_cancel = lambda: self.engine.cancel(rid)
-        return rid
+    def submit(self, query, job, k: int, on_result) -> None:
+        """Submit `query` for `job`: progress goes to the job, the Result (None if cancelled) to `on_result`.
 
-    def _on_progress(self, rid: int, fraction: float, message: str) -> None:
-        with self._lock:
-            entry = self._jobs.get(rid)
-        if entry is not None:
-            entry[0].progress(fraction, message)
-
-    def _on_result(self, rid: int, result) -> None:
-        with self._lock:
-            entry = self._jobs.pop(rid, None)
-        if entry is not None:
-            job, on_result = entry
-            job.finish(on_result, result)
+        Both arrive on the main thread; cancelling the job cancels the query.
+        """
+        future = self.engine.submit(query, k=k, on_progress=job.progress)
+        job.on_cancel = future.cancel
+        future.add_done_callback(lambda f: job.finish(on_result, None if f.cancelled() else f.result()))
 
     def close(self) -> None:
         """Stop the engine's worker."""

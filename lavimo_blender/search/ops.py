@@ -40,13 +40,14 @@ def finish(op: Operator, job: bridge.Job, outcome: query.Outcome) -> set[str]:
     if outcome.error:
         op.report({'ERROR'}, outcome.error)
         return {'CANCELLED'}
-    if outcome.cancelled or not outcome.finished:
+    result = outcome.result
+    if result is None:
         op.report({'WARNING'}, "Search cancelled")
         return {'CANCELLED'}
-    for notice in outcome.notices:
+    for notice in result.notices:
         op.report({'WARNING'}, notice)
-    best = f"; best: {outcome.hits[0].name}" if outcome.hits else ""
-    op.report({'INFO'}, f"{len(outcome.hits)} motions{best}" + (" (no good match)" if outcome.no_match else ""))
+    best = f"; best: {result.hits[0].name}" if result.hits else ""
+    op.report({'INFO'}, f"{len(result.hits)} motions{best}" + (" (no good match)" if result.no_match else ""))
     return {'FINISHED'}
 
 
@@ -77,11 +78,11 @@ def start_video_search(op: Operator, context, path: str) -> set[str]:
     if error:
         op.report({'ERROR'}, error)
         return {'CANCELLED'}
-    from lavimo_core.engine import VideoQuery
+    from lavimo_core.query import VideoQuery
 
     state(context).video_path = path
     outcome = query.Outcome()
-    job = query.start(context, current, lambda session: VideoQuery(path), f"Video: {Path(path).name}", outcome)
+    job = query.start(context, current, VideoQuery(path), f"Video: {Path(path).name}", outcome)
     return finish(op, job, outcome)
 
 
@@ -104,11 +105,11 @@ class LAVIMO_OT_search_text(Operator):
         current = ready(self, context, "text")
         if current is None:
             return {'CANCELLED'}
-        from lavimo_core.engine import TextQuery
+        from lavimo_core.query import TextQuery
 
         s.prompt = text
         outcome = query.Outcome()
-        job = query.start(context, current, lambda session: TextQuery(text), f"Text: {text}", outcome)
+        job = query.start(context, current, TextQuery(text), f"Text: {text}", outcome)
         return finish(self, job, outcome)
 
 
@@ -176,15 +177,14 @@ class LAVIMO_OT_find_similar(Operator):
         current = ready(self, context, "motion")
         if current is None:
             return {'CANCELLED'}
-        from lavimo_core.engine import MotionQuery
+        from lavimo_core.query import MotionQuery
 
         outcome = query.Outcome()
         searches: list[bridge.Job] = []
         label = f"Similar to: {action.name}"
 
         def on_read(motion) -> None:  # a later tick: the operator's context is gone, use bpy.context
-            searches.append(query.start(bpy.context, current, lambda session: MotionQuery(motion=motion), label,
-                                        outcome))
+            searches.append(query.start(bpy.context, current, MotionQuery(motion), label, outcome))
 
         def on_error(exc: BaseException) -> None:
             outcome.finished, outcome.error = True, describe(exc)

@@ -6,8 +6,8 @@ mode (blocks until the result is in the panel's data), so tests and the batch ex
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import bpy
 
@@ -17,32 +17,32 @@ from ..prefs import Settings
 from . import results
 from .props import state
 
+if TYPE_CHECKING:
+    from lavimo_core.engine import Result
+    from lavimo_core.query import Query
+
 
 @dataclass
 class Outcome:
     """How a query ended, for the operator that started it (filled on the main thread)."""
 
     finished: bool = False
-    error: str = ""
     cancelled: bool = False
-    hits: list = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    no_match: bool = False
-    library_probability: float = float("nan")  # P(the library holds a match); NaN when the model cannot say
+    error: str = ""  # why it failed: the engine's message, or the model/store could not be opened
+    result: Result | None = None  # the engine's answer, when it gave one without error
 
 
-def start(context, settings: Settings, make_query: Callable[[engine_session.Session], object], label: str,
-          outcome: Outcome | None = None, with_thumbnails: bool = True) -> bridge.Job:
-    """Start a query; a newer one supersedes it. `make_query(session)` runs on the worker thread."""
+def start(context, settings: Settings, query: Query, label: str, outcome: Outcome | None = None,
+          with_thumbnails: bool = True) -> bridge.Job:
+    """Start a query; a newer one supersedes it."""
     outcome = outcome if outcome is not None else Outcome()
     warm = engine_session.current()
     warm = warm is not None and warm.key == engine_session.EngineKey(settings.model_path, settings.store_path,
                                                                      settings.device)
 
-    def on_result(result) -> None:  # main thread
+    def on_result(result: Result | None) -> None:  # main thread; None: cancelled (e.g. superseded)
         outcome.finished = True
-        outcome.notices = list(result.notices)
-        if result.cancelled:
+        if result is None:
             outcome.cancelled = True
             activity.end("search", job, "Cancelled")
             return
@@ -50,8 +50,7 @@ def start(context, settings: Settings, make_query: Callable[[engine_session.Sess
             outcome.error = result.error
             activity.end("search", job, result.error, failed=True)
             return
-        outcome.hits, outcome.no_match = result.hits, result.no_match
-        outcome.library_probability = result.library_probability
+        outcome.result = result
         # bpy.context, not the operator's context: this runs in a later timer tick, after the operator returned.
         results.fill(state(bpy.context), result.hits, settings.store_path, label, result.no_match,
                      result.library_probability)
@@ -78,9 +77,6 @@ def start(context, settings: Settings, make_query: Callable[[engine_session.Sess
         if not warm:
             job.progress(0.02, "Loading the model and the store…")
         session = engine_session.open_session(settings.model_path, settings.store_path, settings.device)
-        if job.cancelled:
-            return
-        query = make_query(session)
         if not job.cancelled:
             session.submit(query, job, settings.top_k, on_result)
 
@@ -90,10 +86,10 @@ def start(context, settings: Settings, make_query: Callable[[engine_session.Sess
     return job
 
 
-def run_blocking(context, settings: Settings, make_query, label: str, timeout: float | None = None,
+def run_blocking(context, settings: Settings, query: Query, label: str, timeout: float | None = None,
                  with_thumbnails: bool = True) -> Outcome:
     """start() and wait for the result in place (background mode, the batch)."""
     outcome = Outcome()
-    job = start(context, settings, make_query, label, outcome, with_thumbnails)
+    job = start(context, settings, query, label, outcome, with_thumbnails)
     bridge.wait(job, timeout)
     return outcome

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import time
 
 from .. import activity, bridge, thumbnails
@@ -19,7 +18,8 @@ def labels_text(labels: dict) -> str:
     return ", ".join(f"{k}: {v}" for k, v in labels.items())
 
 
-def fill(state, hits, store_path: str, query_label: str, no_match: bool, library_probability: float = math.nan) -> None:
+def fill(state, hits, store_path: str, query_label: str, no_match: bool,
+         library_probability: float | None = None) -> None:
     """Replace the listed results with `hits` (best first)."""
     state.results.clear()
     for hit in hits:
@@ -28,7 +28,7 @@ def fill(state, hits, store_path: str, query_label: str, no_match: bool, library
         item.motion_id = hit.motion_id
         item.store_path = store_path
         item.score = hit.score
-        item.probability = 0.0 if math.isnan(hit.probability) else hit.probability
+        item.probability = 0.0 if hit.probability is None else hit.probability
         item.good = bool(hit.is_match)
         item.duration = hit.duration
         item.caption = hit.captions[0] if hit.captions else ""
@@ -40,7 +40,7 @@ def fill(state, hits, store_path: str, query_label: str, no_match: bool, library
     state.result_index = 0
     state.query_label = query_label
     state.no_match = bool(no_match)
-    state.library_probability = -1.0 if math.isnan(library_probability) else library_probability
+    state.library_probability = -1.0 if library_probability is None else library_probability
 
 
 def start_thumbnails(store, store_path: str, motion_ids: list[str]) -> bridge.Job | None:

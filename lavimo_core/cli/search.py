@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..engine import Query, Result
+    from ..engine import Result
+    from ..query import Query
     from ..store import Filters
 
 HELP = "search a store by text, video (--video) or motion (--motion / --similar)"
@@ -59,7 +59,7 @@ def model_path_for(store_path: str, model_arg: str | None) -> str | None:
 
 def build_query(args: argparse.Namespace) -> "Query":
     """The engine query for the command-line arguments."""
-    from ..engine import CombinedQuery, MotionQuery, QueryError, TextQuery, VideoQuery
+    from ..query import CombinedQuery, MotionFileQuery, QueryError, StoredMotionQuery, TextQuery, VideoQuery
 
     parts = []
     if args.text is not None:
@@ -69,9 +69,9 @@ def build_query(args: argparse.Namespace) -> "Query":
     if args.motion and args.similar:
         raise QueryError("give either --motion FILE or --similar ID, not both")
     if args.motion:
-        parts.append((MotionQuery(path=args.motion), args.motion_weight))
+        parts.append((MotionFileQuery(args.motion), args.motion_weight))
     if args.similar:
-        parts.append((MotionQuery(motion_id=args.similar), args.motion_weight))
+        parts.append((StoredMotionQuery(args.similar), args.motion_weight))
     if not parts:
         raise QueryError('nothing to search for: give a text ("a person jumps forward"), --video FILE, --motion FILE '
                          "or --similar ID")
@@ -80,7 +80,7 @@ def build_query(args: argparse.Namespace) -> "Query":
 
 def build_filters(args: argparse.Namespace) -> "Filters":
     """Filters from --min-duration, --max-duration, --source and --label."""
-    from ..engine import QueryError
+    from ..query import QueryError
     from ..store import Filters
 
     labels = {}
@@ -94,7 +94,8 @@ def build_filters(args: argparse.Namespace) -> "Filters":
 
 def run(args: argparse.Namespace) -> int:
     """Answer one query and print the ranked table (or JSON)."""
-    from ..engine import Engine, MotionQuery, QueryError
+    from ..engine import Engine
+    from ..query import QueryError, needs_model
     from ..errors import LavimoError
     from ..store import Store
 
@@ -104,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     filters = build_filters(args)
     model = model_path_for(args.store, args.model)
     embedder = None
-    if model is None and not (isinstance(query, MotionQuery) and query.motion_id):
+    if model is None and needs_model(query):
         raise LavimoError(f"no model to encode the query: the store {args.store} does not record an existing "
                           "checkpoint folder; pass --model CKPT (the checkpoint the store was built with)")
     store = Store.open(args.store)
@@ -122,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     for note in result.notices:
         print(f"note: {note}", file=sys.stderr)
     print(format_table(result, expand=args.expand))
-    if result.hits and not math.isnan(result.library_probability):
+    if result.hits and result.library_probability is not None:
         print(f"\nP(library has a match): {result.library_probability:.0%}"
               + (" — no good match in this library; the nearest motions are listed anyway" if result.no_match else ""))
     elif result.no_match and result.hits:  # a model without the library calibration: the threshold alone
@@ -139,7 +140,7 @@ def format_table(result: "Result", expand: bool = False) -> str:
         what = " ".join(f"{k}={v}" for k, v in h.labels.items()) or (h.captions[0] if h.captions else "")
         if len(what) > 60:
             what = what[:57] + "..."
-        p = "-" if math.isnan(h.probability) else f"{h.probability:.0%}"
+        p = "-" if h.probability is None else f"{h.probability:.0%}"
         mark = "" if h.is_match else " (weak)"
         extra = f"  [{h.relation}]" if h.relation else (f"  (+{len(h.folded)} folded)" if h.folded and not expand else "")
         return (rank, indent + h.name, f"{h.score:.3f}", p + mark, f"{h.duration:.1f}", what + extra)

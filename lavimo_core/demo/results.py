@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 
@@ -12,13 +11,9 @@ def results_dict(info: dict, runs: list, blender: dict | None, timings: dict[str
     """JSON-ready results: setup (dataset, model, store), every query with its ranked hits, Blender, timings."""
     queries = []
     for run in runs:
-        r = run.result
-        p = r.library_probability
-        queries.append({"kind": run.kind, "query": run.query, "no_match": r.no_match,
-                        "library_probability": None if p != p else round(float(p), 4), "notices": list(r.notices),
-                        "seconds": round(r.seconds, 3), "picture": run.picture.name if run.picture else None,
-                        "source_motion": run.source_motion, "source_rank": run.source_rank,
-                        "hits": [h.to_dict() for h in r.hits]})
+        queries.append({"kind": run.kind, "query": run.query, **run.result.to_dict(),
+                        "picture": run.picture.name if run.picture else None,
+                        "source_motion": run.source_motion, "source_rank": run.source_rank})
     return {**info, "queries": queries, "blender": blender, "timings": timings}
 
 
@@ -84,7 +79,7 @@ def _hits_table(hits: list[dict]) -> list[str]:
     rows = ["| # | motion | P(match) | cosine | duration (s) | labels |", "|---:|---|---:|---:|---:|---|"]
     for i, h in enumerate(hits, 1):
         p = h["probability"]
-        prob = "-" if p is None or (isinstance(p, float) and math.isnan(p)) else f"{p:.0%}"
+        prob = "-" if p is None else f"{p:.0%}"
         weak = "" if h["is_match"] else " *weak*"
         labels = " ".join(f"{k}={v}" for k, v in h["labels"].items()) or (h["captions"][0] if h["captions"] else "")
         rows.append(f"| {i} | {h['name']} | {prob}{weak} | {h['score']:.3f} | {h['duration']:.1f} | {labels} |")

@@ -131,7 +131,7 @@ def _print_run(i: int, run, format_table) -> None:
         where = f"rank {run.source_rank}" if run.source_rank else "not in the top 10"
         print(f"the clip the video was rendered from is {where}")
     p = run.result.library_probability
-    if p == p:  # NaN for models calibrated before P(library has a match) existed
+    if p is not None:  # None for models calibrated before P(library has a match) existed
         print(f"P(library has a match): {p:.0%}")
     if run.result.no_match:
         print("=> No good match: no result reaches the model's no-match threshold, so the library probably has "

@@ -160,7 +160,7 @@ class QueryRun:
 
 def run_text_queries(engine, texts: tuple[str, ...] = TEXT_QUERIES, k: int = TOP_K) -> list[QueryRun]:
     """Answer each text query (raises DemoError if one fails)."""
-    from ..engine import TextQuery
+    from ..query import TextQuery
 
     runs = []
     for text in texts:
@@ -202,7 +202,7 @@ def render_query_video(motion, out_dir: Path) -> Path:
 
 def run_video_query(engine, video: Path, source_motion: str, k: int = TOP_K) -> QueryRun:
     """Answer the video query through the full path (decode -> MediaPipe -> video encoder) and rank its source."""
-    from ..engine import VideoQuery
+    from ..query import VideoQuery
 
     result = engine.run(VideoQuery(str(video)), k=max(k, 10))
     if result.error:
@@ -277,8 +277,8 @@ def _hash_data_listing(h) -> None:
         h.update(f"{f.name}:{f.stat().st_size}".encode())
 
 
-def _percent(p: float) -> str:
-    return "-" if p != p else f"{p:.0%}"
+def _percent(p: float | None) -> str:
+    return "-" if p is None else f"{p:.0%}"
 
 
 def _read_json(path: Path):

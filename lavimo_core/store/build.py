@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..motion.motion import Motion
+from ..motion.motion import Motion, SourceInfo
 from .encode import Cancel, Progress, check_motion
 from .errors import StoreError, StoreModelMismatchError
 from .format import MANIFEST
+from .records import source_key
 from .store import Store
 
 if TYPE_CHECKING:
@@ -59,13 +60,8 @@ def load_source(source: str | os.PathLike, *, progress: bool = False) -> tuple[l
     return list(ds.motions), list(ds.skipped)
 
 
-def _key(m: Motion) -> tuple[str, str]:
-    return m.name, os.path.normcase(os.path.abspath(m.source.path)) if m.source.path else ""
-
-
-def _record_key(r: dict) -> tuple[str, str]:
-    p = r["source"].get("path", "")
-    return r["name"], os.path.normcase(os.path.abspath(p)) if p else ""
+def _key(name: str, source: SourceInfo) -> tuple[str, str]:
+    return name, source_key(source.path)
 
 
 def build_store(motions: list[Motion], embedder: "Embedder", out: str | os.PathLike, *, model_path: str | os.PathLike | None = None,
@@ -97,8 +93,8 @@ def build_store(motions: list[Motion], embedder: "Embedder", out: str | os.PathL
             shutil.rmtree(target)
         if store is None:
             store = Store.create(target, embedder, dtype=dtype, model_path=model_path)
-    present = {_record_key(store.record(i)) for i in store.ids()}
-    todo = [m for m in motions if _key(m) not in present]
+    present = {_key(r.name, r.source) for r in map(store.record, store.ids())}
+    todo = [m for m in motions if _key(m.name, m.source) not in present]
     report.already_present = len(motions) - len(todo)
     done = 0
     for i in range(0, len(todo), chunk):

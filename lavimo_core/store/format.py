@@ -30,7 +30,7 @@ A store is a folder::
       "faiss": optional {"file": "faiss.index", "ids_sha256": sha256 of the motion ids joined by newlines, in store
                          order (the faiss row numbers), "rows": int, "bytes": int}}
 
-    record = {
+    record = (MotionRecord in records.py) {
       "id": unique motion id in this store (the motion name, made unique with "~2", "~3", ...),
       "name": Motion.name, "fps": 20.0, "frames": T, "duration": seconds (T / 20),
       "joints_offset": first row in "joints", "feature_frames": F (T - 1), "features_offset": first row in "features",
@@ -63,6 +63,7 @@ import numpy as np
 
 from .. import __version__
 from .errors import StoreBusyError, StoreCorruptError, StoreError, StoreNotFoundError, StoreVersionError
+from .records import MotionRecord
 
 if TYPE_CHECKING:
     from ..model.embedder import Embedder
@@ -232,7 +233,7 @@ def segment_dir(root: Path, name: str) -> Path:
     return Path(root) / SEGMENTS / name
 
 
-def write_segment(root: Path, name: str, records: list[dict], embedding: np.ndarray, mirror_embedding: np.ndarray,
+def write_segment(root: Path, name: str, records: list[MotionRecord], embedding: np.ndarray, mirror_embedding: np.ndarray,
                   joints: np.ndarray, features: np.ndarray) -> dict:
     """Write a complete segment under a temporary name, sync it, rename it to `name`; return its manifest entry."""
     from safetensors.numpy import save
@@ -249,7 +250,7 @@ def write_segment(root: Path, name: str, records: list[dict], embedding: np.ndar
                                "mirror_embedding": np.ascontiguousarray(mirror_embedding)}, metadata=meta),
         MOTIONS_FILE: save({"joints": np.ascontiguousarray(joints, dtype=np.float32),
                             "features": np.ascontiguousarray(features, dtype=np.float32)}, metadata=meta),
-        RECORDS_FILE: json.dumps({"format_version": FORMAT_VERSION, "motions": records},
+        RECORDS_FILE: json.dumps({"format_version": FORMAT_VERSION, "motions": [r.to_dict() for r in records]},
                                  ensure_ascii=False).encode("utf-8"),
     }
     try:
@@ -282,15 +283,19 @@ def _check_sizes(root: Path, seg: dict) -> None:
                                     "or restore it from a backup")
 
 
-def read_segment(root: Path, seg: dict, dtype: str, dim: int) -> tuple[list[dict], np.ndarray, np.ndarray]:
-    """Read one segment's records and embeddings (not the motions), checking that they agree with the manifest."""
+def read_segment(root: Path, seg: dict, dtype: str, dim: int) -> tuple[list[MotionRecord], np.ndarray, np.ndarray]:
+    """Read one segment's live rows (records and embeddings, not the motions): those its "removed" does not list.
+
+    Checks that the files agree with the manifest. Opening and compacting a store both read through here,
+    so removed motions are dropped in one place.
+    """
     from safetensors import SafetensorError
     from safetensors.numpy import load
 
     _check_sizes(root, seg)
     d = segment_dir(root, seg["name"])
     try:
-        records = json.loads((d / RECORDS_FILE).read_text(encoding="utf-8"))["motions"]
+        raw = json.loads((d / RECORDS_FILE).read_text(encoding="utf-8"))["motions"]
         tensors = load((d / EMBEDDINGS_FILE).read_bytes())
         emb, mirror = tensors["embedding"], tensors["mirror_embedding"]
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, SafetensorError) as exc:
@@ -301,28 +306,34 @@ def read_segment(root: Path, seg: dict, dtype: str, dim: int) -> tuple[list[dict
         if arr.shape != (n, dim) or str(arr.dtype) != dtype:
             raise StoreCorruptError(f"store {root} is damaged: {d / EMBEDDINGS_FILE} {what} is {arr.dtype}{arr.shape}, "
                                     f"expected {dtype}({n}, {dim}). Rebuild the store with `lavimo index`")
-    if len(records) != n:
-        raise StoreCorruptError(f"store {root} is damaged: {d / RECORDS_FILE} has {len(records)} records, expected {n}. "
+    count = len(raw) if isinstance(raw, list) else 0
+    if count != n:
+        raise StoreCorruptError(f"store {root} is damaged: {d / RECORDS_FILE} has {count} records, expected {n}. "
                                 "Rebuild the store with `lavimo index`")
+    records = [MotionRecord.from_dict(r, str(d / RECORDS_FILE)) for r in raw]
+    removed = set(seg["removed"])
+    if removed:
+        keep = [i for i, r in enumerate(records) if r.id not in removed]
+        records, emb, mirror = [records[i] for i in keep], emb[keep], mirror[keep]
     return records, emb, mirror
 
 
-def read_motion_arrays(root: Path, segment: str, record: dict) -> tuple[np.ndarray, np.ndarray]:
+def read_motion_arrays(root: Path, segment: str, record: MotionRecord) -> tuple[np.ndarray, np.ndarray]:
     """Read one motion's joints (T, 22, 3) and features (F, 263) without loading the rest of the segment."""
     from safetensors import SafetensorError, safe_open
 
     path = segment_dir(root, segment) / MOTIONS_FILE
     try:
         with safe_open(str(path), framework="numpy") as f:
-            j0, f0 = int(record["joints_offset"]), int(record["features_offset"])
-            joints = f.get_slice("joints")[j0:j0 + int(record["frames"])]
-            feats = f.get_slice("features")[f0:f0 + int(record["feature_frames"])]
+            j0, f0 = record.joints_offset, record.features_offset
+            joints = f.get_slice("joints")[j0:j0 + record.frames]
+            feats = f.get_slice("features")[f0:f0 + record.feature_frames]
     except (OSError, SafetensorError, KeyError, ValueError) as exc:
-        raise StoreCorruptError(f"cannot read motion {record.get('id')!r} from {path} ({type(exc).__name__}: {exc}); "
+        raise StoreCorruptError(f"cannot read motion {record.id!r} from {path} ({type(exc).__name__}: {exc}); "
                                 "the store may have been changed or damaged: reopen it, or rebuild it with "
                                 "`lavimo index`") from None
-    if joints.shape[0] != int(record["frames"]) or feats.shape[0] != int(record["feature_frames"]):
-        raise StoreCorruptError(f"motion {record.get('id')!r} in {path} is truncated; rebuild the store with `lavimo index`")
+    if joints.shape[0] != record.frames or feats.shape[0] != record.feature_frames:
+        raise StoreCorruptError(f"motion {record.id!r} in {path} is truncated; rebuild the store with `lavimo index`")
     return np.asarray(joints, dtype=np.float32), np.asarray(feats, dtype=np.float32)
 
 

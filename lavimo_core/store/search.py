@@ -1,4 +1,4 @@
-"""Exact top-k cosine search over an embedding matrix, with filters; and what a score means.
+"""Ranking a store's motions for a (possibly combined) query: hits, their probabilities, and what a score means.
 
 What a score means
 ------------------
@@ -18,134 +18,218 @@ Models trained before this used a pairwise threshold (lower: it flagged few abse
 checkpoints keep it. For a combined query (e.g. text 0.7 + video 0.3) the score is the weighted mean of the
 per-kind cosines, the probability the weighted mean of the per-kind probabilities, and the threshold the
 weighted mean of the per-kind thresholds. Without a model (a store opened with no embedder) probability is
-NaN and every hit is a match.
+None and every hit is a match.
 
-Speed: float32 uses BLAS gemv (multi-threaded, memory-bound). float16 has no BLAS kernel in numpy and
-numpy's half->float conversion is scalar, so it uses torch's half gemv when torch is installed (the
-engine always has it), split over the cores, else converts in cache-sized chunks; the winners are
-rescored in float32.
+The store (store.py) owns the files and hands search a `Rows` snapshot; scan.py does the raw cosine scan,
+filters.py the filters, folding.py the mirror/near-duplicate grouping.
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
+import functools
+import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-_CHUNK_ROWS = 16384  # float16 fallback: 16k x 256 x 4 B = 16 MiB of float32 per chunk
-_PARALLEL_ROWS = 65536  # float16 rows per task in the thread pool (8 MiB at dim 256)
-_POOL: ThreadPoolExecutor | None = None
+from .encode import normalise_rows
+from .errors import StoreError
+from .filters import Filters, LabelIndex, filter_mask
+from .folding import Group, fold
+from .records import MotionRecord
+from .scan import cosine_scores, top_k
+
+if TYPE_CHECKING:
+    from ..model.calibration import Calibration
+    from .faiss_index import FaissIndex
+    from .format import ModelIdentity
+
+KINDS = ("text", "video", "motion")
 
 
 @dataclass
-class Filters:
-    """Restrict a search. Every field that is set must hold for a motion to be returned."""
+class Hit:
+    """One search result. See the module docstring for what score, probability and is_match mean."""
 
-    min_duration: float | None = None  # seconds
-    max_duration: float | None = None  # seconds
-    source: str | None = None  # case-insensitive substring of the motion's source file path
-    labels: dict[str, str] = field(default_factory=dict)  # key -> value, case-insensitive; key "" = any key
+    motion_id: str
+    name: str
+    score: float  # cosine similarity (weighted mean over the parts of a combined query)
+    probability: float | None  # calibrated P(match); None when the store was opened without a model
+    duration: float  # seconds
+    captions: list[str]
+    labels: dict
+    source: str  # source file path
+    folded: list[Hit] = field(default_factory=list)  # mirror images / near-duplicates of this hit
+    relation: str = ""  # on a folded hit: "mirror" or "near-duplicate"
+    is_match: bool = True  # score >= the model's no-match threshold for this query kind
 
-    def is_empty(self) -> bool:
-        """True when the filter lets everything through."""
-        return self.min_duration is None and self.max_duration is None and not self.source and not self.labels
+    def to_dict(self) -> dict:
+        """JSON-ready form (folded hits nested)."""
+        d = {k: getattr(self, k) for k in ("motion_id", "name", "score", "probability", "duration", "captions",
+                                          "labels", "source", "relation", "is_match")}
+        d["folded"] = [h.to_dict() for h in self.folded]
+        return d
 
 
-def cosine_scores(matrix: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """matrix (N, D) float32|float16 @ query (D,) -> (N,) float32."""
-    query = np.asarray(query, dtype=np.float32)
-    if matrix.dtype == np.float32:
-        return matrix @ query
-    try:
-        import torch
-    except ImportError:
-        return _half_scores_numpy(matrix, query)
-    t, q = torch.from_numpy(matrix), torch.from_numpy(query).half()
-    out = torch.empty(len(t), dtype=torch.float16)
-    # torch's half gemv runs on one core: split the rows over a small thread pool (it releases the GIL).
-    spans = [(i, min(i + _PARALLEL_ROWS, len(t))) for i in range(0, len(t), _PARALLEL_ROWS)]
-    if len(spans) == 1:
-        torch.mv(t, q, out=out)
+@dataclass
+class QueryPart:
+    """One modality of a (possibly combined) query: an embedding, its kind and its weight."""
+
+    embedding: np.ndarray
+    kind: str = "text"
+    weight: float = 1.0
+
+
+class Rows:
+    """A store's live motions as search sees them: records and embeddings row by row, plus indexes over them.
+
+    Immutable once made: the store swaps in a new one on every change, so a search holds a consistent view.
+    """
+
+    def __init__(self, records: list[MotionRecord], segments: list[str], emb: np.ndarray, mirror: np.ndarray):
+        self.records, self.segments, self.emb, self.mirror = records, segments, emb, mirror
+        self.row_of = {r.id: i for i, r in enumerate(records)}
+        self.durations = np.array([r.duration for r in records], dtype=np.float32)
+        self.sources = [r.source.path.lower() for r in records]  # the source filter is a case-insensitive substring
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    @functools.cached_property
+    def labels(self) -> LabelIndex:
+        """Label codes for filtering, built on the first labelled search."""
+        return LabelIndex([r.labels for r in self.records])
+
+
+def search(rows: Rows, parts: Sequence[QueryPart], *, model: ModelIdentity, k: int = 10, filters: Filters | None = None,
+           fold_results: bool = True, exclude: Iterable[str] = (), calibration: Calibration | None = None,
+           index: FaissIndex | None = None, fold_thresholds: tuple[float, float] = (0.99, 0.99)) -> list[Hit]:
+    """Top-k hits among `rows` for a weighted combination of query embeddings (e.g. text 0.7 + video 0.3).
+
+    `exclude`: motion ids never returned (the query motion of a "find similar"); with fold_results their mirror
+    images and near-duplicates are dropped too. `index`: a faiss index over the same rows, or None for exact search.
+    """
+    parts = check_parts(parts, model)
+    if k < 1:
+        raise StoreError(f"k must be at least 1, got {k}")
+    weights = _weights(parts)
+    q = sum(w * p.embedding for w, p in zip(weights, parts))
+    n = len(rows)
+    if n == 0:
+        return []
+    mask = None if filters is None or filters.is_empty() else filter_mask(filters, rows.durations, rows.sources,
+                                                                           rows.labels)
+    hidden = np.array([rows.row_of[i] for i in exclude if i in rows.row_of], dtype=np.int64)
+    if len(hidden):
+        mask = np.ones(n, dtype=bool) if mask is None else mask.copy()
+        mask[hidden] = False
+    ranked = _ranker(rows, q, mask, index)
+    if not fold_results:
+        groups = [Group(int(r)) for r in ranked(k)]
     else:
-        list(_pool().map(lambda ab: torch.mv(t[ab[0]:ab[1]], q, out=out[ab[0]:ab[1]]), spans))
-    return out.float().numpy()
+        duplicate_t, mirror_t = fold_thresholds
+        m = max(4 * k, k + 32)
+        while True:
+            candidates = ranked(m)
+            groups = fold(candidates, rows.emb, rows.mirror, k, hidden_heads=hidden, duplicate_threshold=duplicate_t,
+                          mirror_threshold=mirror_t)
+            if len(groups) >= k or len(candidates) < m:
+                break
+            m *= 4
+    return _hits(rows, groups, parts, weights, calibration)
 
 
-def _pool():
-    global _POOL
-    if _POOL is None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        _POOL = ThreadPoolExecutor(max(1, cores), thread_name_prefix="lavimo-scan")
-    return _POOL
+def library_probability(rows: Rows, parts: Sequence[QueryPart], motion_id: str, *, model: ModelIdentity,
+                        calibration: Calibration | None) -> float | None:
+    """P(the library holds a match for the query) judged from its best hit `motion_id`; None when unknown.
+
+    Weighted over the parts like P(match) and the no-match threshold; None without a model, with a checkpoint
+    older than the library calibration (no `library_platt`), or when `motion_id` is no longer in `rows`.
+    """
+    parts = check_parts(parts, model)
+    platt = getattr(calibration, "library_platt", {})
+    if calibration is None or not all(p.kind in platt for p in parts) or motion_id not in rows.row_of:
+        return None
+    e = np.asarray(rows.emb[[rows.row_of[motion_id]]], dtype=np.float32)
+    cos = np.stack([e @ p.embedding for p in parts])  # (parts, 1), rescored as in _hits
+    return float(_weights(parts) @ np.stack([calibration.library_probability(p.kind, c)[0]
+                                             for p, c in zip(parts, cos)]))
 
 
-def _half_scores_numpy(matrix: np.ndarray, query: np.ndarray) -> np.ndarray:
-    out = np.empty(len(matrix), dtype=np.float32)
-    buf = np.empty((_CHUNK_ROWS, matrix.shape[1]), dtype=np.float32)
-    for i in range(0, len(matrix), _CHUNK_ROWS):
-        chunk = matrix[i:i + _CHUNK_ROWS]
-        b = buf[:len(chunk)]
-        b[...] = chunk
-        np.dot(b, query, out=out[i:i + len(chunk)])
+def check_parts(parts: Sequence[QueryPart], model: ModelIdentity) -> list[QueryPart]:
+    """The parts with kinds and weights checked and embeddings as unit float32 vectors of `model`; else StoreError."""
+    if not parts:
+        raise StoreError("a query needs at least one part (text, video or motion)")
+    out = []
+    for p in parts:
+        if p.kind not in KINDS:
+            raise StoreError(f"unknown query kind {p.kind!r}; use one of {', '.join(KINDS)}")
+        if not (p.weight > 0 and math.isfinite(p.weight)):
+            raise StoreError(f"query weights must be positive numbers, got {p.weight!r} for {p.kind}")
+        e = np.asarray(p.embedding, dtype=np.float32).reshape(-1)
+        if e.shape != (model.dim,):
+            raise StoreError(f"{p.kind} query embedding has {e.size} values; this store's model "
+                             f"({model.model_id}) uses {model.dim}")
+        out.append(QueryPart(normalise_rows(e[None], f"{p.kind} query embedding")[0], p.kind, float(p.weight)))
     return out
 
 
-def top_k(scores: np.ndarray, k: int, mask: np.ndarray | None = None) -> np.ndarray:
-    """Indices of the k highest scores (only where mask is True), best first."""
-    if mask is not None:
-        scores = np.where(mask, scores, -np.inf)
-        k = min(k, int(mask.sum()))
-    k = min(k, len(scores))
-    if k <= 0:
-        return np.empty(0, dtype=np.int64)
-    idx = np.argpartition(scores, len(scores) - k)[len(scores) - k:] if k < len(scores) else np.arange(len(scores))
-    return idx[np.argsort(-scores[idx], kind="stable")]
+def _weights(parts: list[QueryPart]) -> np.ndarray:
+    """The parts' weights, summing to 1."""
+    weights = np.array([p.weight for p in parts], dtype=np.float32)
+    return weights / weights.sum()
 
 
-class LabelIndex:
-    """Labels of every row as integer codes per key, so a label filter is one vectorised comparison."""
+def _ranker(rows: Rows, q: np.ndarray, mask: np.ndarray | None, index: Any) -> Callable[[int], np.ndarray]:
+    """A function m -> the m best rows (passing mask), best first: from faiss when usable, else exact."""
+    scores = None
+    valid = len(rows) if mask is None else int(mask.sum())
 
-    def __init__(self, labels: list[dict[str, str]]):
-        keys = sorted({k.lower() for d in labels for k in d})
-        self.codes: dict[str, np.ndarray] = {}
-        self.vocab: dict[str, dict[str, int]] = {}
-        for key in keys:
-            vocab: dict[str, int] = {}
-            codes = np.full(len(labels), -1, dtype=np.int32)
-            for i, d in enumerate(labels):
-                for k, v in d.items():
-                    if k.lower() == key:
-                        codes[i] = vocab.setdefault(str(v).lower(), len(vocab))
-            self.codes[key], self.vocab[key] = codes, vocab
+    def ranked(m: int) -> np.ndarray:
+        nonlocal scores
+        if index is not None:
+            cand = index.candidates(q, min(len(index), m if mask is None else 4 * m))
+            if mask is not None:
+                cand = cand[mask[cand]]
+            if len(cand) >= min(m, valid):  # else too few pass the filters: fall back to exact
+                exact = np.asarray(rows.emb[cand], dtype=np.float32) @ q
+                return cand[np.argsort(-exact, kind="stable")][:m]
+        if scores is None:
+            scores = cosine_scores(rows.emb, q)
+        return top_k(scores, m, mask)
 
-    def match(self, key: str, value: str, n: int) -> np.ndarray:
-        """Rows whose label `key` equals `value` (any key when key is "")."""
-        value = value.lower()
-        keys = [key.lower()] if key else list(self.codes)
-        out = np.zeros(n, dtype=bool)
-        for k in keys:
-            code = self.vocab.get(k, {}).get(value)
-            if code is not None:
-                out |= self.codes[k] == code
-        return out
+    return ranked
 
 
-def filter_mask(filters: Filters | None, durations: np.ndarray, sources: list[str],
-                labels: LabelIndex) -> np.ndarray | None:
-    """Boolean (N,) mask of rows passing `filters`, or None when there is no filter."""
-    if filters is None or filters.is_empty():
-        return None
-    n = len(durations)
-    mask = np.ones(n, dtype=bool)
-    if filters.min_duration is not None:
-        mask &= durations >= filters.min_duration
-    if filters.max_duration is not None:
-        mask &= durations <= filters.max_duration
-    if filters.source:
-        needle = filters.source.lower()
-        mask &= np.fromiter((needle in s for s in sources), dtype=bool, count=n)
-    for key, value in filters.labels.items():
-        mask &= labels.match(key, value, n)
-    return mask
+def _hits(rows: Rows, groups: list[Group], parts: list[QueryPart], weights: np.ndarray,
+          calibration: Calibration | None) -> list[Hit]:
+    at_rows = [g.head for g in groups] + [r for g in groups for r, _ in g.folded]
+    if not at_rows:
+        return []
+    e = np.asarray(rows.emb[at_rows], dtype=np.float32)
+    cos = np.stack([e @ p.embedding for p in parts])  # (parts, rows), exact float32 rescoring
+    score = weights @ cos
+    prob, threshold = None, -np.inf
+    if calibration is not None:
+        try:
+            prob = weights @ np.stack([np.asarray(calibration.probability(p.kind, c), dtype=np.float64)
+                                       for p, c in zip(parts, cos)])
+            threshold = float(sum(w * calibration.no_match_below[p.kind] for w, p in zip(weights, parts)))
+        except KeyError:  # a model without calibration for this kind: scores only
+            prob, threshold = None, -np.inf
+    at = {r: i for i, r in enumerate(at_rows)}
+
+    def hit(row: int, relation: str = "") -> Hit:
+        r, i = rows.records[row], at[row]
+        return Hit(r.id, r.name, float(score[i]), None if prob is None else float(prob[i]), r.duration,
+                   list(r.captions), dict(r.labels), r.source.path, [], relation, bool(score[i] >= threshold))
+
+    hits = []
+    for g in groups:
+        h = hit(g.head)
+        h.folded = [hit(r, rel) for r, rel in g.folded]
+        hits.append(h)
+    hits.sort(key=lambda h: -h.score)  # float16 stores: order by the exact float32 rescoring
+    return hits

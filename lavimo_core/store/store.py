@@ -1,67 +1,34 @@
-"""`Store`: motion embeddings, canonical motions and metadata in a folder (see format.py), searchable by cosine."""
+"""`Store`: motion embeddings, canonical motions and metadata in a folder (see format.py): open, add, remove,
+compact, the optional faiss index; searching it is search.py's job."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import os
 import shutil
 import threading
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..motion.motion import Motion, SourceInfo
-from ..motion.skeleton import FPS
 from . import format as fmt
+from . import search
 from .encode import Cancel, Progress, check_motion, encode_motions, normalise_rows
 from .errors import StoreError, StoreModelMismatchError
-from .folding import DUPLICATE_THRESHOLD, MIRROR_THRESHOLD, Group, fold
-from .search import Filters, LabelIndex, cosine_scores, filter_mask, top_k
+from .filters import Filters
+from .folding import DUPLICATE_THRESHOLD, MIRROR_THRESHOLD
+from .records import MotionRecord, source_key
+from .search import Hit, QueryPart, Rows
 
 if TYPE_CHECKING:
     from ..model.embedder import Embedder
 
-KINDS = ("text", "video", "motion")
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Hit:
-    """One search result. See search.py for what score, probability and is_match mean."""
-
-    motion_id: str
-    name: str
-    score: float  # cosine similarity (weighted mean over the parts of a combined query)
-    probability: float  # calibrated P(match); NaN when the store was opened without a model
-    duration: float  # seconds
-    captions: list[str]
-    labels: dict
-    source: str  # source file path
-    folded: list["Hit"] = field(default_factory=list)  # mirror images / near-duplicates of this hit
-    relation: str = ""  # on a folded hit: "mirror" or "near-duplicate"
-    is_match: bool = True  # score >= the model's no-match threshold for this query kind
-
-    def to_dict(self) -> dict:
-        """JSON-ready form (folded hits nested)."""
-        d = {k: getattr(self, k) for k in ("motion_id", "name", "score", "probability", "duration", "captions",
-                                          "labels", "source", "relation", "is_match")}
-        d["probability"] = None if math.isnan(self.probability) else self.probability
-        d["folded"] = [h.to_dict() for h in self.folded]
-        return d
-
-
-@dataclass
-class QueryPart:
-    """One modality of a (possibly combined) query: an embedding, its kind and its weight."""
-
-    embedding: np.ndarray
-    kind: str = "text"
-    weight: float = 1.0
 
 
 class Store:
@@ -121,29 +88,20 @@ class Store:
         records, rows_seg, embs, mirrors = [], [], [], []
         for seg in manifest["segments"]:
             recs, emb, mir = fmt.read_segment(self.path, seg, self.dtype, self.model.dim)
-            removed = set(seg["removed"])
-            keep = [i for i, r in enumerate(recs) if r["id"] not in removed]
-            if len(keep) < len(recs):
-                recs, emb, mir = [recs[i] for i in keep], emb[keep], mir[keep]
             records += recs
             rows_seg += [seg["name"]] * len(recs)
             embs.append(emb)
             mirrors.append(mir)
         dim, dt = self.model.dim, np.dtype(self.dtype)
         self._manifest = manifest
-        self._set_rows(records, rows_seg,
-                       np.concatenate(embs) if embs else np.zeros((0, dim), dt),
-                       np.concatenate(mirrors) if mirrors else np.zeros((0, dim), dt))
+        self._set_rows(Rows(records, rows_seg, np.concatenate(embs) if embs else np.zeros((0, dim), dt),
+                            np.concatenate(mirrors) if mirrors else np.zeros((0, dim), dt)))
 
-    def _set_rows(self, records: list[dict], rows_seg: list[str], emb: np.ndarray, mirror: np.ndarray) -> None:
-        self._records, self._row_segment, self._emb, self._mirror = records, rows_seg, emb, mirror
-        self._row_of = {r["id"]: i for i, r in enumerate(records)}
-        if len(self._row_of) != len(records):
+    def _set_rows(self, rows: Rows) -> None:
+        if len(rows.row_of) != len(rows):
             raise fmt.StoreCorruptError(f"store {self.path} is damaged: motion ids are not unique; rebuild it "
                                         "with `lavimo index`")
-        self._durations = np.array([r["duration"] for r in records], dtype=np.float32)
-        self._sources = [str(r["source"].get("path", "")).lower() for r in records]
-        self._label_index: LabelIndex | None = None
+        self._rows = rows
         self._ids_hash: str | None = None
 
     def _reload_if_changed(self) -> None:
@@ -157,55 +115,59 @@ class Store:
     # ------------------------------------------------------------ reading
 
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._rows)
 
     def __contains__(self, motion_id: str) -> bool:
-        return motion_id in self._row_of
+        return motion_id in self._rows.row_of
 
     def ids(self) -> list[str]:
         """All motion ids, in store order."""
-        return [r["id"] for r in self._records]
+        return [r.id for r in self._rows.records]
 
-    def record(self, motion_id: str) -> dict:
-        """The metadata record of a motion (see format.py)."""
-        return self._records[self._row(motion_id)]
+    def record(self, motion_id: str) -> MotionRecord:
+        """The metadata record of a motion (see records.py)."""
+        return self._rows.records[self._row(motion_id)]
+
+    def rows(self) -> Rows:
+        """A consistent snapshot of the live motions: records and embedding matrices, row by row (see search.Rows)."""
+        return self._rows
 
     def embedding(self, motion_id: str, mirror: bool = False) -> np.ndarray:
         """A motion's stored embedding (or its mirror image's), float32 (dim,)."""
         row = self._row(motion_id)
-        return np.asarray((self._mirror if mirror else self._emb)[row], dtype=np.float32)
+        return np.asarray((self._rows.mirror if mirror else self._rows.emb)[row], dtype=np.float32)
 
     def ids_from_source(self, path: str | os.PathLike) -> list[str]:
         """Ids of motions whose source file is `path` (compared after resolving)."""
-        want = _norm_path(path)
-        return [r["id"] for r in self._records if _norm_path(r["source"].get("path", "")) == want]
+        want = source_key(path)
+        return [r.id for r in self._rows.records if source_key(r.source.path) == want]
 
     def motion(self, motion_id: str) -> Motion:
         """The canonical Motion (joints, features, captions, labels, source) of a stored motion."""
         with self._lock:
             row = self._row(motion_id)
-            rec, seg = self._records[row], self._row_segment[row]
+            rec, seg = self._rows.records[row], self._rows.segments[row]
         joints, feats = fmt.read_motion_arrays(self.path, seg, rec)
-        return Motion(name=rec["name"], joints=joints, fps=float(rec.get("fps", FPS)), captions=list(rec["captions"]),
-                      labels=dict(rec["labels"]), source=SourceInfo(**_source_fields(rec["source"])), features=feats)
+        return Motion(name=rec.name, joints=joints, fps=rec.fps, captions=list(rec.captions), labels=dict(rec.labels),
+                      source=SourceInfo(**vars(rec.source)), features=feats)
 
     def info(self) -> dict:
         """A summary for `lavimo info`: model, format, counts, duration, licenses, sizes."""
         licenses: dict[str, int] = {}
-        for r in self._records:
-            key = " / ".join(x for x in (r["source"].get("license"), r["source"].get("attribution")) if x) or "unknown"
+        for r in self._rows.records:
+            key = " / ".join(x for x in (r.source.license, r.source.attribution) if x) or "unknown"
             licenses[key] = licenses.get(key, 0) + 1
         m = self._manifest
         size = _bytes(m["segments"])
         return {"path": str(self.path), "format_version": m["format_version"], "created": m["created"],
                 "updated": m["updated"], "model": self.model.to_dict(), "dtype": self.dtype, "motions": len(self),
                 "segments": len(m["segments"]), "removed_pending_compaction": sum(len(s["removed"]) for s in m["segments"]),
-                "total_duration_s": float(self._durations.sum()), "bytes": size, "licenses": licenses,
+                "total_duration_s": float(self._rows.durations.sum()), "bytes": size, "licenses": licenses,
                 "faiss_index": self.faiss_status()}
 
     def _row(self, motion_id: str) -> int:
         try:
-            return self._row_of[motion_id]
+            return self._rows.row_of[motion_id]
         except KeyError:
             raise StoreError(f"no motion {motion_id!r} in store {self.path}") from None
 
@@ -247,7 +209,7 @@ class Store:
                              "fast up to a few million motions")
         with self._lock, fmt.write_lock(self.path):
             self._reload_if_changed()
-            index = FaissIndex.build(self._emb)
+            index = FaissIndex.build(self._rows.emb)
             data = index.to_bytes()
             fmt.write_bytes_atomic(self.path / fmt.FAISS_FILE, data)
             fmt.write_manifest(self.path, dict(self._manifest, faiss={
@@ -293,13 +255,13 @@ class Store:
         with self._lock, fmt.write_lock(self.path):
             self._reload_if_changed()
             fmt.remove_debris(self.path, self._manifest)
-            taken = set(self._row_of)
+            taken = set(self._rows.row_of)
             records, joints, feats = [], [], []
             j_off = f_off = 0
             for m in motions:
                 mid = _unique_id(m.name, taken)
                 taken.add(mid)
-                records.append(_record(mid, m, j_off, f_off))
+                records.append(MotionRecord.of(mid, m, j_off, f_off))
                 joints.append(m.joints)
                 feats.append(m.features)
                 j_off += m.num_frames
@@ -315,23 +277,25 @@ class Store:
             except BaseException:
                 shutil.rmtree(fmt.segment_dir(self.path, name), ignore_errors=True)
                 raise
-            self._set_rows(self._records + records, self._row_segment + [name] * len(records),
-                           np.concatenate([self._emb, embeddings.astype(dt)]),
-                           np.concatenate([self._mirror, mirror_embeddings.astype(dt)]))
-        return [r["id"] for r in records]
+            old = self._rows
+            self._set_rows(Rows(old.records + records, old.segments + [name] * len(records),
+                                np.concatenate([old.emb, embeddings.astype(dt)]),
+                                np.concatenate([old.mirror, mirror_embeddings.astype(dt)])))
+        return [r.id for r in records]
 
     def remove(self, motion_ids: Iterable[str]) -> None:
         """Remove motions (no re-encoding of the others); atomic. Unknown ids raise StoreError and change nothing."""
         ids = list(dict.fromkeys(motion_ids))
         with self._lock, fmt.write_lock(self.path):
             self._reload_if_changed()
-            unknown = [i for i in ids if i not in self._row_of]
+            old = self._rows
+            unknown = [i for i in ids if i not in old.row_of]
             if unknown:
                 raise StoreError(f"not in store {self.path}: {', '.join(map(repr, unknown[:10]))}"
                                  + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "") + "; nothing removed")
             by_seg: dict[str, list[str]] = {}
             for i in ids:
-                by_seg.setdefault(self._row_segment[self._row_of[i]], []).append(i)
+                by_seg.setdefault(old.segments[old.row_of[i]], []).append(i)
             segments, dropped = [], []
             for seg in self._manifest["segments"]:
                 seg = dict(seg, removed=seg["removed"] + by_seg.get(seg["name"], []))
@@ -340,9 +304,9 @@ class Store:
             for seg in dropped:
                 shutil.rmtree(fmt.segment_dir(self.path, seg["name"]), ignore_errors=True)
             gone = set(ids)
-            keep = [i for i, r in enumerate(self._records) if r["id"] not in gone]
-            self._set_rows([self._records[i] for i in keep], [self._row_segment[i] for i in keep],
-                           self._emb[keep], self._mirror[keep])
+            keep = [i for i, r in enumerate(old.records) if r.id not in gone]
+            self._set_rows(Rows([old.records[i] for i in keep], [old.segments[i] for i in keep], old.emb[keep],
+                                old.mirror[keep]))
 
     def compact(self) -> int:
         """Rewrite segments that have removed motions, dropping them (no re-encoding); return bytes freed."""
@@ -358,16 +322,14 @@ class Store:
                     segments.append(seg)
                     continue
                 recs, emb, mir = fmt.read_segment(self.path, seg, self.dtype, self.model.dim)
-                removed = set(seg["removed"])
-                keep = [i for i, r in enumerate(recs) if r["id"] not in removed]
                 records, joints, feats, j_off, f_off = [], [], [], 0, 0
-                for i in keep:
-                    j, f = fmt.read_motion_arrays(self.path, seg["name"], recs[i])
-                    records.append(dict(recs[i], joints_offset=j_off, features_offset=f_off))
+                for rec in recs:
+                    j, f = fmt.read_motion_arrays(self.path, seg["name"], rec)
+                    records.append(rec.at_offsets(j_off, f_off))
                     joints.append(j)
                     feats.append(f)
                     j_off, f_off = j_off + len(j), f_off + len(f)
-                entry = fmt.write_segment(self.path, f"{next_seg:06d}", records, emb[keep], mir[keep],
+                entry = fmt.write_segment(self.path, f"{next_seg:06d}", records, emb, mir,
                                           np.concatenate(joints), np.concatenate(feats))
                 next_seg += 1
                 segments.append(entry)
@@ -378,7 +340,7 @@ class Store:
             self._load(fmt.read_manifest(self.path))
             return _bytes(old) - _bytes(written)
 
-    # ------------------------------------------------------------ search
+    # ------------------------------------------------------------ search (search.py ranks; this picks the index)
 
     def search(self, query: np.ndarray, kind: str = "text", k: int = 10, filters: Filters | None = None,
                fold: bool = True, exclude: Iterable[str] = ()) -> list[Hit]:
@@ -387,135 +349,16 @@ class Store:
 
     def search_combined(self, parts: Sequence[QueryPart], k: int = 10, filters: Filters | None = None,
                         fold: bool = True, exclude: Iterable[str] = ()) -> list[Hit]:
-        """Top-k motions for a weighted combination of query embeddings (e.g. text 0.7 + video 0.3).
-
-        `exclude`: motion ids never returned (the query motion of a "find similar"); with fold=True their
-        mirror images and near-duplicates are dropped too.
-        """
-        parts = self._check_parts(parts)
-        if k < 1:
-            raise StoreError(f"k must be at least 1, got {k}")
-        weights = _weights(parts)
-        q = sum(w * p.embedding for w, p in zip(weights, parts))
+        """Top-k motions for a weighted combination of query embeddings (see search.search)."""
         with self._lock:
-            n = len(self._records)
-            if n == 0:
-                return []
-            emb, mirror = self._emb, self._mirror
-            if self._label_index is None:
-                self._label_index = LabelIndex([r["labels"] for r in self._records])
-            mask = filter_mask(filters, self._durations, self._sources, self._label_index)
-            hidden = np.array([self._row_of[i] for i in exclude if i in self._row_of], dtype=np.int64)
-            if len(hidden):
-                mask = np.ones(n, dtype=bool) if mask is None else mask.copy()
-                mask[hidden] = False
-            ranked = self._ranker(q, mask)
-            if not fold:
-                groups = [Group(int(r)) for r in ranked(k)]
-            else:
-                m = max(4 * k, k + 32)
-                while True:
-                    rows = ranked(m)
-                    groups = _fold(rows, emb, mirror, k, hidden, *self.fold_thresholds)
-                    if len(groups) >= k or len(rows) < m:
-                        break
-                    m *= 4
-            return self._hits(groups, parts, weights)
+            index = self._faiss_index() if self.use_faiss else None
+            return search.search(self._rows, parts, model=self.model, k=k, filters=filters, fold_results=fold,
+                                 exclude=exclude, calibration=self.calibration, index=index,
+                                 fold_thresholds=self.fold_thresholds)
 
-    def library_probability(self, parts: Sequence[QueryPart], motion_id: str) -> float:
-        """P(the library holds a match for the query) judged from its best hit `motion_id`; NaN when unknown.
-
-        Weighted over the parts like P(match) and the no-match threshold; NaN without a model, or with a
-        checkpoint older than the library calibration (no `library_platt`).
-        """
-        parts = self._check_parts(parts)
-        platt = getattr(self.calibration, "library_platt", {})
-        if not all(p.kind in platt for p in parts):
-            return math.nan
-        with self._lock:
-            if motion_id not in self._row_of:  # removed since the search returned it: nothing to judge by
-                return math.nan
-            e = np.asarray(self._emb[[self._row_of[motion_id]]], dtype=np.float32)
-        cos = np.stack([e @ p.embedding for p in parts])  # (parts, 1), rescored as in _hits
-        return float(_weights(parts) @ np.stack([self.calibration.library_probability(p.kind, c)[0]
-                                                 for p, c in zip(parts, cos)]))
-
-    def _ranker(self, q: np.ndarray, mask: np.ndarray | None):
-        """A function m -> the m best rows (passing mask), best first: from faiss when usable, else exact."""
-        scores = None
-        index = self._faiss_index() if self.use_faiss else None
-        valid = len(self._records) if mask is None else int(mask.sum())
-
-        def ranked(m: int) -> np.ndarray:
-            nonlocal scores
-            if index is not None:
-                rows = index.candidates(q, min(len(index), m if mask is None else 4 * m))
-                if mask is not None:
-                    rows = rows[mask[rows]]
-                if len(rows) >= min(m, valid):  # else too few pass the filters: fall back to exact
-                    exact = np.asarray(self._emb[rows], dtype=np.float32) @ q
-                    return rows[np.argsort(-exact, kind="stable")][:m]
-            if scores is None:
-                scores = cosine_scores(self._emb, q)
-            return top_k(scores, m, mask)
-
-        return ranked
-
-    def _check_parts(self, parts: Sequence[QueryPart]) -> list[QueryPart]:
-        if not parts:
-            raise StoreError("a query needs at least one part (text, video or motion)")
-        out = []
-        for p in parts:
-            if p.kind not in KINDS:
-                raise StoreError(f"unknown query kind {p.kind!r}; use one of {', '.join(KINDS)}")
-            if not (p.weight > 0 and math.isfinite(p.weight)):
-                raise StoreError(f"query weights must be positive numbers, got {p.weight!r} for {p.kind}")
-            e = np.asarray(p.embedding, dtype=np.float32).reshape(-1)
-            if e.shape != (self.model.dim,):
-                raise StoreError(f"{p.kind} query embedding has {e.size} values; this store's model "
-                                 f"({self.model.model_id}) uses {self.model.dim}")
-            out.append(QueryPart(normalise_rows(e[None], f"{p.kind} query embedding")[0], p.kind, float(p.weight)))
-        return out
-
-    def _hits(self, groups: list[Group], parts: list[QueryPart], weights: np.ndarray) -> list[Hit]:
-        rows = [g.head for g in groups] + [r for g in groups for r, _ in g.folded]
-        if not rows:
-            return []
-        e = np.asarray(self._emb[rows], dtype=np.float32)
-        cos = np.stack([e @ p.embedding for p in parts])  # (parts, rows), exact float32 rescoring
-        score = weights @ cos
-        prob, threshold = np.full(len(rows), np.nan), -np.inf
-        if self.calibration is not None:
-            try:
-                prob = weights @ np.stack([np.asarray(self.calibration.probability(p.kind, c), dtype=np.float64)
-                                           for p, c in zip(parts, cos)])
-                threshold = float(sum(w * self.calibration.no_match_below[p.kind] for w, p in zip(weights, parts)))
-            except KeyError:  # a model without calibration for this kind: scores only
-                prob, threshold = np.full(len(rows), np.nan), -np.inf
-        at = {r: i for i, r in enumerate(rows)}
-
-        def hit(row: int, relation: str = "") -> Hit:
-            r, i = self._records[row], at[row]
-            return Hit(r["id"], r["name"], float(score[i]), float(prob[i]), float(r["duration"]), list(r["captions"]),
-                       dict(r["labels"]), str(r["source"].get("path", "")), [], relation, bool(score[i] >= threshold))
-
-        hits = []
-        for g in groups:
-            h = hit(g.head)
-            h.folded = [hit(r, rel) for r, rel in g.folded]
-            hits.append(h)
-        hits.sort(key=lambda h: -h.score)  # float16 stores: order by the exact float32 rescoring
-        return hits
-
-
-def _weights(parts: list[QueryPart]) -> np.ndarray:
-    """The parts' weights, summing to 1."""
-    weights = np.array([p.weight for p in parts], dtype=np.float32)
-    return weights / weights.sum()
-
-
-def _fold(rows, emb, mirror, k, hidden, dup_t, mir_t) -> list[Group]:
-    return fold(rows, emb, mirror, k, hidden_heads=hidden, duplicate_threshold=dup_t, mirror_threshold=mir_t)
+    def library_probability(self, parts: Sequence[QueryPart], motion_id: str) -> float | None:
+        """P(the library holds a match for the query) from its best hit; None when unknown (search.library_probability)."""
+        return search.library_probability(self._rows, parts, motion_id, model=self.model, calibration=self.calibration)
 
 
 def check_model(root: Path, built_with: fmt.ModelIdentity, embedder: "Embedder | fmt.ModelIdentity") -> None:
@@ -542,20 +385,3 @@ def _unique_id(name: str, taken: set[str]) -> str:
         n += 1
         mid = f"{name}~{n}"
     return mid
-
-
-def _record(mid: str, m: Motion, j_off: int, f_off: int) -> dict:
-    s = m.source
-    return {"id": mid, "name": m.name, "fps": float(m.fps), "frames": m.num_frames, "duration": m.duration,
-            "joints_offset": j_off, "feature_frames": int(len(m.features)), "features_offset": f_off,
-            "captions": [str(c) for c in m.captions], "labels": {str(k): str(v) for k, v in m.labels.items()},
-            "source": {"path": str(s.path), "format": s.format, "skeleton": s.skeleton, "fps": float(s.fps),
-                       "duration": float(s.duration), "license": s.license, "attribution": s.attribution}}
-
-
-def _source_fields(d: dict) -> dict:
-    return {k: d[k] for k in ("path", "format", "skeleton", "fps", "duration", "license", "attribution") if k in d}
-
-
-def _norm_path(p) -> str:
-    return os.path.normcase(os.path.abspath(os.fspath(p))) if p else ""

@@ -7,8 +7,10 @@ import threading
 import numpy as np
 import pytest
 
-from lavimo_core.engine import CombinedQuery, Engine, MotionQuery, TextQuery, VideoQuery
+from lavimo_core.engine import Engine
 from lavimo_core.errors import LavimoError
+from lavimo_core.query import (CombinedQuery, MotionFileQuery, MotionQuery, StoredMotionQuery, TextQuery,
+                               VideoQuery)
 from lavimo_core.store import ModelIdentity, Store, StoreModelMismatchError
 
 
@@ -44,7 +46,7 @@ def test_mirror_copies_fold_under_the_clip(embedder, built_store, tmp_path):
     store.add(copies)  # an animator's library often holds both: they must not fill the results twice
     engine = Engine(embedder, store)
     for m in originals:
-        for result in (engine.run(TextQuery(m.captions[0]), k=10), engine.run(MotionQuery(motion=m), k=10)):
+        for result in (engine.run(TextQuery(m.captions[0]), k=10), engine.run(MotionQuery(m), k=10)):
             heads = {h.motion_id: h for h in result.hits}
             assert not (m.name in heads and m.name + "_mirrored" in heads)
             for a, b in ((m.name, m.name + "_mirrored"), (m.name + "_mirrored", m.name)):
@@ -65,10 +67,10 @@ def test_distinct_clips_are_rarely_folded(store):
 
 def test_find_similar_from_store_and_from_file(engine, store):
     mid = store.ids()[0]
-    result = engine.run(MotionQuery(motion_id=mid), k=5)
+    result = engine.run(StoredMotionQuery(mid), k=5)
     assert result.ok and mid not in [h.motion_id for h in result.hits] and len(result.hits) == 5
-    path = store.record(mid)["source"]["path"]
-    from_file = engine.run(MotionQuery(path=path), k=5)
+    path = store.record(mid).source.path
+    from_file = engine.run(MotionFileQuery(path), k=5)
     assert from_file.ok and mid not in [h.motion_id for h in from_file.hits]
     assert [h.motion_id for h in from_file.hits[:3]] == [h.motion_id for h in result.hits[:3]]
 
@@ -76,7 +78,7 @@ def test_find_similar_from_store_and_from_file(engine, store):
 def test_combined_text_and_motion_query(engine, store):
     mid = store.ids()[10]
     text = engine.run(TextQuery("a person walks"), k=35, fold=False)
-    both = engine.run(CombinedQuery([(TextQuery("a person walks"), 1.0), (MotionQuery(motion_id=mid), 1.0)]),
+    both = engine.run(CombinedQuery([(TextQuery("a person walks"), 1.0), (StoredMotionQuery(mid), 1.0)]),
                       k=35, fold=False)
     assert both.ok and mid not in [h.motion_id for h in both.hits]
     t = {h.motion_id: h.score for h in text.hits}
@@ -102,22 +104,22 @@ def test_result_carries_the_library_probability(engine, embedder, store):
         _assert_library_probability(result, cal, "text")
         seen.add(result.no_match)
     for mid in store.ids()[::25]:
-        result = engine.run(MotionQuery(motion_id=mid), k=3)
+        result = engine.run(StoredMotionQuery(mid), k=3)
         _assert_library_probability(result, cal, "motion")
         seen.add(result.no_match)
         # The same clip against a library holding only another action: usually flagged.
-        other = "walk" if store.record(mid)["labels"]["content"] != "walk" else "bow"
-        result = engine.run(MotionQuery(motion_id=mid), k=3, filters=Filters(labels={"content": other}))
+        other = "walk" if store.record(mid).labels["content"] != "walk" else "bow"
+        result = engine.run(StoredMotionQuery(mid), k=3, filters=Filters(labels={"content": other}))
         _assert_library_probability(result, cal, "motion")
         seen.add(result.no_match)
     assert seen == {True, False}  # both verdicts were checked
     empty = engine.run(TextQuery("a person walks"), filters=Filters(labels={"content": "no-such-action"}))
-    assert empty.no_match and np.isnan(empty.library_probability) and empty.to_dict()["library_probability"] is None
+    assert empty.no_match and empty.library_probability is None and empty.to_dict()["library_probability"] is None
 
 
 def test_combined_query_library_probability_is_the_weighted_mean(engine, embedder, store):
     mid = store.ids()[10]
-    result = engine.run(CombinedQuery([(TextQuery("a person walks"), 3.0), (MotionQuery(motion_id=mid), 1.0)]), k=3)
+    result = engine.run(CombinedQuery([(TextQuery("a person walks"), 3.0), (StoredMotionQuery(mid), 1.0)]), k=3)
     best = store.embedding(result.hits[0].motion_id)
     cal = embedder.calibration
     p_text = cal.library_probability("text", float(embedder.embed_text(["a person walks"])[0] @ best))
@@ -141,90 +143,77 @@ def test_old_checkpoint_has_no_library_probability_and_flags_as_before(trained_m
     with Engine(emb, store) as engine:
         for text in ("a person bows", "a person plays the piano"):
             result = engine.run(TextQuery(text), k=3)
-            assert result.ok and np.isnan(result.library_probability)
+            assert result.ok and result.library_probability is None
             assert result.to_dict()["library_probability"] is None
             assert result.no_match == (result.hits[0].score < threshold)
 
 
 def test_async_submit_reports_progress_and_one_result(embedder, store):
-    progress, results = [], []
-    with Engine(embedder, store, on_progress=lambda i, f, m: progress.append((i, f, m)),
-                on_result=lambda i, r: results.append((i, r))) as engine:
-        rid = engine.submit(TextQuery("someone dances"), k=3)
-        result = engine.wait(rid, timeout=60)
-    assert result is not None and result.ok and len(result.hits) == 3
-    assert [i for i, _ in results] == [rid]
-    fractions = [f for i, f, _ in progress if i == rid]
-    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    progress, done = [], []
+    with Engine(embedder, store) as engine:
+        future = engine.submit(TextQuery("someone dances"), k=3, on_progress=lambda f, m: progress.append(f))
+        future.add_done_callback(done.append)
+        result = future.result(timeout=60)
+    assert result.ok and len(result.hits) == 3
+    assert done == [future]
+    assert progress == sorted(progress) and progress[-1] == 1.0
+
+
+def _held_until(release: threading.Event, entered: threading.Event):
+    """An on_progress that holds its request inside the worker at its start until `release` is set."""
+    def hold(fraction, message):
+        if fraction == 0.0:
+            entered.set()
+            release.wait(30)
+    return hold
 
 
 def test_new_query_supersedes_a_running_one(embedder, store):
     entered, release = threading.Event(), threading.Event()
-    results = {}
-
-    def on_progress(rid, fraction, message):
-        if rid == 1 and fraction == 0.0:
-            entered.set()
-            release.wait(30)  # hold request 1 inside the worker until request 2 is queued
-
-    with Engine(embedder, store, on_progress=on_progress, on_result=lambda i, r: results.setdefault(i, r)) as engine:
-        first = engine.submit(TextQuery("a person walks"))
+    with Engine(embedder, store) as engine:
+        first = engine.submit(TextQuery("a person walks"), on_progress=_held_until(release, entered))
         assert entered.wait(30)
         queued = engine.submit(TextQuery("a person runs"))
         last = engine.submit(TextQuery("a person jumps"))
         release.set()
-        assert engine.wait(last, 60).ok
-        assert engine.wait(first, 60).cancelled and engine.wait(queued, 60).cancelled
-    assert set(results) == {first, queued, last}
+        assert last.result(60).ok
+        assert first.cancelled() and queued.cancelled()
+        assert not engine.busy
 
 
 def test_without_supersede_every_request_completes(embedder, store):
     with Engine(embedder, store, supersede=False) as engine:
-        ids = [engine.submit(TextQuery(t)) for t in ("a person walks", "a person runs", "a person bows")]
-        assert all(engine.wait(i, 60).ok for i in ids)
+        futures = [engine.submit(TextQuery(t)) for t in ("a person walks", "a person runs", "a person bows")]
+        assert all(f.result(60).ok for f in futures)
 
 
-def test_cancel(embedder, store):
+def test_cancel_a_running_and_a_queued_query(embedder, store):
     entered, release = threading.Event(), threading.Event()
-
-    def hold(rid, fraction, message):
-        if fraction == 0.0 and rid == 1:
-            entered.set()
-            release.wait(30)
-
-    with Engine(embedder, store, on_progress=hold, supersede=False) as engine:
-        running = engine.submit(TextQuery("a person walks"))
+    progress = []
+    with Engine(embedder, store, supersede=False) as engine:
+        running = engine.submit(TextQuery("a person walks"), on_progress=_held_until(release, entered))
         assert entered.wait(30)
-        queued = engine.submit(TextQuery("a person runs"))
-        assert engine.cancel(queued) and engine.cancel(running)
+        queued = engine.submit(TextQuery("a person runs"), on_progress=lambda f, m: progress.append(f))
+        assert queued.cancel() and running.cancel()  # a running query can be cancelled too
         release.set()
-        assert engine.wait(running, 60).cancelled and engine.wait(queued, 60).cancelled
-        assert not engine.cancel(queued) and not engine.cancel(12345)
-        assert engine.wait(engine.submit(TextQuery("a person bows")), 60).ok  # still serving
+        assert engine.submit(TextQuery("a person bows")).result(60).ok  # still serving
+        assert running.cancelled() and queued.cancelled() and progress == []  # the queued one never ran
 
 
 def test_many_threads_submitting(embedder, store):
-    results = []
-    lock = threading.Lock()
-
-    def collect(i, r):
-        with lock:
-            results.append(i)
-
-    with Engine(embedder, store, supersede=False, on_result=collect) as engine:
-        ids, id_lock = [], threading.Lock()
+    with Engine(embedder, store, supersede=False) as engine:
+        futures, lock = [], threading.Lock()
 
         def client(n):
             for j in range(4):
-                rid = engine.submit(MotionQuery(motion_id=store.ids()[(n * 4 + j) % len(store)]), k=3)
-                with id_lock:
-                    ids.append(rid)
+                future = engine.submit(StoredMotionQuery(store.ids()[(n * 4 + j) % len(store)]), k=3)
+                with lock:
+                    futures.append(future)
 
         threads = [threading.Thread(target=client, args=(n,)) for n in range(5)]
         [t.start() for t in threads]
         [t.join() for t in threads]
-        assert all(engine.wait(i, 60).ok for i in ids)
-    assert sorted(results) == sorted(ids) and len(set(ids)) == 20
+        assert len(futures) == 20 and all(f.result(60).ok for f in futures)
 
 
 # ---------------------------------------------------------------- errors come back as results
@@ -259,12 +248,11 @@ def test_unreadable_and_missing_videos(engine, tmp_path):
 
 
 def test_bad_motion_queries(engine, tmp_path):
-    assert "no motion 'nope'" in engine.run(MotionQuery(motion_id="nope")).error
-    assert "exactly one" in engine.run(MotionQuery()).error
-    assert "not found" in engine.run(MotionQuery(path=str(tmp_path / "x.bvh"))).error
+    assert "no motion 'nope'" in engine.run(StoredMotionQuery("nope")).error
+    assert "not found" in engine.run(MotionFileQuery(str(tmp_path / "x.bvh"))).error
     bad = tmp_path / "broken.bvh"
     bad.write_text("HIERARCHY\nROOT Hips\n{\n")
-    r = engine.run(MotionQuery(path=str(bad)))
+    r = engine.run(MotionFileQuery(str(bad)))
     assert not r.ok and "broken.bvh" in r.error
     assert "weights must be positive" in engine.run(CombinedQuery([(TextQuery("walk"), 0)])).error
     assert "unknown query type" in engine.run("a person walks").error
@@ -278,19 +266,21 @@ def test_a_query_that_raises_comes_back_as_an_error_and_the_worker_lives(embedde
             raise RuntimeError("index exploded")
 
         monkeypatch.setattr(store, "search_combined", broken)
-        r = engine.wait(engine.submit(TextQuery("a person walks")), 60)
+        r = engine.submit(TextQuery("a person walks")).result(60)
         assert not r.ok and "RuntimeError: index exploded" in r.error
         monkeypatch.setattr(store, "search_combined", real)
-        assert engine.wait(engine.submit(TextQuery("a person walks")), 60).ok
+        assert engine.submit(TextQuery("a person walks")).result(60).ok
 
 
 def test_failing_callbacks_do_not_kill_the_worker(embedder, store):
     def boom(*a):
         raise ValueError("callback bug")
 
-    with Engine(embedder, store, on_progress=boom, on_result=boom) as engine:
+    with Engine(embedder, store) as engine:
         for text in ("a person walks", "a person runs"):
-            assert engine.wait(engine.submit(TextQuery(text)), 60).ok
+            future = engine.submit(TextQuery(text), on_progress=boom)
+            future.add_done_callback(boom)  # concurrent.futures logs it; the worker goes on
+            assert future.result(60).ok
 
 
 def test_store_built_with_another_model_is_refused(embedder, tmp_path):
@@ -308,7 +298,7 @@ def test_closed_engine_refuses_new_work(embedder, store):
 
 def test_no_model_still_answers_find_similar_and_explains_text(store):
     engine = Engine(None, store)
-    assert engine.run(MotionQuery(motion_id=store.ids()[3])).ok
+    assert engine.run(StoredMotionQuery(store.ids()[3])).ok
     assert "no model is loaded" in engine.run(TextQuery("a person walks")).error
 
 
@@ -318,11 +308,11 @@ def test_video_query_end_to_end(engine, store, tmp_path):
     from lavimo_core.synthesis.camera import Camera
     from lavimo_core.synthesis.render import write_video
 
-    mid = next(i for i in store.ids() if store.record(i)["labels"].get("content") == "bow")
+    mid = next(i for i in store.ids() if store.record(i).labels.get("content") == "bow")
     clip = write_video(tmp_path / "bow.mp4", store.motion(mid), Camera(azimuth=30.0, size=(320, 240)), fps=20.0)
     progress = []
-    with Engine(engine.embedder, store, on_progress=lambda i, f, m: progress.append(m)) as worker:
-        result = worker.wait(worker.submit(VideoQuery(str(clip)), k=5), 300)
+    with Engine(engine.embedder, store) as worker:
+        result = worker.submit(VideoQuery(str(clip)), k=5, on_progress=lambda f, m: progress.append(m)).result(300)
     assert result.ok and len(result.hits) == 5, result.error
     assert all(0 <= h.probability <= 1 for h in result.hits)
     _assert_library_probability(result, engine.embedder.calibration, "video")

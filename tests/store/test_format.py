@@ -45,7 +45,7 @@ def test_round_trip(make_store, bandai_motions, stats):
     np.testing.assert_array_equal(back.features, m0.features)
     assert back.captions == m0.captions and back.labels == m0.labels and back.source == m0.source
     rec = again.record(m0.name)
-    assert rec["duration"] == pytest.approx(m0.duration) and rec["source"]["fps"] == 30.0
+    assert rec.duration == pytest.approx(m0.duration) and rec.source.fps == 30.0
     info = again.info()
     assert info["motions"] == len(bandai_motions) and info["licenses"] == {
         "CC BY-NC 4.0 / Bandai Namco Research Inc.": len(bandai_motions)}
@@ -54,7 +54,7 @@ def test_round_trip(make_store, bandai_motions, stats):
 def test_float16_store(make_store, bandai_motions, stats):
     store = make_store(dtype="float16")
     again = Store.open(store.path)
-    assert again.dtype == "float16" and again._emb.dtype == np.float16
+    assert again.dtype == "float16" and again.rows().emb.dtype == np.float16
     emb, _ = stats.embed(bandai_motions)
     np.testing.assert_allclose(again.embedding(bandai_motions[0].name), emb[0], atol=1e-3)
 
@@ -250,6 +250,20 @@ def test_corrupt_segment_files(make_store, bandai_motions, damage):
     else:
         f.write_bytes(b"\xff" * len(data))
     with pytest.raises(StoreCorruptError, match=r"000001.*(Rebuild|rebuild)"):
+        Store.open(store.path)
+
+
+def test_a_malformed_record_is_reported_as_damage(make_store, bandai_motions):
+    """A record missing a field (edited by hand, or written by a bug) is a clear StoreCorruptError, not a KeyError."""
+    store = make_store(bandai_motions[:3])
+    f = store.path / fmt.SEGMENTS / "000001" / fmt.RECORDS_FILE
+    data = json.loads(f.read_text())
+    del data["motions"][1]["duration"]
+    f.write_text(json.dumps(data))
+    manifest = json.loads((store.path / fmt.MANIFEST).read_text())
+    manifest["segments"][0]["bytes"][fmt.RECORDS_FILE] = f.stat().st_size  # sizes agree: only the record is wrong
+    (store.path / fmt.MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(StoreCorruptError, match=r"motions.json is malformed.*duration.*lavimo index"):
         Store.open(store.path)
 
 

@@ -22,7 +22,7 @@ def _flagged(store, query, kind, exclude) -> bool:
 
 def _rates(store, queries, outside: list[str]) -> tuple[float, float]:
     """(flag rate with the action present, flag rate with every clip of its content excluded too)."""
-    content = {i: store.record(i)["labels"]["content"] for i in store.ids()}
+    content = {i: store.record(i).labels["content"] for i in store.ids()}
     present, absent = [], []
     for q, kind, c, itself in queries:
         present.append(_flagged(store, q, kind, outside + itself))
@@ -35,10 +35,10 @@ def test_queries_for_absent_actions_are_flagged_far_more_often(embedder, store):
     from lavimo_core.synthesis.projected import motion_to_video_features
     from lavimo_core.synthesis.render import random_camera
     split = load_dataset("bandai-namco-1").split_of()
-    ids = [i for i in store.ids() if split.get(store.record(i)["name"]) == "test"]
+    ids = [i for i in store.ids() if split.get(store.record(i).name) == "test"]
     outside = [i for i in store.ids() if i not in set(ids)]
     assert len(ids) >= 20
-    contents = sorted({store.record(i)["labels"]["content"] for i in ids})
+    contents = sorted({store.record(i).labels["content"] for i in ids})
     assert len(contents) >= 8
     texts = [(t, c) for c in contents for t in captions_for(c)]
     text_q = [(e, "text", c, []) for e, (_, c) in zip(embedder.embed_text([t for t, _ in texts]), texts)]

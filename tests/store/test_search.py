@@ -10,11 +10,11 @@ from lavimo_core.motion.features import joints_to_features
 from lavimo_core.motion.mirror import mirror_joints
 from lavimo_core.motion.motion import Motion
 from lavimo_core.store import Filters, QueryPart, Store, StoreError
-from lavimo_core.store.search import _half_scores_numpy, cosine_scores, top_k
+from lavimo_core.store.scan import _half_scores_numpy, cosine_scores, top_k
 
 
 def brute_force(store, q, mask=None):
-    s = store._emb.astype(np.float32) @ (q / np.linalg.norm(q))
+    s = store.rows().emb.astype(np.float32) @ (q / np.linalg.norm(q))
     order = [i for i in np.argsort(-s, kind="stable") if mask is None or mask[i]]
     return [store.ids()[i] for i in order], s
 
@@ -63,7 +63,7 @@ def test_combined_query_is_weighted_mean_of_cosines(make_store, bandai_motions):
     store = make_store()
     a, b = store.embedding(bandai_motions[2].name), store.embedding(bandai_motions[20].name)
     hits = store.search_combined([QueryPart(a, "text", 0.75), QueryPart(b, "video", 0.25)], k=35, fold=False)
-    emb = store._emb
+    emb = store.rows().emb
     want = 0.75 * (emb @ a) + 0.25 * (emb @ b)
     got = {h.motion_id: h.score for h in hits}
     for i, mid in enumerate(store.ids()):
@@ -90,8 +90,8 @@ def test_float16_store_ranks_like_float32(make_store, bandai_motions):
 def test_half_precision_fallback_without_torch_agrees(make_store):
     store = make_store(dtype="float16")
     q = store.embedding(store.ids()[0])
-    np.testing.assert_allclose(_half_scores_numpy(store._emb, q), store._emb.astype(np.float32) @ q, atol=1e-5)
-    np.testing.assert_allclose(cosine_scores(store._emb, q), store._emb.astype(np.float32) @ q, atol=2e-3)
+    np.testing.assert_allclose(_half_scores_numpy(store.rows().emb, q), store.rows().emb.astype(np.float32) @ q, atol=1e-5)
+    np.testing.assert_allclose(cosine_scores(store.rows().emb, q), store.rows().emb.astype(np.float32) @ q, atol=2e-3)
 
 
 def test_bad_queries(make_store):
@@ -113,7 +113,7 @@ def test_scores_without_model_and_with_calibration(make_store, bandai_motions):
     store = make_store()
     q = store.embedding(bandai_motions[0].name)
     hit = store.search(q, k=1)[0]
-    assert np.isnan(hit.probability) and hit.is_match and hit.to_dict()["probability"] is None
+    assert hit.probability is None and hit.is_match and hit.to_dict()["probability"] is None
     store.calibration = Calibration(platt={"text": (10.0, -5.0), "video": (4.0, -1.0)},
                                     no_match_below={"text": 0.5, "video": 0.9})
     hits = store.search(q, "text", k=35, fold=False)
@@ -195,7 +195,7 @@ def test_half_precision_scan_split_over_threads_is_exact(make_store):
     store = make_store()
     rng = np.random.default_rng(0)
     n = 70_000  # just over one task: two tasks, the second with an offset
-    big = np.tile(store._emb, (n // len(store) + 1, 1))[:n]
+    big = np.tile(store.rows().emb, (n // len(store) + 1, 1))[:n]
     big = big + rng.standard_normal(big.shape, dtype=np.float32) * np.float32(0.01)
     big = (big / np.linalg.norm(big, axis=1, keepdims=True)).astype(np.float16)
     q = store.embedding(store.ids()[5])
