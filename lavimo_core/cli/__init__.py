@@ -14,11 +14,11 @@ from ..errors import LavimoError
 
 # name -> module in lavimo_core.cli. Subcommand modules import heavy packages (torch, av) inside
 # run(), so building the parser stays fast and works without them.
-SUBCOMMANDS = ("demo", "datasets", "train", "eval", "index", "search", "info", "render", "featurize")
+SUBCOMMANDS = ("demo", "datasets", "train", "eval", "index", "search", "info", "render", "featurize", "export-onnx")
 
 
 def _load(name: str):
-    return importlib.import_module(f"{__name__}.{name}")
+    return importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = _load(name)
         except ModuleNotFoundError as exc:
-            if exc.name == f"{__name__}.{name}":
+            if exc.name == f"{__name__}.{name.replace('-', '_')}":
                 continue  # subcommand not built yet
             raise
         p = sub.add_parser(name, help=module.HELP, description=module.HELP)
