@@ -103,14 +103,15 @@ def check_device(device: str) -> None:
 
 
 def load_embedder(model_path: str, device: str = "cpu"):
-    """The embedder of a checkpoint, loaded once per (model, device)."""
+    """The embedder of a checkpoint (ONNX without torch when exported, else torch), loaded once per (model, device)."""
     key = (str(model_path), device)
     if key not in _embedders:
-        check_device(device)
-        from lavimo_core.model.embedder import Embedder
+        if device != "cpu":
+            check_device(device)  # a GPU needs torch; the CPU runs the ONNX export when the checkpoint has one
+        from lavimo_core.runtime.backend import open_embedder
 
         _embedders.clear()  # keep one model in memory
-        _embedders[key] = Embedder.from_checkpoint(model_path, device=device)
+        _embedders[key] = open_embedder(model_path, device)
     return _embedders[key]
 
 

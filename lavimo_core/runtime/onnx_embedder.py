@@ -49,6 +49,7 @@ class OnnxEmbedder:
         self.calibration = Calibration.from_dict(self.meta.get("calibration", {}))
         self._sessions: dict[str, object] = {}
         self._tokenizers = None
+        _import_runtime()  # a damaged or foreign package fails here, with what to do, not at the first query
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "cpu", threads: int = 1) -> OnnxEmbedder:
@@ -153,6 +154,19 @@ class OnnxEmbedder:
             out.append(self._session("video").run(None, {"features": np.ascontiguousarray(x[..., :-1]),
                                                          "present": x[..., -1] > 0.5})[0])
         return average_windows(_stack(out, self.dim), owner, len(videos))
+
+
+def _import_runtime() -> None:
+    for name in ("onnxruntime", "tokenizers"):
+        try:
+            __import__(name)
+        except ImportError as exc:
+            missing = isinstance(exc, ModuleNotFoundError) and exc.name == name
+            raise onnx_files.RuntimePackageError(
+                f"the {name} package {'is not installed' if missing else 'cannot be loaded'}"
+                f"{'' if missing else f' ({type(exc).__name__}: {exc})'}: it runs the model. In Blender, remove "
+                "LAVIMO and install its zip for this platform again (it carries the package); elsewhere "
+                f"`pip install -r requirements/addon.txt`") from None
 
 
 def pad_sequences(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

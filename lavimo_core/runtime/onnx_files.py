@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..file_hash import file_sha256
+from ..errors import LavimoError
 from ..model.errors import CheckpointError
 
 FOLDER, MANIFEST = "onnx", "export.json"
@@ -26,6 +27,10 @@ EXPORT_HINT = "run `lavimo export-onnx {ckpt}` on a machine with torch installed
 
 class OnnxModelError(CheckpointError):
     """A checkpoint's ONNX files are missing, damaged, or exported from other weights; the message says what to do."""
+
+
+class RuntimePackageError(LavimoError):
+    """onnxruntime or tokenizers is missing or cannot be loaded (damaged, or built for another platform)."""
 
 
 def onnx_folder(checkpoint: str | Path) -> Path:
