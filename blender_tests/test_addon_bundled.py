@@ -79,6 +79,7 @@ def test_text_video_and_similar_queries_never_import_torch(platform_zip, video, 
     assert "/extensions/.local/lib/python3" in out["lavimo_core"]   # from the bundled wheel, not the source tree
     assert out["embedder"] == "OnnxEmbedder"
     assert len(out["text_hits"]) == 10 and len(out["video_hits"]) == 10 and out["similar_found"]
+    assert out["video_queries"] == 3   # a second video query found MediaPipe still installed (it did not before)
     assert out["heavy"] == []
 
 

@@ -10,6 +10,7 @@ numpy and protobuf. So the two package __init__ files are skipped and only the p
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import importlib.util
 import os
 import sys
@@ -46,6 +47,9 @@ def _package(name: str, folder: str) -> types.ModuleType:
     module = types.ModuleType(name)
     module.__path__ = [folder]
     module.__package__ = name
+    # A spec, so importlib.util.find_spec(name) still answers (the add-on's package check asks it).
+    module.__spec__ = importlib.machinery.ModuleSpec(name, None, is_package=True)
+    module.__spec__.submodule_search_locations = [folder]
     sys.modules[name] = module
     parent, _, child = name.rpartition(".")
     if parent in sys.modules:

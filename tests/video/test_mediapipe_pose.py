@@ -25,6 +25,8 @@ from lavimo_core.video.pose import MediaPipePoseFeaturizer
 track = MediaPipePoseFeaturizer().raw_track(iter_frames(sys.argv[1], fps=VIDEO_FPS), VIDEO_FPS)
 np.savez(sys.argv[2], image=track.image, world=track.world, visibility=track.visibility, present=track.present)
 heavy = sorted({{m.split('.')[0] for m in sys.modules}} & {{'cv2', 'matplotlib', 'sounddevice', 'jax', 'torch'}})
+import importlib.util
+assert importlib.util.find_spec("mediapipe") is not None   # still "installed" for the add-on's check
 print(json.dumps(heavy))
 """
 _FULL = "import mediapipe  # the whole package, as before"
