@@ -189,3 +189,7 @@ if __name__ == "__main__":
     result["total_seconds"] = time.perf_counter() - T0
     with open(report, "w", encoding="utf-8") as f:
         json.dump(result, f, indent=1)
+    sys.stdout.flush()
+    # Skip the C exit handlers: bpy 4.5's module can deadlock in its own GlobalState destructor at exit
+    # (seen here: the main thread in pthread_cond_destroy while bpy's delayed-close thread waits on it).
+    os._exit(0)
