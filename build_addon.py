@@ -1,12 +1,16 @@
 """Build the installable LAVIMO extension zip: add-on code, manifest, the lavimo_core wheel, optionally a model and a store.
 
     .venv/bin/python build_addon.py [--model CKPT_DIR] [--store STORE_DIR] [--out dist/]
+                                    [--platform linux-x64|windows-x64|macos-arm64]
 
 Blender's own extension tool packs and validates the zip (`blender --command extension build`, or the
 same tool shipped inside the bpy module as a standalone script), honouring the manifest's
 `[build] paths_exclude_pattern`. This script only stages what goes in (the add-on, the lavimo_core
 wheel listed under `wheels` so Blender installs it on enable, an optional model and store with their
 data licence) and adds LAVIMO's own checks on top (no network permission, the wheels are inside).
+With --platform the extension also carries the pinned wheels of requirements/addon.txt for that platform
+and Blender's Python 3.11 (downloaded once into $LAVIMO_CACHE/addon-wheels/), and its manifest names the
+platform: it installs with no network and no "Install dependencies" step.
 """
 
 from __future__ import annotations
@@ -133,10 +137,13 @@ def data_license_notice(model: Path | None, store: Path | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build(out_dir: Path, model: Path | None = None, store: Path | None = None) -> Path:
-    """Build and validate the extension zip in `out_dir`; return its path."""
+def build(out_dir: Path, model: Path | None = None, store: Path | None = None, platform: str | None = None) -> Path:
+    """Build and validate the extension zip in `out_dir` (for one platform, with its wheels, when given); return its path."""
     manifest_text = (ADDON / MANIFEST).read_text(encoding="utf-8")
     manifest = tomllib.loads(manifest_text)
+    bundled = platform_wheels(platform) if platform else []  # downloaded once per platform into a cache
+    if platform and model is not None:
+        check_model_runs_without_torch(model)
     for what, path in (("model", model), ("store", store)):
         if path is not None and not path.is_dir():
             raise BuildError(f"--{what} {path}: not a folder")
@@ -148,7 +155,8 @@ def build(out_dir: Path, model: Path | None = None, store: Path | None = None) -
     except LavimoError as exc:   # e.g. --store is not a store: say so before building anything
         raise BuildError(f"--store {store}: {exc}") from exc
     out_dir.mkdir(parents=True, exist_ok=True)
-    zip_path = out_dir / f"{manifest['id']}-{manifest['version']}.zip"
+    suffix = f"-{platform.replace('-', '_')}" if platform else ""   # Blender's split-platform file names
+    zip_path = out_dir / f"{manifest['id']}-{manifest['version']}{suffix}.zip"
     with tempfile.TemporaryDirectory() as tmp:
         stage = Path(tmp) / manifest["id"]
         # A developer's local model/ and store/ stay out; the ones asked for go in below.
@@ -156,8 +164,10 @@ def build(out_dir: Path, model: Path | None = None, store: Path | None = None) -
                         else set())
         wheel = build_core_wheel(Path(tmp) / "wheel")
         (stage / "wheels").mkdir()
-        shutil.copy2(wheel, stage / "wheels" / wheel.name)
-        (stage / MANIFEST).write_text(manifest_with_wheels(manifest_text, [f"./wheels/{wheel.name}"]), encoding="utf-8")
+        for w in [wheel, *bundled]:
+            shutil.copy2(w, stage / "wheels" / w.name)
+        text = manifest_with_wheels(manifest_text, [f"./wheels/{w.name}" for w in [wheel, *bundled]])
+        (stage / MANIFEST).write_text(manifest_with_platforms(text, [platform]) if platform else text, encoding="utf-8")
         for name, path in (("model", model), ("store", store)):
             if path is not None:
                 shutil.copytree(path, stage / name)
@@ -180,15 +190,117 @@ def manifest_of(zf: zipfile.ZipFile) -> dict:
     return tomllib.loads(zf.read(MANIFEST).decode("utf-8"))
 
 
+# ---------------------------------------------------------------- platform builds: bundled wheels (issue 15)
+# Blender's platform names -> the wheel platform tags pip may pick for Blender's Python 3.11. pip also accepts
+# every older tag of each (older manylinux/glibc, older macOS), never a newer one.
+PLATFORM_TAGS: dict[str, tuple[str, ...]] = {
+    "linux-x64": ("manylinux_2_28_x86_64",),          # Blender 4.5/5.0 need glibc 2.28
+    "windows-x64": ("win_amd64",),
+    "macos-arm64": ("macosx_14_0_arm64", "macosx_11_0_universal2"),
+}
+BLENDER_PYTHON = "3.11"
+ADDON_REQUIREMENTS = ROOT / "requirements" / "addon.txt"
+
+
+def addon_pins(path: Path = ADDON_REQUIREMENTS) -> dict[str, str]:
+    """Pinned name -> version of the wheels the extension carries (requirements/addon.txt)."""
+    pins = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            if not version:
+                raise BuildError(f"{path}: {line!r} is not pinned (name==version)")
+            pins[_dist_name(name)] = version.strip()
+    if "numpy" in pins:
+        raise BuildError(f"{path} lists numpy: Blender ships its own, a second one would break it")
+    return pins
+
+
+def wheel_cache(platform: str) -> Path:
+    """Where the wheels for `platform` are kept between builds ($LAVIMO_CACHE/addon-wheels/PLATFORM)."""
+    from lavimo_core.paths import cache_dir
+    return cache_dir("addon-wheels", platform)
+
+
+def platform_wheels(platform: str, cache: Path | None = None, pins: dict[str, str] | None = None) -> list[Path]:
+    """One wheel per pin for `platform` and Blender's Python, downloaded with pip only when not cached yet."""
+    if platform not in PLATFORM_TAGS:
+        raise BuildError(f"unknown platform {platform!r}; use one of {', '.join(sorted(PLATFORM_TAGS))}")
+    pins = addon_pins() if pins is None else pins
+    folder = cache or wheel_cache(platform)
+    found = _cached_wheels(folder, pins)
+    todo = [f"{name}=={version}" for name, version in pins.items() if name not in found]
+    if todo:
+        cmd = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--no-deps",
+               "--only-binary=:all:", "--python-version", BLENDER_PYTHON, "--implementation", "cp",
+               "--abi", "cp311", "--abi", "abi3", "--abi", "none", "-d", str(folder)]
+        for tag in PLATFORM_TAGS[platform]:
+            cmd += ["--platform", tag]
+        proc = subprocess.run(cmd + ["--platform", "any"] + todo, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise BuildError(f"downloading the wheels for {platform} failed (pip needs the network once; later "
+                             f"builds use {folder}):\n{proc.stdout[-1500:]}\n{proc.stderr[-1500:]}")
+        found = _cached_wheels(folder, pins)
+    missing = sorted(set(pins) - set(found))
+    if missing:
+        raise BuildError(f"no wheel for {', '.join(missing)} on {platform} in {folder}")
+    return [found[name] for name in pins]
+
+
+def _cached_wheels(folder: Path, pins: dict[str, str]) -> dict[str, Path]:
+    found = {}
+    for wheel in sorted(folder.glob("*.whl")):
+        name, version = wheel.name.split("-")[:2]
+        if pins.get(_dist_name(name)) == version and _readable_wheel(wheel):
+            found[_dist_name(name)] = wheel
+    return found
+
+
+def _readable_wheel(wheel: Path) -> bool:
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            return zf.testzip() is None
+    except (zipfile.BadZipFile, OSError):
+        wheel.unlink(missing_ok=True)   # a broken download: fetch it again
+        return False
+
+
+def _dist_name(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name.strip()).lower()
+
+
+def manifest_with_platforms(text: str, platforms: list[str]) -> str:
+    """The manifest text with a top-level `platforms = [...]` (Blender refuses the zip on other platforms)."""
+    if re.search(r"(?m)^platforms\s*=", text):
+        raise BuildError(f"{MANIFEST} already lists platforms; build_addon.py --platform sets them")
+    line = "platforms = [" + ", ".join(f'"{p}"' for p in platforms) + "]\n"
+    match = re.search(r"(?m)^wheels.*\n", text) or re.search(r"(?m)^(?=\[)", text)
+    at = match.end() if match else len(text)
+    return text[:at] + line + text[at:]
+
+
+def check_model_runs_without_torch(model: Path) -> None:
+    """Refuse to bundle a model without a valid ONNX export: the platform zip carries no torch to run it."""
+    from lavimo_core.runtime.onnx_files import OnnxModelError, read_manifest
+    try:
+        read_manifest(model)
+    except OnnxModelError as exc:
+        raise BuildError(f"--model {model}: {exc}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="output folder (default: dist/)")
     parser.add_argument("--model", type=Path, help="ship this checkpoint folder as the default model")
     parser.add_argument("--store", type=Path, help="ship this store folder as the default store")
+    parser.add_argument("--platform", choices=sorted(PLATFORM_TAGS),
+                        help="build for one platform, carrying its wheels (downloaded once into a cache): "
+                             "installs with no network and no Install dependencies step")
     args = parser.parse_args(argv)
     try:
-        zip_path = build(args.out, args.model, args.store)
+        zip_path = build(args.out, args.model, args.store, args.platform)
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -196,7 +308,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"built {zip_path} ({size:.1f} MB) with Blender's extension tool; manifest valid")
     print("Install it in Blender 4.5+ with Edit > Preferences > Get Extensions > (menu) Install from Disk..., or:")
     print(f"  blender --command extension install-file -r user_default -e {zip_path}")
-    print("Then open 3D Viewport > Sidebar > LAVIMO; if it lists missing packages, click Install dependencies.")
+    if args.platform:
+        print(f"It carries its packages for {args.platform}: nothing to download after installing.")
+    else:
+        print("Then open 3D Viewport > Sidebar > LAVIMO; if it lists missing packages, click Install dependencies.")
     return 0
 
 

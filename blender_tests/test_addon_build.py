@@ -134,3 +134,49 @@ def test_a_folder_that_is_not_a_store_is_refused(tmp_path):
     with pytest.raises(build_addon.BuildError, match="--store"):
         build_addon.build(tmp_path / "dist", store=tmp_path)
     assert not (tmp_path / "dist").exists() or not list((tmp_path / "dist").iterdir())
+
+
+def _fake_wheel(folder: Path, filename: str) -> Path:
+    path = folder / filename
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(filename.split("-")[0] + "/__init__.py", "")
+    return path
+
+
+def test_platform_wheels_come_from_the_cache_and_a_broken_one_is_not_used(tmp_path):
+    pins = {"tokenizers": "0.23.3", "tqdm": "4.70.1"}
+    good = _fake_wheel(tmp_path, "tokenizers-0.23.3-cp310-abi3-win_amd64.whl")
+    _fake_wheel(tmp_path, "tokenizers-0.22.0-cp310-abi3-win_amd64.whl")          # another version: ignored
+    (tmp_path / "tqdm-4.70.1-py3-none-any.whl").write_bytes(b"truncated download")
+    found = build_addon._cached_wheels(tmp_path, pins)
+    assert found == {"tokenizers": good}                                           # no network needed for it
+    assert not (tmp_path / "tqdm-4.70.1-py3-none-any.whl").exists()               # fetched again next time
+    _fake_wheel(tmp_path, "tqdm-4.70.1-py3-none-any.whl")
+    assert [w.name for w in build_addon.platform_wheels("windows-x64", tmp_path, pins)] == [
+        "tokenizers-0.23.3-cp310-abi3-win_amd64.whl", "tqdm-4.70.1-py3-none-any.whl"]
+    with pytest.raises(build_addon.BuildError, match="unknown platform"):
+        build_addon.platform_wheels("amiga-68k", tmp_path, pins)
+
+
+def test_bundled_pins_never_include_numpy(tmp_path):
+    assert "numpy" not in build_addon.addon_pins() and "torch" not in build_addon.addon_pins()
+    bad = tmp_path / "addon.txt"
+    bad.write_text("numpy==2.1.0\n")
+    with pytest.raises(build_addon.BuildError, match="Blender ships its own"):
+        build_addon.addon_pins(bad)
+    bad.write_text("scipy\n")
+    with pytest.raises(build_addon.BuildError, match="not pinned"):
+        build_addon.addon_pins(bad)
+
+
+def test_platform_zip_refuses_a_model_without_onnx(trained_model, tmp_path):
+    import shutil
+    old = tmp_path / "old"
+    shutil.copytree(trained_model, old, ignore=shutil.ignore_patterns("onnx"))
+    with pytest.raises(build_addon.BuildError, match="no ONNX files.*lavimo export-onnx"):
+        build_addon.check_model_runs_without_torch(old)
+    manifest = build_addon.manifest_with_platforms(
+        build_addon.manifest_with_wheels((build_addon.ADDON / "blender_manifest.toml").read_text(), ["./wheels/a.whl"]),
+        ["macos-arm64"])
+    parsed = tomllib.loads(manifest)
+    assert parsed["platforms"] == ["macos-arm64"] and parsed["wheels"] == ["./wheels/a.whl"]

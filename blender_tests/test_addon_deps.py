@@ -27,26 +27,29 @@ def _pins(path: Path) -> dict[str, str]:
     return out
 
 
-def test_shipped_requirements_are_base_pins_without_blender_and_test_tools():
+def test_shipped_requirements_are_the_bundled_wheels_at_base_versions():
     base = _pins(ROOT / "requirements" / "base.txt")
     shipped = _pins(install.REQUIREMENTS)
-    assert shipped == {k: v for k, v in base.items() if k not in DEV_ONLY and k != "bpy"}
-    for package in ("torch", "transformers", "mediapipe", "av"):
+    assert shipped == _pins(ROOT / "requirements" / "addon.txt")   # what a platform zip carries
+    assert shipped == {k: base[k] for k in shipped}                  # at the versions everything is tested with
+    for package in ("onnxruntime", "tokenizers", "mediapipe", "av"):
         assert package in shipped
+    assert not set(shipped) & {"torch", "transformers", "numpy", "jax", "opencv-contrib-python", "matplotlib"}
+    assert len(shipped) <= 10
 
 
-def test_missing_torch_is_named_in_the_panel_with_an_install_button(addon, monkeypatch):
-    assert "torch" not in check.missing()
-    monkeypatch.setitem(sys.modules, "torch", None)  # what `import torch` sees when it is not installed
-    assert check.missing("text") == ["torch"]
+def test_missing_onnxruntime_is_named_in_the_panel_with_an_install_button(addon, monkeypatch):
+    assert "onnxruntime" not in check.missing()
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # what `import onnxruntime` sees when it is not installed
+    assert check.missing("text") == ["onnxruntime"]
     assert check.missing("apply") == []
     layout = draw_panel(LAVIMO_PT_search)
-    assert any("torch" in t for t in layout.texts())
+    assert any("onnxruntime" in t for t in layout.texts())
     assert "lavimo.install_dependencies" in layout.operators()
 
 
 def test_without_any_heavy_package_the_addon_loads_and_lists_them(clean_scene, monkeypatch):
-    heavy = ["torch", "transformers", "av", "mediapipe"]
+    heavy = ["onnxruntime", "tokenizers", "av", "mediapipe"]
     for name in heavy:
         monkeypatch.setitem(sys.modules, name, None)
     import addon_utils
@@ -61,7 +64,7 @@ def test_without_any_heavy_package_the_addon_loads_and_lists_them(clean_scene, m
         addon_utils.disable("lavimo_blender", default_set=True)
 
 
-def test_every_operator_that_needs_torch_reports_it_and_changes_nothing(addon, monkeypatch, tmp_path):
+def test_every_operator_that_needs_the_model_runtime_reports_it_and_changes_nothing(addon, monkeypatch, tmp_path):
     from lavimo_core.paths import find_dataset
 
     rig = make_rig("mixamo")
@@ -75,10 +78,10 @@ def test_every_operator_that_needs_torch_reports_it_and_changes_nothing(addon, m
     (tmp_path / "lib" / bvh.name).write_bytes(bvh.read_bytes())
     wm.lavimo_library.folder = str(tmp_path / "lib")
     before = fingerprint()
-    monkeypatch.setitem(sys.modules, "torch", None)
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
     for call in (bpy.ops.lavimo.search_text, bpy.ops.lavimo.search_video, bpy.ops.lavimo.find_similar,
                  bpy.ops.lavimo.index_folder):
-        with pytest.raises(RuntimeError, match=r"LAVIMO needs torch.*Install dependencies"):
+        with pytest.raises(RuntimeError, match=r"LAVIMO needs onnxruntime.*Install dependencies"):
             call()
     assert fingerprint() == before
     assert not (tmp_path / "lib" / "lavimo_store").exists()
@@ -96,7 +99,7 @@ def test_install_offline_without_the_wheels_reports_pips_error(addon, tmp_path, 
     wheels, target = tmp_path / "wheels", tmp_path / "site"
     wheels.mkdir()
     before = list(sys.path)
-    with pytest.raises(RuntimeError, match=r"pip failed.*No matching distribution found for torch==2\.13\.0"):
+    with pytest.raises(RuntimeError, match=r"pip failed.*No matching distribution found for onnxruntime==1\.32\.0"):
         bpy.ops.lavimo.install_dependencies(target=str(target), wheel_dir=str(wheels))
     state = activity.slot("deps")
     assert state.failed and "pip failed" in state.message and not state.busy
@@ -133,6 +136,7 @@ def test_pip_command_targets_the_folder_and_goes_offline_only_with_a_wheel_folde
     assert online[:4] == [sys.executable, "-m", "pip", "install"]
     assert online[online.index("--target") + 1] == str(tmp_path)
     assert "--no-index" not in online
+    assert "--no-deps" in online   # exactly the pinned list: MediaPipe's declared jax/OpenCV/matplotlib stay out
     offline = install.pip_command(tmp_path, install.REQUIREMENTS, wheel_dir="/media/wheels")
     assert offline[-3:] == ["--no-index", "--find-links", "/media/wheels"]
 
@@ -142,3 +146,12 @@ def test_bad_install_inputs_are_reported(addon, tmp_path):
         bpy.ops.lavimo.install_dependencies(requirements=str(tmp_path / "nope.txt"), target=str(tmp_path))
     with pytest.raises(RuntimeError, match="Local wheel folder not found"):
         bpy.ops.lavimo.install_dependencies(target=str(tmp_path), wheel_dir=str(tmp_path / "missing"))
+
+
+def test_install_refuses_the_network_when_blender_works_offline(addon, tmp_path, monkeypatch):
+    from lavimo_blender.deps import ops
+
+    monkeypatch.setattr(ops, "online_allowed", lambda: False)
+    with pytest.raises(RuntimeError, match=r"work offline.*Online Access.*Local wheel folder"):
+        bpy.ops.lavimo.install_dependencies(target=str(tmp_path / "site"))
+    assert not (tmp_path / "site").exists()

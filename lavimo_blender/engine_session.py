@@ -114,17 +114,19 @@ def check_device(device: str) -> None:
 
 
 def load_embedder(model_path: str, device: str = "cpu"):
-    """The embedder of a checkpoint, loaded once per (model, device); one model is kept."""
+    """The embedder of a checkpoint (ONNX without torch when exported, else torch), loaded once per (model, device);
+    one model is kept."""
     key = (str(model_path), device)
     with _opening:
         with _held.lock:
             held = _held.embedder
         if held is not None and held[0] == key:
             return held[1]
-        check_device(device)
-        from lavimo_core.model.embedder import Embedder
+        if device != "cpu":
+            check_device(device)  # a GPU needs torch; the CPU runs the ONNX export when the checkpoint has one
+        from lavimo_core.runtime.backend import open_embedder
 
-        embedder = Embedder.from_checkpoint(model_path, device=device)
+        embedder = open_embedder(model_path, device)
         with _held.lock:
             _held.embedder = (key, embedder)
         return embedder

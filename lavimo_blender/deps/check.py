@@ -4,25 +4,30 @@ from __future__ import annotations
 
 import importlib.util
 
-# Import name -> what it is for (shown in the panel). numpy ships with Blender; the rest may not.
+from . import bundle
+
+# Import name -> what it is for (shown in the panel). numpy ships with Blender; the rest come as the
+# extension's bundled wheels (or, on other platforms, from the Install dependencies fallback).
 PACKAGES: dict[str, str] = {
     "numpy": "arrays",
     "scipy": "rotations",
     "safetensors": "model and store files",
     "tqdm": "progress",
-    "torch": "the model",
-    "transformers": "the text encoder",
+    "onnxruntime": "the model",
+    "tokenizers": "the text encoder",
     "av": "video decoding",
     "mediapipe": "pose detection in videos",
+    "google.protobuf": "MediaPipe's graphs",
 }
 
 # What each feature needs: a search by text or motion, a search by video, applying a result, indexing BVH files.
+_MODEL = ("numpy", "scipy", "safetensors", "tqdm", "onnxruntime", "tokenizers")
 NEEDS: dict[str, tuple[str, ...]] = {
-    "text": ("numpy", "scipy", "safetensors", "tqdm", "torch", "transformers"),
-    "motion": ("numpy", "scipy", "safetensors", "tqdm", "torch", "transformers"),
-    "video": ("numpy", "scipy", "safetensors", "tqdm", "torch", "transformers", "av", "mediapipe"),
+    "text": _MODEL,
+    "motion": _MODEL,
+    "video": _MODEL + ("av", "mediapipe", "google.protobuf"),
     "apply": ("numpy", "scipy", "safetensors"),
-    "index": ("numpy", "scipy", "safetensors", "tqdm", "torch", "transformers"),
+    "index": _MODEL,
 }
 
 
@@ -42,6 +47,13 @@ def missing(feature: str | None = None) -> list[str]:
 
 def missing_message(feature: str, names: list[str]) -> str:
     """The error an operator reports when `feature` cannot run without `names`."""
+    problem = bundle.platform_problem()
+    if problem:
+        return problem
+    if bundle.bundled_packages():
+        return (f"LAVIMO's bundled {', '.join(names)} {'is' if len(names) == 1 else 'are'} missing or damaged: "
+                "remove LAVIMO and install its zip again (Preferences > Get Extensions > Install from Disk; no "
+                "network needed), then restart Blender")
     return (f"LAVIMO needs {', '.join(names)} for this, and Blender's Python does not have "
             f"{'it' if len(names) == 1 else 'them'}: click \"Install dependencies\" in the LAVIMO panel "
             f"(3D Viewport > Sidebar > LAVIMO), then try again")

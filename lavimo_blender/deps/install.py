@@ -27,7 +27,8 @@ class InstallOutcome:
 
 def pip_command(target: Path, requirements: Path = REQUIREMENTS, wheel_dir: str = "") -> list[str]:
     """The pip command line: install the pinned requirements into `target`, from `wheel_dir` only when given."""
-    cmd = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
+    # --no-deps: exactly the pinned list (MediaPipe declares jax, OpenCV and matplotlib, which LAVIMO never imports).
+    cmd = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--no-deps",
            "--upgrade", "--target", str(target), "-r", str(requirements)]
     if wheel_dir:
         # Offline machines: never reach an index, take every wheel from the folder.

@@ -13,8 +13,13 @@ from ..prefs import settings
 from . import check, install
 
 
+def online_allowed() -> bool:
+    """Whether the user lets add-ons use the network (Preferences > System > Network; always True before 4.2)."""
+    return bool(getattr(bpy.app, "online_access", True))
+
+
 class LAVIMO_OT_install_dependencies(Operator):
-    """Install the pinned packages LAVIMO needs (torch, transformers, mediapipe, av, ...) into this extension's user folder with pip"""
+    """Install the pinned packages LAVIMO needs (onnxruntime, tokenizers, mediapipe, av, ...) into this extension's user folder with pip (for platforms without a LAVIMO zip of their own)"""
 
     bl_idname = "lavimo.install_dependencies"
     bl_label = "Install Dependencies"
@@ -38,6 +43,11 @@ class LAVIMO_OT_install_dependencies(Operator):
         wheel_dir = self.wheel_dir or settings(context).wheel_dir
         if wheel_dir and not Path(wheel_dir).is_dir():
             self.report({'ERROR'}, f"Local wheel folder not found: {wheel_dir}; fix it in Preferences > Add-ons > LAVIMO")
+            return {'CANCELLED'}
+        if not wheel_dir and not online_allowed():
+            self.report({'ERROR'}, "Blender is set to work offline, so LAVIMO will not download packages: allow "
+                        "Online Access (Preferences > System > Network), or set a Local wheel folder in "
+                        "Preferences > Add-ons > LAVIMO")
             return {'CANCELLED'}
         target = Path(self.target) if self.target else site_packages()
         target.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ..atomic import atomic_write
+from ..file_hash import file_sha256
 from ..paths import cache_dir
 from .config import DEFAULT_TEXT_MODEL
 from .errors import TextModelError
@@ -31,20 +32,6 @@ _HOW_TO_PROVIDE = (
     "a Hugging Face model (config.json, tokenizer files, model.safetensors), or put the model in the "
     "Hugging Face cache beforehand (e.g. `huggingface-cli download NAME` on a connected machine)."
 )
-_sha_cache: dict[tuple[str, int, int], str] = {}
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file (remembered per path, size and mtime within this process)."""
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    if key not in _sha_cache:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        _sha_cache[key] = h.hexdigest()
-    return _sha_cache[key]
 
 
 @dataclass(frozen=True)

@@ -243,7 +243,7 @@ class _Run:
         return bool(self._agree(stop, from_main=True))
 
     def _finish(self, model: Lavimo, validator: Validator, state: dict, threads: int) -> None:
-        """Reload the best weights, fit the calibration on validation data, write the final checkpoint."""
+        """Reload the best weights, fit the calibration on validation data, write the final checkpoint and its ONNX export."""
         from ..model.checkpoint import load_checkpoint
         best, _, _ = load_checkpoint(self.out, self.device)
         calibration = fit_calibration(*validator.calibration_samples(best))
@@ -251,6 +251,9 @@ class _Run:
                                       "device": str(self.device)}
         save_checkpoint(self.out, best, self.cfg, {**self.meta, "calibration": calibration.to_dict(),
                                                    "training": training})
+        # The ONNX encoders let the model run without torch (the Blender add-on, lavimo_core.runtime).
+        from ..model.onnx_export import export_onnx
+        export_onnx(self.out)
 
     # -- helpers ----------------------------------------------------------------------------------
     def _agree(self, flag: bool, from_main: bool = False) -> bool:

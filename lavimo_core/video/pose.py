@@ -45,20 +45,14 @@ class MediaPipePoseFeaturizer(Featurizer):
     """MediaPipe Pose (model_complexity=1, tracking mode) -> landmarks -> normalised pose features."""
 
     def __init__(self, model_complexity: int = 1, min_detection_confidence: float = 0.5):
-        import os
-
-        # MediaPipe's C++ logs a few lines per graph to stderr; keep only errors unless the user asked.
-        os.environ.setdefault("GLOG_minloglevel", "2")
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        import mediapipe
-
+        from .mediapipe_pose import mediapipe_version
         from .normalize import NORMALIZATION_VERSION, POSE_FEATURE_DIM
 
         self.model_complexity = model_complexity
         self.min_detection_confidence = min_detection_confidence
         self.dim = POSE_FEATURE_DIM
         # What shapes the landmarks (cached tracks key on it), and what shapes the features.
-        self.tracker_version = f"mediapipe-{mediapipe.__version__}-pose-c{model_complexity}-d{min_detection_confidence:g}"
+        self.tracker_version = f"mediapipe-{mediapipe_version()}-pose-c{model_complexity}-d{min_detection_confidence:g}"
         self.version = f"{self.tracker_version}-{NORMALIZATION_VERSION}"
 
     def track(self, frames: Iterable[tuple[float, np.ndarray]], fps: float) -> PoseTrack:
@@ -69,11 +63,11 @@ class MediaPipePoseFeaturizer(Featurizer):
         """MediaPipe's output as is (what the render cache stores; `drop_ghosts` is applied on reading)."""
         import warnings
 
-        import mediapipe as mp
+        from .mediapipe_pose import pose_solution
 
         image, world, vis, present = [], [], [], []
         size = (0, 0)
-        with warnings.catch_warnings(), mp.solutions.pose.Pose(
+        with warnings.catch_warnings(), pose_solution().Pose(
                 static_image_mode=False, model_complexity=self.model_complexity, smooth_landmarks=False,
                 enable_segmentation=False, min_detection_confidence=self.min_detection_confidence) as pose:
             # MediaPipe's result parsing triggers a protobuf deprecation warning; it is not ours to fix.

@@ -1,0 +1,301 @@
+"""The lean add-on (issue 15): what the platform zip weighs installed, how fast it enables and answers, and the same
+figures for today's torch path measured in the same run.
+
+- Footprint per platform: the zip, and what Blender unpacks from it (add-on, bundled model and store, every
+  bundled wheel uncompressed); baseline: the torch path's pinned packages (main's deps/requirements.txt) as
+  installed in this venv (Linux).
+- Timings (this machine's platform): a fresh Blender (bpy module) installs the zip with only its wheels on
+  the path (blender_tests/bundled_run.py), then enable, first query (model load), warm text, video and
+  Find-similar queries; baseline: the add-on from the source tree with the venv's packages and
+  LAVIMO_BACKEND=torch, same queries, same video, same store.
+- Encoders alone: model load and warm text / video embedding, torch Embedder vs OnnxEmbedder (one thread each).
+- Pose: MediaPipe imported whole vs the lean pose-only import, and one video's landmarks through each.
+Model: $LAVIMO_MODEL, else the one bench_store uses; its ONNX export is written when missing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TITLE = "Lean add-on: bundled wheels, ONNX inference, no torch in Blender (issue 15)"
+TARGETS = {"installed_mb": 300, "packages": 10, "enable_s": 1.0, "first_query_s": 3.0}
+
+
+def _bench_module(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _model_and_store() -> tuple[Path, Path]:
+    from lavimo_core.runtime.onnx_files import has_onnx
+    model = Path(os.environ["LAVIMO_MODEL"]) if os.environ.get("LAVIMO_MODEL") else _bench_module("bench_store")._checkpoint()
+    if not has_onnx(model):
+        from lavimo_core.model.onnx_export import export_onnx
+        export_onnx(model)
+    return model, _bench_module("bench_addon")._store(model)
+
+
+def installed_bytes(zip_path: Path) -> tuple[int, int]:
+    """(bytes Blender unpacks from an extension zip, number of bundled third-party wheels)."""
+    total, wheels = 0, 0
+    with zipfile.ZipFile(zip_path) as zf:
+        for item in zf.infolist():
+            if item.filename.startswith("wheels/") and item.filename.endswith(".whl"):
+                with zf.open(item) as raw, tempfile.TemporaryFile() as tmp:
+                    tmp.write(raw.read())
+                    with zipfile.ZipFile(tmp) as wheel:
+                        total += sum(i.file_size for i in wheel.infolist())
+                wheels += not item.filename.startswith("wheels/lavimo_core-")
+            else:
+                total += item.file_size
+    return total, wheels
+
+
+def torch_path_bytes() -> tuple[int, int]:
+    """(installed bytes, packages) of the torch path's pinned dependencies, as installed in this venv."""
+    from importlib.metadata import PackageNotFoundError, distribution
+    text = subprocess.run(["git", "show", "main:lavimo_blender/deps/requirements.txt"], cwd=ROOT,
+                          capture_output=True, text=True).stdout
+    total, count = 0, 0
+    for line in text.splitlines():
+        name = line.split("#")[0].split("==")[0].strip()
+        if not name:
+            continue
+        try:
+            dist = distribution(name)
+        except PackageNotFoundError:
+            continue
+        count += 1
+        total += sum((f.size or 0) for f in dist.files or [])
+    return total, count
+
+
+def _blender(scenario: str, zip_path: Path | None, video: Path, model: Path, store: Path, env: dict) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "out.json"
+        env = dict(os.environ, BLENDER_USER_RESOURCES=str(Path(tmp) / "user"), LAVIMO_TEST_MODEL=str(model),
+                   LAVIMO_TEST_STORE=str(store), **env)
+        if scenario != "source":
+            env.pop("PYTHONPATH", None)
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, str(ROOT / "blender_tests" / "bundled_run.py"), str(zip_path or ""),
+                               scenario, str(video), str(report)], env=env, capture_output=True, text=True,
+                              cwd=tmp if scenario != "source" else ROOT, timeout=900)
+        if proc.returncode != 0 or not report.is_file():
+            raise RuntimeError(f"{scenario}: {(proc.stdout + proc.stderr)[-2000:]}")
+        out = json.loads(report.read_text())
+        out["process_seconds"] = time.perf_counter() - t0
+        return out
+
+
+def _encoders(model: Path, video_features) -> dict:
+    """Load and warm embedding times, torch vs ONNX, in this process (one thread each)."""
+    import torch
+
+    from lavimo_core.model.embedder import Embedder
+    from lavimo_core.runtime.onnx_embedder import OnnxEmbedder
+    torch.set_num_threads(1)
+    out = {}
+    for name, load in (("torch", lambda: Embedder.from_checkpoint(model)),
+                       ("onnx", lambda: OnnxEmbedder.from_checkpoint(model))):
+        t = time.perf_counter()
+        emb = load()
+        emb.embed_text(["warm up"])
+        out[f"{name}_load_s"] = time.perf_counter() - t
+        text, video = [], []
+        for i in range(15):
+            t = time.perf_counter()
+            emb.embed_text([f"a person walks forward {i}"])
+            text.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            emb.embed_video([video_features])
+            video.append(time.perf_counter() - t)
+        out[f"{name}_text_ms"] = 1000 * statistics.median(text)
+        out[f"{name}_video_ms"] = 1000 * statistics.median(video)
+    return out
+
+
+_POSE = """
+import sys, time, json
+t = time.perf_counter()
+{prelude}
+from lavimo_core.video.features import video_to_features
+from lavimo_core.video.mediapipe_pose import pose_solution
+pose_solution()
+imported = time.perf_counter() - t
+t = time.perf_counter()
+v = video_to_features(sys.argv[1])
+print(json.dumps({{"import_s": imported, "video_s": time.perf_counter() - t, "frames": len(v.present),
+                  "modules": len({{m.split('.')[0] for m in sys.modules}})}}))
+"""
+
+
+def _pose(video: Path) -> dict:
+    out = {}
+    for name, prelude in (("full", "import mediapipe"), ("lean", "")):
+        runs = []
+        for _ in range(2):
+            proc = subprocess.run([sys.executable, "-c", _POSE.format(prelude=prelude), str(video)], cwd=ROOT,
+                                  capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+            runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        out[name] = min(runs, key=lambda r: r["import_s"] + r["video_s"])
+    return out
+
+
+def run() -> str:
+    """Measure and return the markdown section."""
+    import build_addon
+    from lavimo_blender.deps.bundle import current_platform
+    from lavimo_core.motion.load import load_motion
+    from lavimo_core.paths import find_dataset
+    from lavimo_core.synthesis.render import Camera, write_video
+    from lavimo_core.video.features import video_to_features
+
+    model, store = _model_and_store()
+    here = current_platform()
+    dist = Path(tempfile.mkdtemp(prefix="lavimo-bench-lean-"))
+    sizes = {}
+    for platform in sorted(build_addon.PLATFORM_TAGS):
+        zip_path = build_addon.build(dist / platform, model=model, store=store, platform=platform)
+        sizes[platform] = (zip_path, zip_path.stat().st_size, *installed_bytes(zip_path))
+    torch_zip = build_addon.build(dist / "torch", model=model, store=store)
+    torch_bytes, torch_packages = torch_path_bytes()
+
+    bvh = sorted((find_dataset("bandai-namco-1") / "data").glob("*.bvh"))[3]
+    video = write_video(dist / "reference.mp4", load_motion(bvh), Camera(azimuth=20.0, size=(320, 240)), fps=20.0)
+    lean = _blender("bundled", sizes[here][0], video, model, store, {}) if here in sizes else None
+    torch_run = _blender("source", None, video, model, store, {"LAVIMO_BACKEND": "torch"})
+    enc = _encoders(model, video_to_features(video))
+    pose = _pose(video)
+    int8 = _int8_text(model)
+
+    mb = lambda b: f"{b / 1e6:.0f} MB"   # noqa: E731
+    out = [f"Model: `{model.name}` (text encoder = MiniLM-L6 backbone + head, fp32 ONNX). Store: every "
+           "Bandai-Namco-1 clip. Timings on this machine's platform "
+           f"({here}), one Blender process each, bpy module {_bpy_version()}.", ""]
+    out.append("| platform | zip | installed in Blender | packages besides Blender's | target |")
+    out.append("|---|---:|---:|---:|---|")
+    for platform, (_, zsize, ibytes, wheels) in sizes.items():
+        ok = ibytes <= TARGETS["installed_mb"] * 1e6 and wheels <= TARGETS["packages"]
+        out.append(f"| {platform} (lean, ONNX) | {mb(zsize)} | {mb(ibytes)} | {wheels} | "
+                   f"{'met' if ok else 'NOT met'} (<= 300 MB, <= 10) |")
+    out.append(f"| today (torch path, {here}) | {mb(torch_zip.stat().st_size)} + pip download | "
+               f"{mb(torch_bytes + installed_bytes(torch_zip)[0])} | {torch_packages} | baseline |")
+    out.append("")
+    if lean is not None:
+        out.append("| step | lean zip (ONNX, bundled wheels) | today (torch, venv packages) | target |")
+        out.append("|---|---:|---:|---|")
+        rows = [("Install from Disk (unpack wheels + enable)", lean["install_seconds"], None, None),
+                ("enable the add-on (import + register, packages in place)", lean["enable_seconds"],
+                 torch_run["enable_seconds"], TARGETS["enable_s"]),
+                ("first text query after enabling (model load)", lean["first_text_seconds"],
+                 torch_run["first_text_seconds"], TARGETS["first_query_s"]),
+                ("Install from Disk -> first result", lean["install_seconds"] + lean["first_text_seconds"], None, None),
+                ("warm text query", lean["warm_text_seconds"], torch_run["warm_text_seconds"], None),
+                ("video query (decode + pose + encode)", lean["video_seconds"], torch_run["video_seconds"], None),
+                ("Find similar (read action + query)", lean["similar_seconds"], torch_run["similar_seconds"], None)]
+        for name, a, b, target in rows:
+            cell_b = "" if b is None else f"{b:.2f} s"
+            verdict = "" if target is None else ("met" if a <= target else "NOT met") + f" (<= {target:g} s)"
+            if target is None and b is not None:
+                verdict = "no slower" if a <= b * 1.05 else "slower"
+            out.append(f"| {name} | {a:.2f} s | {cell_b} | {verdict} |")
+        out.append("")
+        out.append(f"Modules imported by the lean run among torch/transformers/jax/cv2/matplotlib/sounddevice: "
+                   f"{lean['heavy'] or 'none'}; the torch run: {torch_run['heavy']}.")
+        out.append("")
+    out.append("Encoders alone (this process, one thread): load + first text, warm text query, warm video query.")
+    out.append("")
+    out.append("| embedder | load | text query | video query |")
+    out.append("|---|---:|---:|---:|")
+    for name in ("onnx", "torch"):
+        out.append(f"| {name} | {enc[f'{name}_load_s']:.2f} s | {enc[f'{name}_text_ms']:.1f} ms | "
+                   f"{enc[f'{name}_video_ms']:.1f} ms |")
+    out.append("")
+    out.append("MediaPipe Pose on the same video: imported whole (today) vs pose-only (lean, same graph and landmarks).")
+    out.append("")
+    out.append("| import | import time | video -> features | frames | top-level modules loaded |")
+    out.append("|---|---:|---:|---:|---:|")
+    for name in ("lean", "full"):
+        p = pose[name]
+        out.append(f"| {name} | {p['import_s']:.2f} s | {p['video_s']:.2f} s | {p['frames']} | {p['modules']} |")
+    out.append("")
+    out.append("int8 weights for the text encoder (onnxruntime quantize_dynamic, QInt8), considered and not shipped: "
+               f"{int8['mb_fp32']:.0f} MB -> {int8['mb_int8']:.0f} MB, text query {int8['ms_fp32']:.1f} -> "
+               f"{int8['ms_int8']:.1f} ms, cosine to fp32 on the test captions min {int8['cos_min']:.3f}, top-10 "
+               f"rankings identical for {100 * int8['same_top10']:.0f}% of them. text->motion on the test split, "
+               "mean of 5 caption draws (fp32 vs int8):")
+    out.append("")
+    out.append("| protocol | R@1 | R@5 |")
+    out.append("|---|---:|---:|")
+    for p, (a, b) in int8["recall"].items():
+        out.append(f"| {p} | {a['R@1']:.1f} vs {b['R@1']:.1f} | {a['R@5']:.1f} vs {b['R@5']:.1f} |")
+    out.append("")
+    out.append("The criterion was rankings and R@k within 0.5 points; int8 misses it, so the zip ships fp32.")
+    return "\n".join(out)
+
+
+def _int8_text(model: Path) -> dict:
+    """Quantize the text encoder's weights to int8 in a copy of the model and compare it with the fp32 one."""
+    import json as json_
+    import shutil
+
+    import numpy as np
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from lavimo_core.eval.run import evaluate
+    from lavimo_core.file_hash import file_sha256
+    from lavimo_core.runtime.onnx_embedder import OnnxEmbedder
+    from lavimo_core.train.data import load_splits
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "model"
+        shutil.copytree(model, copy)
+        text = copy / "onnx" / "text.onnx"
+        quantize_dynamic(str(model / "onnx" / "text.onnx"), str(text), weight_type=QuantType.QInt8)
+        export = json_.loads((copy / "onnx" / "export.json").read_text())
+        export["files"]["text"]["sha256"] = file_sha256(text)
+        (copy / "onnx" / "export.json").write_text(json_.dumps(export))
+        fp32, int8 = OnnxEmbedder.from_checkpoint(model), OnnxEmbedder.from_checkpoint(copy)
+        test = load_splits(json_.loads((model / "config.json").read_text())["train"]["dataset"]).test
+        captions = sorted({c for m in test for c in m.captions})
+        a, b = fp32.embed_text(captions), int8.embed_text(captions)
+        motions = fp32.embed_motion(test)
+        same = (np.argsort(-(a @ motions.T), 1)[:, :10] == np.argsort(-(b @ motions.T), 1)[:, :10]).all(1).mean()
+        recall = {}
+        for p in ("a", "b-content", "b-content+style"):
+            recall[p] = [{}, {}]
+        for i, emb in enumerate((fp32, int8)):
+            runs = [evaluate(model, "test", video=False, seed=s, embedder=emb)[0]["t2m"] for s in range(5)]
+            for p in recall:
+                recall[p][i] = {k: 100 * float(np.mean([r[p][k] for r in runs])) for k in ("R@1", "R@5")}
+        times = {}
+        for name, emb in (("fp32", fp32), ("int8", int8)):
+            t = time.perf_counter()
+            for i in range(20):
+                emb.embed_text([f"a person walks forward {i}"])
+            times[name] = 1000 * (time.perf_counter() - t) / 20
+        return {"mb_fp32": (model / "onnx" / "text.onnx").stat().st_size / 1e6, "mb_int8": text.stat().st_size / 1e6,
+                "ms_fp32": times["fp32"], "ms_int8": times["int8"], "cos_min": float((a * b).sum(1).min()),
+                "same_top10": float(same), "recall": recall}
+
+
+def _bpy_version() -> str:
+    from importlib.metadata import version
+    return version("bpy")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    print(run())

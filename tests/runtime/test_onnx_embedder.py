@@ -1,0 +1,180 @@
+"""The ONNX export of the real tiny model against the torch model it came from, and its bad-input errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lavimo_core.runtime import onnx_files
+from lavimo_core.runtime.backend import choose_backend, open_embedder
+from lavimo_core.runtime.onnx_embedder import OnnxEmbedder
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def onnx_embedder(trained_model):
+    return OnnxEmbedder.from_checkpoint(trained_model)
+
+
+@pytest.fixture(scope="module")
+def test_split():
+    from lavimo_core.train.data import load_splits
+    return load_splits("bandai-namco-1").test
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    assert a.shape == b.shape and a.dtype == np.float32
+    return (a * b).sum(1)
+
+
+def test_training_writes_a_verified_onnx_export(trained_model, onnx_embedder, embedder):
+    export = onnx_files.read_manifest(trained_model)
+    assert set(export["files"]) == {"text", "motion", "video", "tokenizer"}
+    assert export["weights_sha256"] == embedder.weights_hash
+    assert (onnx_embedder.model_id, onnx_embedder.weights_hash, onnx_embedder.dim) == \
+        (embedder.model_id, embedder.weights_hash, embedder.dim)
+    assert onnx_embedder.window_frames == embedder.window_frames and onnx_embedder.has_video
+
+
+def test_every_test_caption_matches_torch(onnx_embedder, embedder, test_split):
+    captions = sorted({c for m in test_split for c in m.captions})
+    queries = ["a person bows", "someone walks backwards sadly", "x", "ジャンプする人",
+               "a person " + "walks and turns around and " * 20 + "sits down"]   # non-English, over 40 tokens
+    texts = captions + queries
+    assert len(captions) >= 40
+    cos = _cosines(onnx_embedder.embed_text(texts), embedder.embed_text(texts))
+    assert cos.min() >= 0.999, texts[int(cos.argmin())]
+    for t in queries:
+        assert onnx_embedder.count_text_tokens(t) == embedder.count_text_tokens(t)
+    assert onnx_embedder.embed_text([]).shape == (0, embedder.dim)
+
+
+def test_every_test_clip_matches_torch(onnx_embedder, embedder, test_split):
+    cos = _cosines(onnx_embedder.embed_motion(test_split), embedder.embed_motion(test_split))
+    assert cos.min() >= 0.999
+    assert any(m.features.shape[0] > embedder.window_frames for m in test_split)  # windows averaged too
+    one = _cosines(onnx_embedder.embed_motion(test_split[:1]), embedder.embed_motion(test_split[:1]))
+    assert one.min() >= 0.999
+
+
+def test_video_of_every_test_clip_matches_torch(onnx_embedder, embedder, test_split):
+    from lavimo_core.eval.video_queries import eval_camera
+    from lavimo_core.synthesis.projected import motion_to_video_features
+
+    # Projected landmarks with MediaPipe-like noise (missed frames included) for every test clip ...
+    videos = [motion_to_video_features(m, eval_camera(m, 0), np.random.default_rng(i)) for i, m in enumerate(test_split)]
+    assert any(not v.present.all() for v in videos)
+    cos = _cosines(onnx_embedder.embed_video(videos), embedder.embed_video(videos))
+    assert cos.min() >= 0.999
+
+
+def test_real_videos_match_torch(onnx_embedder, embedder):
+    from lavimo_core.paths import find_dataset
+    from lavimo_core.video.features import video_to_features
+
+    # ... and real camera clips through decode -> MediaPipe (the small ones keep the test quick).
+    folder = find_dataset("real-video-dev")
+    clips = sorted(folder.glob("*/weizmann_*.mp4"))[:3] + sorted(folder.glob("*/football_sit0.mp4"))
+    videos = [video_to_features(p) for p in clips]
+    cos = _cosines(onnx_embedder.embed_video(videos), embedder.embed_video(videos))
+    assert len(videos) == 4 and cos.min() >= 0.999
+
+
+def test_rankings_on_benchmark_queries_are_identical(onnx_embedder, embedder, test_split):
+    from lavimo_core.eval.run import evaluate
+    motions_onnx, motions_torch = onnx_embedder.embed_motion(test_split), embedder.embed_motion(test_split)
+    captions = [m.captions[0] for m in test_split]
+    order_onnx = np.argsort(-(onnx_embedder.embed_text(captions) @ motions_onnx.T), axis=1)[:, :10]
+    order_torch = np.argsort(-(embedder.embed_text(captions) @ motions_torch.T), axis=1)[:, :10]
+    assert (order_onnx == order_torch).all()
+    # The benchmark's own evaluation (text and motion directions): identical R@k.
+    ckpt = embedder.folder
+    r_onnx, _ = evaluate(ckpt, "test", video=False, embedder=onnx_embedder)
+    r_torch, _ = evaluate(ckpt, "test", video=False, embedder=embedder)
+    assert r_onnx == r_torch
+
+
+def test_inference_never_imports_torch_or_transformers(trained_model):
+    code = f"""
+import sys, importlib.abc
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split('.')[0] in ('torch', 'transformers', 'jax', 'cv2', 'scipy'):
+            raise ImportError('blocked: ' + name)
+sys.meta_path.insert(0, Block())
+import numpy as np
+from lavimo_core.runtime.backend import open_embedder
+from lavimo_core.data import load_dataset
+emb = open_embedder({str(trained_model)!r})
+assert type(emb).__name__ == 'OnnxEmbedder', type(emb)
+m = load_dataset('bandai-namco-1').motions[:3]
+print(emb.embed_text(['a person bows']).shape, emb.embed_motion(m).shape)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "(1, 64) (3, 64)" in proc.stdout
+
+
+def test_backend_choice(trained_model, tmp_path, monkeypatch):
+    monkeypatch.delenv("LAVIMO_BACKEND", raising=False)
+    assert choose_backend(trained_model) == "onnx"
+    assert choose_backend(trained_model, device="cuda") == "torch"
+    monkeypatch.setenv("LAVIMO_BACKEND", "torch")
+    assert choose_backend(trained_model) == "torch"
+    monkeypatch.setenv("LAVIMO_BACKEND", "auto")
+    old = _copy_checkpoint(trained_model, tmp_path / "old", onnx=False)
+    assert choose_backend(old) == "torch"      # an old checkpoint still runs where torch is installed
+    assert type(open_embedder(old)).__name__ == "Embedder"
+
+
+def _copy_checkpoint(src: Path, dst: Path, onnx: bool = True) -> Path:
+    shutil.copytree(src, dst, ignore=None if onnx else shutil.ignore_patterns(onnx_files.FOLDER))
+    return dst
+
+
+def test_old_checkpoint_without_onnx_says_to_export(trained_model, tmp_path):
+    old = _copy_checkpoint(trained_model, tmp_path / "old", onnx=False)
+    with pytest.raises(onnx_files.OnnxModelError, match=r"no ONNX files.*lavimo export-onnx"):
+        OnnxEmbedder.from_checkpoint(old)
+
+
+def test_onnx_from_other_weights_is_refused(trained_model, tmp_path):
+    ckpt = _copy_checkpoint(trained_model, tmp_path / "ck")
+    weights = ckpt / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 1   # retrained or replaced weights: the export no longer belongs to them
+    weights.write_bytes(bytes(data))
+    with pytest.raises(onnx_files.OnnxModelError, match=r"exported from other weights.*export-onnx"):
+        OnnxEmbedder.from_checkpoint(ckpt)
+
+
+def test_damaged_or_missing_onnx_file_is_refused(trained_model, tmp_path):
+    ckpt = _copy_checkpoint(trained_model, tmp_path / "ck")
+    with open(ckpt / "onnx" / "motion.onnx", "r+b") as f:
+        f.seek(100)
+        f.write(b"\0\0\0\0")
+    with pytest.raises(onnx_files.OnnxModelError, match=r"motion\.onnx \(motion\) is damaged"):
+        OnnxEmbedder.from_checkpoint(ckpt)
+    shutil.copy2(trained_model / "onnx" / "motion.onnx", ckpt / "onnx" / "motion.onnx")
+    (ckpt / "onnx" / "video.onnx").unlink()
+    with pytest.raises(onnx_files.OnnxModelError, match=r"video\.onnx \(video\) is missing"):
+        OnnxEmbedder.from_checkpoint(ckpt)
+    (ckpt / "onnx" / "export.json").write_text(json.dumps({"format": "something-else"}))
+    with pytest.raises(onnx_files.OnnxModelError, match="not a LAVIMO ONNX export"):
+        OnnxEmbedder.from_checkpoint(ckpt)
+
+
+def test_export_onnx_command_exports_an_old_checkpoint(trained_model, tmp_path, embedder):
+    from lavimo_core.cli import main
+    old = _copy_checkpoint(trained_model, tmp_path / "old", onnx=False)
+    assert main(["export-onnx", str(old)]) == 0
+    emb = OnnxEmbedder.from_checkpoint(old)
+    texts = ["a person bows", "someone runs in a circle"]
+    assert _cosines(emb.embed_text(texts), embedder.embed_text(texts)).min() >= 0.999
