@@ -88,7 +88,7 @@ def test_controls_are_keyed_and_the_def_bones_land_on_the_source(rigify_scene, c
                    + np.linalg.norm(rest[f"{s}_ankle"] - rest[f"{s}_knee"]) for s in ("left", "right")])
     # Limbs and neck: source directions at the rig's lengths from where they hang. Where they hang (hips from the
     # pelvis, collars from the chest) is rigid in the rig's own shape, turned as the ORG bone Rigify moves there;
-    # the chest hangs from the pelvis through Rigify's own spine bend (measured by direction and length too).
+    # the chest hangs from the pelvis at the rig's pelvis-chest length, in the source's pelvis-chest direction.
     hang = {"pelvis": "ORG-spine", "spine3": "ORG-spine.003"}
     posed = rig.evaluated_get(bpy.context.evaluated_depsgraph_get())
     want = np.empty_like(got)
@@ -115,10 +115,9 @@ def test_controls_are_keyed_and_the_def_bones_land_on_the_source(rigify_scene, c
           f"max {100 * error.max():.2f}% of leg length; pelvis track max {100 * track.max():.2f}%; per joint max: "
           + ", ".join(f"{n} {100 * e:.1f}" for n, e in zip(DEF_AT, error.max(0), strict=True)))
     assert np.isfinite(got).all()
-    # The chest alone is off by a near-constant 4-5%: the metarig's spine curves differently from the source's at
-    # rest, and a straight pelvis-chest line cannot say how; every other joint hangs from where the rig puts it.
-    chest = col["spine3"]
-    assert np.delete(error, chest, axis=1).max() <= 0.03 and error[:, chest].max() <= 0.05
+    # The chest too (it was off by 2.4-4.7% while spine_fk stayed at rest and Rigify swung the chest's head by
+    # half the chest's turn about its own pivot).
+    assert error.max() <= 0.03
     assert track.max() <= 0.03
 
 

@@ -20,6 +20,7 @@ from lavimo_core.retarget.bone_maps import preset_bone_map
 from lavimo_core.retarget.control_rig import (
     RIGIFY_AT_REST,
     RIGIFY_CARRIER,
+    RIGIFY_CHEST_CHAIN,
     RIGIFY_CONTROLS,
     RIGIFY_SWITCH_BONES,
     RIGIFY_SWITCHES,
@@ -28,7 +29,9 @@ from lavimo_core.retarget.control_rig import (
     joint_tree_rig,
     looks_like_generated_rigify,
     posed_matrices,
+    rigify_chest_bend,
 )
+from lavimo_core.retarget.rig import Rig
 from lavimo_core.retarget.rotations import (
     continuous_quaternions,
     matrices_to_quaternions,
@@ -191,6 +194,22 @@ def read_links(obj: bpy.types.Object, controls: list[str]) -> tuple[list[Control
     return ordered, skipped
 
 
+def _chest_bend(rig: Rig, org_rig: Rig, links: list[ControlLink], bases: dict[str, np.ndarray],
+                pose: np.ndarray) -> dict[str, np.ndarray]:
+    """spine_fk.002/.003 keys (T, 4) that put the chest's head where the solve has it (Rigify would otherwise
+    swing it by half the chest's turn about its own pivot); none when the rig lacks that chain."""
+    parents = {link.name: link.parent for link in links}
+    if parents.get("torso", "") is not None or parents.get("chest") != "torso" \
+            or not set(RIGIFY_CHEST_CHAIN) <= set(rig.names) or "ORG-spine.003" not in org_rig.names:
+        return {}
+    torso = next(link for link in links if link.name == "torso")
+    rest = {b: rig.rest_matrices[rig.index(b)] for b in RIGIFY_CHEST_CHAIN}
+    fk2, fk3 = rigify_chest_bend(rest, torso.follow @ bases["torso"], bases["chest"],
+                                 pose[:, org_rig.index("ORG-spine.003")])
+    quats = matrices_to_quaternions(np.stack([fk2, fk3], axis=1))
+    return {"spine_fk.002": continuous_quaternions(quats[:, 0]), "spine_fk.003": continuous_quaternions(quats[:, 1])}
+
+
 def rigify_keys(obj: bpy.types.Object, motion: Motion, options: RetargetOptions,
                 source: SourcePose | None) -> RigifyKeys:
     """Solve `motion` on the rig's ORG skeleton and turn it into keys on its FK and trunk controls."""
@@ -208,6 +227,7 @@ def rigify_keys(obj: bpy.types.Object, motion: Motion, options: RetargetOptions,
     rotations = {c: continuous_quaternions(quats[:, k]) for k, c in enumerate(names)}
     rest = np.tile([1.0, 0.0, 0.0, 0.0], (result.num_frames, 1))
     rotations.update({b: rest for b in RIGIFY_AT_REST if b in obj.pose.bones})
+    rotations.update(_chest_bend(rig, org_rig, links, bases, pose))
     locations = {RIGIFY_CARRIER: bases[RIGIFY_CARRIER][:, :3, 3]} if RIGIFY_CARRIER in bases else {}
     switches = {(b, p): v for b in RIGIFY_SWITCH_BONES if b in obj.pose.bones
                 for p, v in RIGIFY_SWITCHES.items() if p in obj.pose.bones[b].keys()}

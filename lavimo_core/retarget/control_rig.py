@@ -23,7 +23,8 @@ RIGIFY_CONTROLS: dict[str, str] = {
     "torso": "ORG-spine", "chest": "ORG-spine.003", "neck": "ORG-spine.004", "head": "ORG-spine.006",
 }
 # Keyed at rest: Rigify spreads the hips' and the spine FK controls' turns over the spine with pivots of its
-# own, so the pelvis would not land where its rotation says; the torso carries the pelvis instead.
+# own, so the pelvis would not land where its rotation says; the torso carries the pelvis instead. spine_fk.002
+# and .003 are then keyed again by `rigify_chest_bend` to put the chest's head where the source has it.
 RIGIFY_AT_REST = ("hips", "spine_fk", "spine_fk.001", "spine_fk.002", "spine_fk.003")
 for _s in ("L", "R"):
     RIGIFY_CONTROLS.update({f"{c}.{_s}": f"ORG-{o}.{_s}" for c, o in (
@@ -117,3 +118,50 @@ def control_bases(links: list[ControlLink], driven_pose: dict[str, np.ndarray]) 
         pose[link.name] = want
         out[link.name] = _rigid_inverse(parent) @ want
     return out
+
+
+# Rigify's torso: the chest control turns MCH-spine.002 (under the torso, about the spine's middle pivot) and
+# MCH-spine.003 by half its turn each (Copy Transforms at 0.5), so the chest's head swings by half the chest's
+# turn. spine_fk.002 (under MCH-spine.002) swings it to where the source has it; spine_fk.003 (under
+# MCH-spine.003, pivoting on the chest's head) then gives the chest back the turn it should have.
+RIGIFY_CHEST_CHAIN = ("torso", "chest", "MCH-spine.002", "spine_fk.002", "MCH-spine.003", "spine_fk.003",
+                      "ORG-spine.003")
+
+
+def _half_turns(r: np.ndarray) -> np.ndarray:
+    """Rotations (T, 3, 3) halved along the shortest path, as Blender blends a constraint at influence 0.5."""
+    return Rotation.from_rotvec(0.5 * Rotation.from_matrix(r).as_rotvec()).as_matrix()
+
+
+def _align(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Shortest rotations (T, 3, 3) turning direction a (3,) onto directions b (T, 3)."""
+    a = a / np.linalg.norm(a)
+    b = b / np.linalg.norm(b, axis=-1, keepdims=True)
+    axis = np.cross(a, b)
+    angle = np.arctan2(np.linalg.norm(axis, axis=-1), b @ a)
+    norm = np.linalg.norm(axis, axis=-1, keepdims=True)
+    return Rotation.from_rotvec(np.where(norm > 1e-12, axis / np.maximum(norm, 1e-12), 0.0) * angle[:, None]).as_matrix()
+
+
+def rigify_chest_bend(rest: dict[str, np.ndarray], torso_pose: np.ndarray, chest_basis: np.ndarray,
+                      chest_target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Basis rotations (T, 3, 3) of spine_fk.002 and spine_fk.003 that put ORG-spine.003 at `chest_target`
+    (T, 4, 4; its head as close as the rig's spine length allows, its turn exactly), given the torso's
+    armature-space pose (T, 4, 4) and the chest control's basis (T, 4, 4); `rest`: armature-space rest
+    matrices of RIGIFY_CHEST_CHAIN."""
+    def rel(parent: str, child: str) -> np.ndarray:
+        return np.linalg.inv(rest[parent]) @ rest[child]
+
+    half = np.broadcast_to(np.eye(4), chest_basis.shape).copy()
+    half[:, :3, :3] = _half_turns(chest_basis[:, :3, :3])
+    mch2 = torso_pose @ rel("torso", "MCH-spine.002") @ half
+    fk2_rest = mch2 @ rel("MCH-spine.002", "spine_fk.002")          # spine_fk.002 with an identity basis
+    head = rel("spine_fk.002", "ORG-spine.003")[:3, 3]               # the chest's head in spine_fk.002's frame
+    local_target = np.einsum("tji,tj->ti", fk2_rest[:, :3, :3], chest_target[:, :3, 3] - fk2_rest[:, :3, 3])
+    fk2 = _align(head, local_target)
+    fk2_pose = fk2_rest.copy()
+    fk2_pose[:, :3, :3] = fk2_rest[:, :3, :3] @ fk2
+    fk3_rest = fk2_pose @ rel("spine_fk.002", "MCH-spine.003") @ half @ rel("MCH-spine.003", "spine_fk.003")
+    to_org = rel("spine_fk.003", "ORG-spine.003")[:3, :3]
+    fk3 = np.swapaxes(fk3_rest[:, :3, :3], -1, -2) @ chest_target[:, :3, :3] @ to_org.T
+    return fk2, fk3
