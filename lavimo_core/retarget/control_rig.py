@@ -38,6 +38,18 @@ RIGIFY_CARRIER = "torso"
 # head following the chest instead of blending towards the torso, FK arms and legs following their parents.
 RIGIFY_SWITCHES: dict[str, float] = {"IK_FK": 1.0, "FK_limb_follow": 0.0, "neck_follow": 1.0, "head_follow": 1.0}
 RIGIFY_SWITCH_BONES = ("torso", "upper_arm_parent.L", "upper_arm_parent.R", "thigh_parent.L", "thigh_parent.R")
+# Baking onto the IK controls instead (when the user asks): the limbs stay in IK with pole targets, the hand and
+# foot IK controls carry the ORG hand and foot (with a location), the poles sit on the side each limb bends to.
+RIGIFY_IK_SWITCHES: dict[str, float] = {**RIGIFY_SWITCHES, "IK_FK": 0.0, "pole_vector": 1.0}
+RIGIFY_FK_LIMBS = tuple(f"{c}.{s}" for s in ("L", "R") for c in (
+    "upper_arm_fk", "forearm_fk", "hand_fk", "thigh_fk", "shin_fk", "foot_fk", "toe_fk"))
+RIGIFY_IK_CONTROLS: dict[str, str] = {f"{c}.{s}": f"ORG-{o}.{s}" for s in ("L", "R")
+                                      for c, o in (("hand_ik", "hand"), ("foot_ik", "foot"), ("toe_ik", "toe"))}
+# Pole target -> (root, middle, end) ORG bones of its limb; a pole "drives" itself (placed, not turned).
+RIGIFY_POLES: dict[str, tuple[str, str, str]] = {}
+for _s in ("L", "R"):
+    RIGIFY_POLES[f"upper_arm_ik_target.{_s}"] = (f"ORG-upper_arm.{_s}", f"ORG-forearm.{_s}", f"ORG-hand.{_s}")
+    RIGIFY_POLES[f"thigh_ik_target.{_s}"] = (f"ORG-thigh.{_s}", f"ORG-shin.{_s}", f"ORG-foot.{_s}")
 
 
 def looks_like_generated_rigify(names: set[str]) -> bool:
@@ -165,3 +177,23 @@ def rigify_chest_bend(rest: dict[str, np.ndarray], torso_pose: np.ndarray, chest
     to_org = rel("spine_fk.003", "ORG-spine.003")[:3, :3]
     fk3 = np.swapaxes(fk3_rest[:, :3, :3], -1, -2) @ chest_target[:, :3, :3] @ to_org.T
     return fk2, fk3
+
+
+def pole_poses(rest_pole: np.ndarray, rest_middle: np.ndarray, pose: dict[str, np.ndarray],
+               limb: tuple[str, str, str]) -> np.ndarray:
+    """Armature-space poses (T, 4, 4) of a pole target: its rest turn, on the side the limb's middle joint bends
+    to (the rest pole's distance from it), so an IK chain aimed at it bends in the solved limb's plane."""
+    root, middle, end = (pose[b][:, :3, 3] for b in limb)
+    line = end - root
+    t = np.sum((middle - root) * line, axis=-1, keepdims=True) / np.maximum(np.sum(line * line, -1, keepdims=True),
+                                                                           1e-12)
+    side = middle - (root + t * line)
+    # A straight limb bends nowhere in particular: carry the rest offset with the limb's middle bone instead.
+    turned = np.einsum("tij,j->ti", pose[limb[1]][:, :3, :3] @ rest_middle[:3, :3].T,
+                       rest_pole[:3, 3] - rest_middle[:3, 3])
+    size = np.linalg.norm(side, axis=-1, keepdims=True)
+    side = np.where(size > 1e-3 * np.linalg.norm(line, axis=-1, keepdims=True), side / np.maximum(size, 1e-12),
+                    turned / np.linalg.norm(turned, axis=-1, keepdims=True))
+    out = np.broadcast_to(rest_pole, (len(side), 4, 4)).copy()
+    out[:, :3, 3] = middle + side * np.linalg.norm(rest_pole[:3, 3] - rest_middle[:3, 3])
+    return out
