@@ -88,7 +88,7 @@ def test_controls_are_keyed_and_the_def_bones_land_on_the_source(rigify_scene, c
                    + np.linalg.norm(rest[f"{s}_ankle"] - rest[f"{s}_knee"]) for s in ("left", "right")])
     # Limbs and neck: source directions at the rig's lengths from where they hang. Where they hang (hips from the
     # pelvis, collars from the chest) is rigid in the rig's own shape, turned as the ORG bone Rigify moves there;
-    # the chest hangs from the pelvis through Rigify's own spine bend (measured by direction and length too).
+    # the chest hangs from the pelvis at the rig's pelvis-chest length, in the source's pelvis-chest direction.
     hang = {"pelvis": "ORG-spine", "spine3": "ORG-spine.003"}
     posed = rig.evaluated_get(bpy.context.evaluated_depsgraph_get())
     want = np.empty_like(got)
@@ -115,10 +115,9 @@ def test_controls_are_keyed_and_the_def_bones_land_on_the_source(rigify_scene, c
           f"max {100 * error.max():.2f}% of leg length; pelvis track max {100 * track.max():.2f}%; per joint max: "
           + ", ".join(f"{n} {100 * e:.1f}" for n, e in zip(DEF_AT, error.max(0), strict=True)))
     assert np.isfinite(got).all()
-    # The chest alone is off by a near-constant 4-5%: the metarig's spine curves differently from the source's at
-    # rest, and a straight pelvis-chest line cannot say how; every other joint hangs from where the rig puts it.
-    chest = col["spine3"]
-    assert np.delete(error, chest, axis=1).max() <= 0.03 and error[:, chest].max() <= 0.05
+    # The chest too (it was off by 2.4-4.7% while spine_fk stayed at rest and Rigify swung the chest's head by
+    # half the chest's turn about its own pivot).
+    assert error.max() <= 0.03
     assert track.max() <= 0.03
 
 
@@ -146,3 +145,52 @@ def test_a_metarig_is_refused_and_nothing_changes(rigify_scene):
     with pytest.raises(ApplyError, match="'metarig' is a Rigify metarig.*generate the rig.*Nothing was keyed"):
         apply_motion(bpy.context, metarig, clip("walk_normal_001"))
     assert (scene_state(metarig), scene_state(rig)) == before
+
+
+@pytest.mark.parametrize("clip_name", ["walk_normal_001", "byebye_normal_001"])
+def test_baking_onto_ik_controls_puts_hands_and_feet_where_fk_does(rigify_scene, clip_name):
+    rig, _ = rigify_scene
+    scene = bpy.context.scene
+    scene.render.fps, scene.render.fps_base = 30, 1.0
+    scene.frame_current = 1
+    motion = clip(clip_name)
+    ends = ["DEF-hand.L", "DEF-hand.R", "DEF-foot.L", "DEF-foot.R", "DEF-forearm.L", "DEF-forearm.R", "DEF-shin.L",
+            "DEF-shin.R"]   # wrists and ankles; elbows and knees (the poles keep each limb in its plane)
+
+    def heads(report) -> np.ndarray:
+        m = np.array(rig.matrix_world, dtype=np.float64)
+        out = []
+        for f in range(report.frame_start, report.frame_end + 1, 3):
+            scene.frame_set(f)
+            posed = rig.evaluated_get(bpy.context.evaluated_depsgraph_get())
+            out.append([m[:3, :3] @ np.array(posed.pose.bones[b].head) + m[:3, 3] for b in ends])
+        return np.array(out)
+
+    fk = heads(apply_motion(bpy.context, rig, motion, ApplyOptions(foot_lock=False)))
+    report = apply_motion(bpy.context, rig, motion, ApplyOptions(foot_lock=False, rigify_ik=True))
+    ik = heads(report)
+    assert not [w for w in report.warnings if "unkeyed" in w], report.warnings
+    keyed = set(report.keyed_bones)
+    assert {"hand_ik.L", "hand_ik.R", "foot_ik.L", "foot_ik.R", "upper_arm_ik_target.L", "thigh_ik_target.R"} <= keyed
+    assert not keyed & {"upper_arm_fk.L", "forearm_fk.R", "hand_fk.L", "thigh_fk.R", "shin_fk.L", "foot_fk.R"}
+    action = rig.animation_data.action
+    curves = {fc.data_path: fc for fc in action.layers[0].strips[0].channelbag(action.slots[0]).fcurves}
+    for limb in ("upper_arm_parent.L", "upper_arm_parent.R", "thigh_parent.L", "thigh_parent.R"):
+        assert curves[f'pose.bones["{limb}"]["IK_FK"]'].evaluate(report.frame_start) == 0.0
+        assert curves[f'pose.bones["{limb}"]["pole_vector"]'].evaluate(report.frame_start) == 1.0
+    leg = sum(rig.data.bones[b].length for b in ("DEF-thigh.L", "DEF-thigh.L.001", "DEF-shin.L", "DEF-shin.L.001"))
+    error = np.linalg.norm(ik - fk, axis=-1) / leg
+    print(f"rigify IK bake {clip_name}: DEF wrists/ankles vs the FK bake: mean {100 * error[:, :4].mean():.2f}% max "
+          f"{100 * error[:, :4].max():.2f}%, elbows/knees max {100 * error[:, 4:].max():.2f}% of leg length")
+    assert error[:, :4].max() <= 0.03
+    # Elbows and knees only follow the pole's side of the limb (walk: 3.4% on a nearly straight knee, where
+    # that side is poorly defined); in FK they sit exactly on the solve.
+    assert error[:, 4:].max() <= 0.05
+
+
+def test_the_panels_bake_onto_ik_setting_reaches_apply(addon):
+    from lavimo_blender.apply.ops import apply_options
+
+    assert apply_options(bpy.context.scene).rigify_ik is False   # FK by default, as before
+    bpy.context.scene.lavimo_apply.rigify_ik = True
+    assert apply_options(bpy.context.scene).rigify_ik is True

@@ -40,6 +40,7 @@ class ApplyOptions:
     floor_contact: bool = True
     full_body: bool = True                     # re-read the source file: head, hands, fingers, toes, twist
     foot_lock: bool = True                     # keep feet planted in the source still and on the floor
+    rigify_ik: bool = False                    # Rigify: bake the limbs onto the IK controls instead of FK
     range_s: tuple[float, float] | None = None  # (start, end) seconds of the motion to apply; None: all of it
     handles: int = 0                            # extra frames kept before and after the range (where the clip has them)
 
@@ -136,7 +137,7 @@ def apply_motion(context: bpy.types.Context, armature_obj: bpy.types.Object | No
     switches: dict[tuple[str, str], float] = {}
     skipped: list[str] = []
     if is_generated_rigify(armature_obj) and not options.bone_map_overrides:
-        keys = rigify_keys(armature_obj, motion, retarget_options, source)
+        keys = rigify_keys(armature_obj, motion, retarget_options, source, ik_limbs=options.rigify_ik)
         result, rotations, locations, switches, skipped = (keys.result, keys.rotations, keys.locations,
                                                            keys.switches, keys.skipped)
     else:

@@ -4,7 +4,8 @@ refuse a metarig with a message that says to generate it first.
 `read_links` learns how each control moves its ORG bone by evaluating the rig twice (at rest, then with every
 control turned by a known random amount) with the limbs switched to FK; the pose and switches the user had
 are put back before anything is keyed. `rigify_keys` solves the motion on the ORG skeleton and turns it into
-control keys with `lavimo_core.retarget.control_rig`.
+control keys with `lavimo_core.retarget.control_rig`: FK limb controls, or (when asked) the IK hand/foot
+controls and pole targets with the limbs left in IK.
 """
 
 from __future__ import annotations
@@ -20,15 +21,23 @@ from lavimo_core.retarget.bone_maps import preset_bone_map
 from lavimo_core.retarget.control_rig import (
     RIGIFY_AT_REST,
     RIGIFY_CARRIER,
+    RIGIFY_CHEST_CHAIN,
     RIGIFY_CONTROLS,
+    RIGIFY_FK_LIMBS,
+    RIGIFY_IK_CONTROLS,
+    RIGIFY_IK_SWITCHES,
+    RIGIFY_POLES,
     RIGIFY_SWITCH_BONES,
     RIGIFY_SWITCHES,
     ControlLink,
     control_bases,
     joint_tree_rig,
     looks_like_generated_rigify,
+    pole_poses,
     posed_matrices,
+    rigify_chest_bend,
 )
+from lavimo_core.retarget.rig import Rig
 from lavimo_core.retarget.rotations import (
     continuous_quaternions,
     matrices_to_quaternions,
@@ -94,25 +103,29 @@ def _rigid_error(a: np.ndarray, b: np.ndarray, size: float | None) -> float:
 _LINKS: dict[tuple, tuple[list[ControlLink], list[str]]] = {}
 
 
-def cached_links(obj: bpy.types.Object, controls: list[str], rest: np.ndarray) -> tuple[list[ControlLink], list[str]]:
+def cached_links(obj: bpy.types.Object, controls: list[str], rest: np.ndarray, driven_of: dict[str, str],
+                 switches: dict[str, float], positioned: set[str]) -> tuple[list[ControlLink], list[str]]:
     """`read_links`, remembered for this armature while its rest matrices (`rest`) and controls stay the same."""
-    key = (obj.as_pointer(), obj.data.as_pointer(), tuple(controls), hash(rest.tobytes()))
+    key = (obj.as_pointer(), obj.data.as_pointer(), tuple(controls), hash(rest.tobytes()), tuple(switches.items()))
     if key not in _LINKS:
         if len(_LINKS) > 16:
             _LINKS.clear()
-        _LINKS[key] = read_links(obj, controls)
+        _LINKS[key] = read_links(obj, controls, driven_of, switches, positioned)
     links, skipped = _LINKS[key]
     return links, list(skipped)
 
 
-def read_links(obj: bpy.types.Object, controls: list[str]) -> tuple[list[ControlLink], list[str]]:
-    """How each control moves its ORG bone and which keyed control its parent follows, parents first;
-    and the controls that follow no single control rigidly (skipped, with why)."""
+def read_links(obj: bpy.types.Object, controls: list[str], driven_of: dict[str, str] = RIGIFY_CONTROLS,
+               switches: dict[str, float] = RIGIFY_SWITCHES,
+               positioned: set[str] = frozenset({RIGIFY_CARRIER})) -> tuple[list[ControlLink], list[str]]:
+    """How each control moves its ORG bone (`driven_of`) and which keyed control its parent follows, parents
+    first, with the rig's `switches` set (positions held too for the `positioned` controls); and the controls
+    that follow no single control rigidly (skipped, with why)."""
     pose_bones = obj.pose.bones
     changed = controls + [b for b in RIGIFY_AT_REST if b in pose_bones]
     saved_basis = {name: pose_bones[name].matrix_basis.copy() for name in changed}
     saved_props = {(b, p): pose_bones[b][p] for b in RIGIFY_SWITCH_BONES if b in pose_bones
-                   for p in RIGIFY_SWITCHES if p in pose_bones[b].keys()}
+                   for p in switches if p in pose_bones[b].keys()}
     rng = np.random.default_rng(16)
     probe = {}
     for name in controls:
@@ -128,7 +141,7 @@ def read_links(obj: bpy.types.Object, controls: list[str]) -> tuple[list[Control
         if anim is not None:
             anim.action, anim.use_nla = None, False
         for (bone, prop) in saved_props:
-            pose_bones[bone][prop] = RIGIFY_SWITCHES[prop]
+            pose_bones[bone][prop] = type(saved_props[bone, prop])(switches[prop])
         for name in changed:
             _set_basis(pose_bones[name], np.eye(4))
         obj.update_tag()
@@ -157,8 +170,8 @@ def read_links(obj: bpy.types.Object, controls: list[str]) -> tuple[list[Control
     moved_c = np.stack([np.eye(4)] + [moved[c] for c in controls])
     inv_rest_c = np.linalg.inv(rest_c)
     for n, name in enumerate(controls):
-        driven = RIGIFY_CONTROLS[name]
-        where = size if name == RIGIFY_CARRIER else None   # only the carrier's position is keyed
+        driven = driven_of[name]
+        where = size if name in positioned else None   # only these controls' positions are keyed
         follow = inv_rest_c @ rest[name]
         predicted = moved_c @ follow @ probe[name]
         err = np.abs(predicted[:, :3, :3] - moved[name][:3, :3]).max(axis=(1, 2))
@@ -191,24 +204,72 @@ def read_links(obj: bpy.types.Object, controls: list[str]) -> tuple[list[Control
     return ordered, skipped
 
 
+def _chest_bend(rig: Rig, org_rig: Rig, links: list[ControlLink], bases: dict[str, np.ndarray],
+                pose: np.ndarray) -> dict[str, np.ndarray]:
+    """spine_fk.002/.003 keys (T, 4) that put the chest's head where the solve has it (Rigify would otherwise
+    swing it by half the chest's turn about its own pivot); none when the rig lacks that chain."""
+    parents = {link.name: link.parent for link in links}
+    if parents.get("torso", "") is not None or parents.get("chest") != "torso" \
+            or not set(RIGIFY_CHEST_CHAIN) <= set(rig.names) or "ORG-spine.003" not in org_rig.names:
+        return {}
+    torso = next(link for link in links if link.name == "torso")
+    rest = {b: rig.rest_matrices[rig.index(b)] for b in RIGIFY_CHEST_CHAIN}
+    fk2, fk3 = rigify_chest_bend(rest, torso.follow @ bases["torso"], bases["chest"],
+                                 pose[:, org_rig.index("ORG-spine.003")])
+    quats = matrices_to_quaternions(np.stack([fk2, fk3], axis=1))
+    return {"spine_fk.002": continuous_quaternions(quats[:, 0]), "spine_fk.003": continuous_quaternions(quats[:, 1])}
+
+
+def _location_keys(obj: bpy.types.Object, rig: Rig, name: str, local: np.ndarray) -> np.ndarray:
+    """Location keys (T, 3) for a basis translation along the bone's own axes: Rigify's IK controls take
+    their location along the parent's axes (Local Location off)."""
+    bone = obj.data.bones[name]
+    if bone.use_local_location:
+        return local
+    rest = rig.rest_matrices[rig.index(name)]
+    parent = rig.rest_matrices[rig.index(bone.parent.name)] if bone.parent else np.eye(4)
+    return local @ (parent[:3, :3].T @ rest[:3, :3]).T
+
+
 def rigify_keys(obj: bpy.types.Object, motion: Motion, options: RetargetOptions,
-                source: SourcePose | None) -> RigifyKeys:
-    """Solve `motion` on the rig's ORG skeleton and turn it into keys on its FK and trunk controls."""
+                source: SourcePose | None, ik_limbs: bool = False) -> RigifyKeys:
+    """Solve `motion` on the rig's ORG skeleton and turn it into keys on its trunk controls and its FK limb
+    controls, or (`ik_limbs`) its IK hand/foot controls and pole targets with the limbs left in IK."""
     rig = read_rig(obj)
     org_rig, org_map = joint_tree_rig(rig, preset_bone_map(rig, "rigify_org"))
     result = solve(motion, org_rig, org_map, options, source)
     mapped = set(org_rig.names)
-    controls = [c for c, d in RIGIFY_CONTROLS.items() if c in obj.pose.bones and d in mapped]
-    links, skipped = cached_links(obj, controls, rig.rest_matrices)
+    bones = obj.pose.bones
+    controls = [c for c, d in RIGIFY_CONTROLS.items() if c in bones and d in mapped
+                and not (ik_limbs and c in RIGIFY_FK_LIMBS)]
+    driven_of, positioned, switch_values = dict(RIGIFY_CONTROLS), {RIGIFY_CARRIER}, RIGIFY_SWITCHES
+    if ik_limbs:
+        ik = [c for c, d in RIGIFY_IK_CONTROLS.items() if c in bones and d in mapped]
+        poles = [p for p, limb in RIGIFY_POLES.items() if p in bones and set(limb) <= mapped]
+        controls += ik + poles
+        driven_of.update(RIGIFY_IK_CONTROLS)
+        driven_of.update({p: p for p in poles})
+        positioned |= {c for c in ik if not c.startswith("toe_")} | set(poles)
+        switch_values = RIGIFY_IK_SWITCHES
+    links, skipped = cached_links(obj, controls, rig.rest_matrices, driven_of, switch_values, positioned)
     pose = posed_matrices(org_rig, result.rotations, result.locations, result.num_frames)
-    driven = {link.driven: pose[:, org_rig.index(link.driven)] for link in links}
+    driven = {}
+    for link in links:
+        if link.driven in RIGIFY_POLES:
+            limb = RIGIFY_POLES[link.driven]
+            driven[link.driven] = pole_poses(rig.rest_matrices[rig.index(link.driven)],
+                                             rig.rest_matrices[rig.index(limb[1])],
+                                             {b: pose[:, org_rig.index(b)] for b in limb}, limb)
+        else:
+            driven[link.driven] = pose[:, org_rig.index(link.driven)]
     bases = control_bases(links, driven)
     names = list(bases)
     quats = matrices_to_quaternions(np.stack([bases[c][:, :3, :3] for c in names], axis=1))   # (T, C, 4)
     rotations = {c: continuous_quaternions(quats[:, k]) for k, c in enumerate(names)}
     rest = np.tile([1.0, 0.0, 0.0, 0.0], (result.num_frames, 1))
-    rotations.update({b: rest for b in RIGIFY_AT_REST if b in obj.pose.bones})
-    locations = {RIGIFY_CARRIER: bases[RIGIFY_CARRIER][:, :3, 3]} if RIGIFY_CARRIER in bases else {}
-    switches = {(b, p): v for b in RIGIFY_SWITCH_BONES if b in obj.pose.bones
-                for p, v in RIGIFY_SWITCHES.items() if p in obj.pose.bones[b].keys()}
+    rotations.update({b: rest for b in RIGIFY_AT_REST if b in bones})
+    rotations.update(_chest_bend(rig, org_rig, links, bases, pose))
+    locations = {c: _location_keys(obj, rig, c, bases[c][:, :3, 3]) for c in names if c in positioned}
+    switches = {(b, p): v for b in RIGIFY_SWITCH_BONES if b in bones
+                for p, v in switch_values.items() if p in bones[b].keys()}
     return RigifyKeys(rotations, locations, switches, result, skipped)

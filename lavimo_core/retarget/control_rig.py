@@ -23,7 +23,8 @@ RIGIFY_CONTROLS: dict[str, str] = {
     "torso": "ORG-spine", "chest": "ORG-spine.003", "neck": "ORG-spine.004", "head": "ORG-spine.006",
 }
 # Keyed at rest: Rigify spreads the hips' and the spine FK controls' turns over the spine with pivots of its
-# own, so the pelvis would not land where its rotation says; the torso carries the pelvis instead.
+# own, so the pelvis would not land where its rotation says; the torso carries the pelvis instead. spine_fk.002
+# and .003 are then keyed again by `rigify_chest_bend` to put the chest's head where the source has it.
 RIGIFY_AT_REST = ("hips", "spine_fk", "spine_fk.001", "spine_fk.002", "spine_fk.003")
 for _s in ("L", "R"):
     RIGIFY_CONTROLS.update({f"{c}.{_s}": f"ORG-{o}.{_s}" for c, o in (
@@ -37,6 +38,18 @@ RIGIFY_CARRIER = "torso"
 # head following the chest instead of blending towards the torso, FK arms and legs following their parents.
 RIGIFY_SWITCHES: dict[str, float] = {"IK_FK": 1.0, "FK_limb_follow": 0.0, "neck_follow": 1.0, "head_follow": 1.0}
 RIGIFY_SWITCH_BONES = ("torso", "upper_arm_parent.L", "upper_arm_parent.R", "thigh_parent.L", "thigh_parent.R")
+# Baking onto the IK controls instead (when the user asks): the limbs stay in IK with pole targets, the hand and
+# foot IK controls carry the ORG hand and foot (with a location), the poles sit on the side each limb bends to.
+RIGIFY_IK_SWITCHES: dict[str, float] = {**RIGIFY_SWITCHES, "IK_FK": 0.0, "pole_vector": 1.0}
+RIGIFY_FK_LIMBS = tuple(f"{c}.{s}" for s in ("L", "R") for c in (
+    "upper_arm_fk", "forearm_fk", "hand_fk", "thigh_fk", "shin_fk", "foot_fk", "toe_fk"))
+RIGIFY_IK_CONTROLS: dict[str, str] = {f"{c}.{s}": f"ORG-{o}.{s}" for s in ("L", "R")
+                                      for c, o in (("hand_ik", "hand"), ("foot_ik", "foot"), ("toe_ik", "toe"))}
+# Pole target -> (root, middle, end) ORG bones of its limb; a pole "drives" itself (placed, not turned).
+RIGIFY_POLES: dict[str, tuple[str, str, str]] = {}
+for _s in ("L", "R"):
+    RIGIFY_POLES[f"upper_arm_ik_target.{_s}"] = (f"ORG-upper_arm.{_s}", f"ORG-forearm.{_s}", f"ORG-hand.{_s}")
+    RIGIFY_POLES[f"thigh_ik_target.{_s}"] = (f"ORG-thigh.{_s}", f"ORG-shin.{_s}", f"ORG-foot.{_s}")
 
 
 def looks_like_generated_rigify(names: set[str]) -> bool:
@@ -116,4 +129,71 @@ def control_bases(links: list[ControlLink], driven_pose: dict[str, np.ndarray]) 
         parent = pose[link.parent] @ link.follow if link.parent else link.follow
         pose[link.name] = want
         out[link.name] = _rigid_inverse(parent) @ want
+    return out
+
+
+# Rigify's torso: the chest control turns MCH-spine.002 (under the torso, about the spine's middle pivot) and
+# MCH-spine.003 by half its turn each (Copy Transforms at 0.5), so the chest's head swings by half the chest's
+# turn. spine_fk.002 (under MCH-spine.002) swings it to where the source has it; spine_fk.003 (under
+# MCH-spine.003, pivoting on the chest's head) then gives the chest back the turn it should have.
+RIGIFY_CHEST_CHAIN = ("torso", "chest", "MCH-spine.002", "spine_fk.002", "MCH-spine.003", "spine_fk.003",
+                      "ORG-spine.003")
+
+
+def _half_turns(r: np.ndarray) -> np.ndarray:
+    """Rotations (T, 3, 3) halved along the shortest path, as Blender blends a constraint at influence 0.5."""
+    return Rotation.from_rotvec(0.5 * Rotation.from_matrix(r).as_rotvec()).as_matrix()
+
+
+def _align(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Shortest rotations (T, 3, 3) turning direction a (3,) onto directions b (T, 3)."""
+    a = a / np.linalg.norm(a)
+    b = b / np.linalg.norm(b, axis=-1, keepdims=True)
+    axis = np.cross(a, b)
+    angle = np.arctan2(np.linalg.norm(axis, axis=-1), b @ a)
+    norm = np.linalg.norm(axis, axis=-1, keepdims=True)
+    return Rotation.from_rotvec(np.where(norm > 1e-12, axis / np.maximum(norm, 1e-12), 0.0) * angle[:, None]).as_matrix()
+
+
+def rigify_chest_bend(rest: dict[str, np.ndarray], torso_pose: np.ndarray, chest_basis: np.ndarray,
+                      chest_target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Basis rotations (T, 3, 3) of spine_fk.002 and spine_fk.003 that put ORG-spine.003 at `chest_target`
+    (T, 4, 4; its head as close as the rig's spine length allows, its turn exactly), given the torso's
+    armature-space pose (T, 4, 4) and the chest control's basis (T, 4, 4); `rest`: armature-space rest
+    matrices of RIGIFY_CHEST_CHAIN."""
+    def rel(parent: str, child: str) -> np.ndarray:
+        return np.linalg.inv(rest[parent]) @ rest[child]
+
+    half = np.broadcast_to(np.eye(4), chest_basis.shape).copy()
+    half[:, :3, :3] = _half_turns(chest_basis[:, :3, :3])
+    mch2 = torso_pose @ rel("torso", "MCH-spine.002") @ half
+    fk2_rest = mch2 @ rel("MCH-spine.002", "spine_fk.002")          # spine_fk.002 with an identity basis
+    head = rel("spine_fk.002", "ORG-spine.003")[:3, 3]               # the chest's head in spine_fk.002's frame
+    local_target = np.einsum("tji,tj->ti", fk2_rest[:, :3, :3], chest_target[:, :3, 3] - fk2_rest[:, :3, 3])
+    fk2 = _align(head, local_target)
+    fk2_pose = fk2_rest.copy()
+    fk2_pose[:, :3, :3] = fk2_rest[:, :3, :3] @ fk2
+    fk3_rest = fk2_pose @ rel("spine_fk.002", "MCH-spine.003") @ half @ rel("MCH-spine.003", "spine_fk.003")
+    to_org = rel("spine_fk.003", "ORG-spine.003")[:3, :3]
+    fk3 = np.swapaxes(fk3_rest[:, :3, :3], -1, -2) @ chest_target[:, :3, :3] @ to_org.T
+    return fk2, fk3
+
+
+def pole_poses(rest_pole: np.ndarray, rest_middle: np.ndarray, pose: dict[str, np.ndarray],
+               limb: tuple[str, str, str]) -> np.ndarray:
+    """Armature-space poses (T, 4, 4) of a pole target: its rest turn, on the side the limb's middle joint bends
+    to (the rest pole's distance from it), so an IK chain aimed at it bends in the solved limb's plane."""
+    root, middle, end = (pose[b][:, :3, 3] for b in limb)
+    line = end - root
+    t = np.sum((middle - root) * line, axis=-1, keepdims=True) / np.maximum(np.sum(line * line, -1, keepdims=True),
+                                                                           1e-12)
+    side = middle - (root + t * line)
+    # A straight limb bends nowhere in particular: carry the rest offset with the limb's middle bone instead.
+    turned = np.einsum("tij,j->ti", pose[limb[1]][:, :3, :3] @ rest_middle[:3, :3].T,
+                       rest_pole[:3, 3] - rest_middle[:3, 3])
+    size = np.linalg.norm(side, axis=-1, keepdims=True)
+    side = np.where(size > 1e-3 * np.linalg.norm(line, axis=-1, keepdims=True), side / np.maximum(size, 1e-12),
+                    turned / np.linalg.norm(turned, axis=-1, keepdims=True))
+    out = np.broadcast_to(rest_pole, (len(side), 4, 4)).copy()
+    out[:, :3, 3] = middle + side * np.linalg.norm(rest_pole[:3, 3] - rest_middle[:3, 3])
     return out

@@ -15,7 +15,11 @@ ROTATION_MODES = ("QUATERNION", "AXIS_ANGLE") + EULER_ORDERS
 def matrices_to_quaternions(m: np.ndarray) -> np.ndarray:
     """Rotation matrices (..., 3, 3) -> quaternions (..., 4) as (w, x, y, z)."""
     flat = m.reshape(-1, 3, 3)
-    q = Rotation.from_matrix(flat).as_quat(scalar_first=True)
+    # Already orthonormal (the usual case: products of rigid matrices) needs no SVD projection, which was a
+    # quarter of applying a clip to a Rigify rig; anything else (float drift, scale) is still projected.
+    gram = np.einsum("nij,nkj->nik", flat, flat)
+    valid = bool(np.abs(gram - np.eye(3)).max() < 1e-5) if len(flat) else True
+    q = Rotation.from_matrix(flat, assume_valid=valid).as_quat(scalar_first=True)
     return q.reshape(m.shape[:-2] + (4,))
 
 
