@@ -14,6 +14,7 @@ from lavimo_core.errors import LavimoError
 from lavimo_core.motion.load import load_motion
 from lavimo_core.paths import find_dataset
 from lavimo_core.store.encode import MAX_JOINT_EXTENT_M
+from tests.fuzz import fuzz
 
 CASES = 1200
 TOKENS = ["1e308", "-1e30", "1e7", "9e6", "nan", "inf", "-inf", "0", "", "abc", "1e-320", "360000000", "12.3.4",
@@ -82,26 +83,12 @@ def test_fuzz_bvh_reader_with_mutated_real_files(tmp_path):
         cmu = tmp_path / "cmu.bvh"
         cmu.write_bytes(tar.extractfile(member).read())
     sources.append(_short(cmu, 40))
-    rng = random.Random(1)
-    outcomes = {"loaded": 0, "refused": 0}
-    failures = []
-    for case in range(CASES):
-        path = tmp_path / f"case{case}.bvh"
-        path.write_bytes(_mutate(rng.choice(sources), rng))
-        try:
-            m = load_motion(path)
-        except LavimoError as exc:
-            outcomes["refused"] += 1
-            if str(path) not in str(exc):
-                failures.append((case, f"message does not name the file: {exc}"))
-        except Exception as exc:  # noqa: BLE001 - the point of a fuzz: anything else is a bug
-            failures.append((case, f"{type(exc).__name__}: {exc}"))
-        else:
-            outcomes["loaded"] += 1
-            if not (np.isfinite(m.joints).all() and np.abs(m.joints).max() <= MAX_JOINT_EXTENT_M
-                    and np.isfinite(m.features).all()):
-                failures.append((case, "loaded with non-finite or absurd joints"))
-        path.unlink()
+
+    def check(m) -> str | None:
+        finite = np.isfinite(m.joints).all() and np.isfinite(m.features).all()
+        return None if finite and np.abs(m.joints).max() <= MAX_JOINT_EXTENT_M else "loaded with non-finite or absurd joints"
+
+    outcomes, failures = fuzz(sources, _mutate, load_motion, LavimoError, check, tmp_path, ".bvh", CASES, seed=1)
     print(f"BVH fuzz: {CASES} cases, {outcomes}, {len(failures)} failures")
     assert not failures, failures[:10]
-    assert outcomes["loaded"] > 50 and outcomes["refused"] > 300  # both paths are exercised
+    assert outcomes["read"] > 50 and outcomes["refused"] > 300  # both paths are exercised

@@ -12,6 +12,7 @@ import random
 from lavimo_core.paths import find_dataset
 from lavimo_core.video.decode import probe
 from lavimo_core.video.errors import VideoError
+from tests.fuzz import fuzz
 
 CASES = 1000
 CLIPS = ("walking/kalininator_walk_room.mp4", "jumping/weizmann_jack_a.mp4", "waving_one_hand/weizmann_wave1_a.mp4")
@@ -43,26 +44,13 @@ def _mutate(data: bytes, rng: random.Random) -> bytes:
 def test_fuzz_video_probe_with_mutated_real_clips(tmp_path):
     root = find_dataset("real-video-dev")
     sources = [(root / c).read_bytes() for c in CLIPS]
-    rng = random.Random(2)
-    outcomes = {"probed": 0, "refused": 0}
-    failures = []
-    for case in range(CASES):
-        path = tmp_path / f"case{case}.mp4"
-        path.write_bytes(_mutate(rng.choice(sources), rng))
-        try:
-            info = probe(path)
-        except VideoError as exc:
-            outcomes["refused"] += 1
-            if str(path) not in str(exc):
-                failures.append((case, f"message does not name the file: {exc}"))
-        except Exception as exc:  # noqa: BLE001 - anything else is a bug
-            failures.append((case, f"{type(exc).__name__}: {exc}"))
-        else:
-            outcomes["probed"] += 1
-            if not (info.width > 0 and info.height > 0 and math.isfinite(info.fps) and info.fps >= 0
-                    and math.isfinite(info.duration) and info.duration >= 0 and info.frames >= 0):
-                failures.append((case, f"nonsense description {info}"))
-        path.unlink()
+
+    def check(info) -> str | None:
+        sane = (info.width > 0 and info.height > 0 and math.isfinite(info.fps) and info.fps >= 0
+                and math.isfinite(info.duration) and info.duration >= 0 and info.frames >= 0)
+        return None if sane else f"nonsense description {info}"
+
+    outcomes, failures = fuzz(sources, _mutate, probe, VideoError, check, tmp_path, ".mp4", CASES, seed=2)
     print(f"video probe fuzz: {CASES} cases, {outcomes}, {len(failures)} failures")
     assert not failures, failures[:10]
-    assert outcomes["probed"] > 100 and outcomes["refused"] > 50
+    assert outcomes["read"] > 100 and outcomes["refused"] > 50
