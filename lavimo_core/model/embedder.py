@@ -16,6 +16,7 @@ import torch
 
 from .calibration import Calibration
 from .checkpoint import load_checkpoint, weights_sha256
+from .encoder_inputs import check_motion_features, motion_features, video_windows
 from .errors import InputShapeError, TextModelError
 from .lavimo import Lavimo, normalized
 from .padding import pad_sequences
@@ -92,23 +93,12 @@ class Embedder:
     @torch.no_grad()
     def embed_motion(self, motions: list[Motion]) -> np.ndarray:
         """Canonical motions -> (N, dim); uses Motion.features, computing them from the joints when None."""
-        feats = []
-        for m in motions:
-            f = m.features
-            if f is None:
-                from ..motion.features import joints_to_features
-                f = joints_to_features(m.joints)
-            feats.append(np.asarray(f, dtype=np.float32))
-        return self.embed_motion_features(feats)
+        return self.embed_motion_features(motion_features(motions))
 
     @torch.no_grad()
     def embed_motion_features(self, features: list[np.ndarray]) -> np.ndarray:
         """Raw (un-normalised) HumanML3D features, one (T, 263) array per motion -> (N, dim)."""
-        expected = self.model.cfg.motion_feature_dim
-        for i, f in enumerate(features):
-            if f.ndim != 2 or f.shape[1] != expected or f.shape[0] < 1:
-                raise InputShapeError(f"motion {i}: features must be (frames >= 1, {expected}), got {f.shape}; "
-                                      "compute them with lavimo_core.motion.features.joints_to_features")
+        check_motion_features(features, self.model.cfg.motion_feature_dim)
         pieces, owner = split_windows(features, self.window_frames)
         out = []
         for chunk in _chunks(pieces):
@@ -121,18 +111,7 @@ class Embedder:
         """Per-frame pose features of videos -> (N, dim); frames without a person are masked out."""
         if not self.has_video:
             raise InputShapeError("this model was trained without video (bi-modal ablation); use a tri-modal checkpoint")
-        expected = self.model.cfg.video_feature_dim
-        arrays, present = [], []
-        for i, v in enumerate(videos):
-            f = np.asarray(v.features, dtype=np.float32)
-            if f.ndim != 2 or f.shape[1] != expected or f.shape[0] < 1:
-                raise InputShapeError(f"video {i} ({getattr(v, 'source', '')}): features must be (frames >= 1, "
-                                      f"{expected}), got {f.shape}; was it made by a different pose featurizer?")
-            arrays.append(f)
-            present.append(np.asarray(v.present, dtype=bool))
-        from ..video.features import VIDEO_FPS
-        span = int(round(self.window_frames * VIDEO_FPS / 20.0))  # motion windows are at 20 fps
-        both, owner = split_windows([np.concatenate([f, p[:, None]], axis=1) for f, p in zip(arrays, present)], span)
+        both, owner = video_windows(videos, self.model.cfg.video_feature_dim, self.window_frames)
         out = []
         for chunk in _chunks(both):
             x, _ = _pad(chunk, self.device)

@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 from ..errors import LavimoError
 from .skeleton import FEATURE_DIM, JOINT_NAMES, NUM_JOINTS, PARENTS
@@ -200,6 +199,8 @@ def _foot_contacts(p: np.ndarray, threshold: float) -> np.ndarray:
 
 def joints_to_features(joints: np.ndarray, feet_threshold: float = 0.002) -> np.ndarray:
     """HumanML3D features (T-1, 263) float32 of joints (T, 22, 3) in metres, Y up, at 20 fps."""
+    # Imported here: loading, searching and the ONNX add-on path read stored features and never need scipy.
+    from scipy.ndimage import gaussian_filter1d
 
     p = _canonical(_uniform_skeleton(_as_joints(joints, min_frames=2)))
     contacts = _foot_contacts(p, feet_threshold)
