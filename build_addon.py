@@ -57,14 +57,20 @@ def build_core_wheel(out_dir: Path) -> Path:
     return wheels[-1]
 
 
-def manifest_with_wheels(text: str, wheels: list[str]) -> str:
-    """The manifest text with a top-level `wheels = [...]` (placed before the first table, as TOML requires)."""
-    if re.search(r"(?m)^wheels\s*=", text):
-        raise BuildError(f"{MANIFEST} already lists wheels; build_addon.py adds them")
-    line = "wheels = [" + ", ".join(f'"{w}"' for w in wheels) + "]\n"
-    match = re.search(r"(?m)^blender_version_min.*\n", text) or re.search(r"(?m)^(?=\[)", text)
+def manifest_with_list(text: str, key: str, values: list[str], after: str) -> str:
+    """The manifest text with a top-level `key = [...]` after the line starting `after` (else before the first
+    table, as TOML requires of top-level keys)."""
+    if re.search(rf"(?m)^{key}\s*=", text):
+        raise BuildError(f"{MANIFEST} already lists {key}; build_addon.py sets them")
+    line = f"{key} = [" + ", ".join(f'"{v}"' for v in values) + "]\n"
+    match = re.search(rf"(?m)^{after}.*\n", text) or re.search(r"(?m)^(?=\[)", text)
     at = match.end() if match else len(text)
     return text[:at] + line + text[at:]
+
+
+def manifest_with_wheels(text: str, wheels: list[str]) -> str:
+    """The manifest text with the wheels Blender installs on enable."""
+    return manifest_with_list(text, "wheels", wheels, after="blender_version_min")
 
 
 def extension_tool() -> list[str]:
@@ -271,13 +277,8 @@ def _dist_name(name: str) -> str:
 
 
 def manifest_with_platforms(text: str, platforms: list[str]) -> str:
-    """The manifest text with a top-level `platforms = [...]` (Blender refuses the zip on other platforms)."""
-    if re.search(r"(?m)^platforms\s*=", text):
-        raise BuildError(f"{MANIFEST} already lists platforms; build_addon.py --platform sets them")
-    line = "platforms = [" + ", ".join(f'"{p}"' for p in platforms) + "]\n"
-    match = re.search(r"(?m)^wheels.*\n", text) or re.search(r"(?m)^(?=\[)", text)
-    at = match.end() if match else len(text)
-    return text[:at] + line + text[at:]
+    """The manifest text with `platforms = [...]` (Blender refuses the zip on other platforms)."""
+    return manifest_with_list(text, "platforms", platforms, after="wheels")
 
 
 def check_model_runs_without_torch(model: Path) -> None:
