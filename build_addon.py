@@ -197,12 +197,15 @@ def manifest_of(zf: zipfile.ZipFile) -> dict:
 
 
 # ---------------------------------------------------------------- platform builds: bundled wheels (issue 15)
-# Blender's platform names -> the wheel platform tags pip may pick for Blender's Python 3.11. pip also accepts
-# every older tag of each (older manylinux/glibc, older macOS), never a newer one.
+# Blender's platform names -> every wheel platform tag Blender's Python 3.11 there can load, each listed: with
+# manylinux_2_28 alone, pip download in a fresh clone found no tokenizers wheel (it is manylinux_2_17).
 PLATFORM_TAGS: dict[str, tuple[str, ...]] = {
-    "linux-x64": ("manylinux_2_28_x86_64",),          # Blender 4.5/5.0 need glibc 2.28
+    # Blender 4.5/5.0 need glibc 2.28: wheels built for it or for any older glibc load.
+    "linux-x64": tuple(f"manylinux_2_{n}_x86_64" for n in range(28, 16, -1))
+    + ("manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64"),
     "windows-x64": ("win_amd64",),
-    "macos-arm64": ("macosx_14_0_arm64", "macosx_11_0_universal2"),
+    # Blender 4.5/5.0 run on macOS 11.2 and later on Apple silicon.
+    "macos-arm64": tuple(f"macosx_{v}_0_{arch}" for v in (14, 13, 12, 11) for arch in ("arm64", "universal2")),
 }
 BLENDER_PYTHON = "3.11"
 ADDON_REQUIREMENTS = ROOT / "requirements" / "addon.txt"
