@@ -79,7 +79,7 @@ def _read(path: str, size: int, mtime: float, fps: float):
     return bvh.parents, joints, convention, smap, quats, trans
 
 
-def _similarity(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+def similarity(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     """Scale, rotation and translation taking points src (N, 3) onto dst (N, 3) (Umeyama)."""
     mu_s, mu_d = src.mean(0), dst.mean(0)
     a, b = src - mu_s, dst - mu_d
@@ -110,7 +110,7 @@ def source_pose(motion: Motion, fps: float) -> tuple[SourcePose | None, str | No
     positions = forward_kinematics(quats_to_matrices(quats[:T]), trans[:T], parents)
     canon = smap.to_canonical(positions).reshape(-1, 3)
     want = np.asarray(motion.joints, dtype=np.float64).reshape(-1, 3)
-    scale, rot, shift = _similarity(canon, want)
+    scale, rot, shift = similarity(canon, want)
     rms = float(np.sqrt(((scale * canon @ rot.T + shift - want) ** 2).sum(-1).mean()))
     if rms > FIT_TOLERANCE_M:
         return None, (f"source file {path!r} no longer matches {motion.name!r} ({100 * rms:.1f} cm apart); "

@@ -17,7 +17,7 @@ from ..errors import LavimoError
 from ..motion.features import canonicalize_joints
 from ..motion.motion import Motion
 from ..motion.resample import resample_positions
-from .source_pose import SourcePose
+from .source_pose import SourcePose, similarity
 
 
 class RangeError(LavimoError, ValueError):
@@ -88,10 +88,5 @@ def cut_source_pose(source: SourcePose, whole: Motion, part: Motion, first: int,
     piece = resample_positions(np.asarray(part.joints, np.float64), part.fps, fps)
     if first < 0 or first + len(piece) > len(full) or len(source.rotations) != len(full):
         return None
-    flat_full, flat_piece = full[first:first + len(piece)].reshape(-1, 3), piece.reshape(-1, 3)
-    centred_full = flat_full - flat_full.mean(0)
-    centred_piece = flat_piece - flat_piece.mean(0)
-    u, _, vt = np.linalg.svd(centred_piece.T @ centred_full)   # Kabsch: the turn taking the whole onto the cut
-    d = np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))])
-    turn = u @ d @ vt
+    _, turn, _ = similarity(full[first:first + len(piece)].reshape(-1, 3), piece.reshape(-1, 3))
     return replace(source, rotations=turn @ source.rotations[first:first + len(piece)])
