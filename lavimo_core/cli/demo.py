@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-HELP = ("find (or download) Bandai-Namco-1, train or reuse the default model, build the store, run text and "
-        "video queries, and apply the best hit to a Mixamo-like rig in demo.blend")
+HELP = ("find (or download) Bandai-Namco-1, use the shipped default model (or train one), index Bandai-Namco 1 and 2, "
+        "run text and video queries, and apply the best hit to a Mixamo-like rig in demo.blend")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,6 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="demo_out", help="folder for everything the demo makes (default: demo_out)")
     parser.add_argument("--no-download", action="store_true",
                         help="never download the dataset; explain how to get it by hand when it is missing")
+    parser.add_argument("--library", default=None,
+                        help="dataset spec to index, e.g. bandai-namco-1 (default: bandai-namco-1+bandai-namco-2-dev, "
+                             "the second where it is on this machine)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     if args.preset not in PRESETS or args.preset == "humanml3d":
         raise ConfigError(f"--preset {args.preset!r}: the demo trains on Bandai-Namco-1; choose default, tiny or bimodal")
     try:
-        run_demo(args.preset, args.out, allow_download=not args.no_download)
+        run_demo(args.preset, args.out, allow_download=not args.no_download, library=args.library)
     except TrainingInterrupted as exc:
         print(f"training stopped: {exc}. Run the demo again to resume.", file=sys.stderr)
         return 130

@@ -31,8 +31,11 @@ class _Timings(dict):
 
 
 def run_demo(preset_name: str = "default", out: str | Path = "demo_out", *, allow_download: bool = True,
-             progress: bool | None = None) -> dict:
-    """Run the five demo steps, writing into `out`; returns the results (also saved as results.json/.md)."""
+             progress: bool | None = None, library: str | None = None) -> dict:
+    """Run the five demo steps, writing into `out`; returns the results (also saved as results.json/.md).
+
+    `library`: the dataset spec to index (default: both Bandai-Namco datasets where present).
+    """
     from ..cli.datasets import summary
     from ..cli.search import format_table
 
@@ -41,11 +44,12 @@ def run_demo(preset_name: str = "default", out: str | Path = "demo_out", *, allo
     timings = _Timings()
     t_all = time.perf_counter()
 
-    with timings.step(1, "dataset", "the dataset (Bandai-Namco-Research-Motiondataset-1)") as t:
+    with timings.step(1, "dataset", "the library's datasets (Bandai-Namco-Research-Motiondataset 1 and 2)") as t:
         root, downloaded = steps.find_or_download_dataset(allow_download=allow_download, progress=progress)
-        print(f"{'downloaded to' if downloaded else 'found at'} {root}; loading it (converted once, then cached) ...",
-              flush=True)
-        dataset = steps.load_demo_dataset(progress)
+        spec = library or steps.library_spec()
+        print(f"{'downloaded to' if downloaded else 'found at'} {root}; loading {spec} (converted once, then "
+              "cached) ...", flush=True)
+        dataset = steps.load_demo_dataset(spec, progress)
         print(summary(dataset), flush=True)
         t["note"] = "downloaded" if downloaded else "found locally"
 
@@ -67,7 +71,7 @@ def run_demo(preset_name: str = "default", out: str | Path = "demo_out", *, allo
         print(f"model {embedder.model_id}", flush=True)
 
     with timings.step(3, "store", "the searchable store of all clips") as t:
-        store_path, reused = steps.ensure_store(embedder, ckpt, progress=progress)
+        store_path, reused = steps.ensure_store(embedder, ckpt, spec, progress=progress)
         from ..engine import Engine
         from ..store import Store
         store = Store.open(store_path, embedder)

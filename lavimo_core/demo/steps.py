@@ -28,6 +28,9 @@ _REPO = _PKG.parent
 # Code whose change must retrain the demo model / rebuild its store (as the repo-root conftest fixtures do).
 MODEL_SOURCES = ("model", "train", "motion", "data", "video")
 STORE_SOURCES = ("store", "motion", "data")
+# The demo's library: every clip of both Bandai-Namco datasets (the shipped model trained on their train
+# takes). Dataset 1 is required (downloaded when missing); dataset 2 joins it when it is on this machine.
+LIBRARY_PARTS = (DEFAULT_DATASET, "bandai-namco-2-dev")
 
 TEXT_QUERIES = ("a person walks backwards looking sad", "someone kicks", "a person bows politely",
                 "a person plays the piano")
@@ -64,11 +67,23 @@ def find_or_download_dataset(*, allow_download: bool = True, progress: bool = Tr
         return download_dataset(dest, source, progress=progress), True
 
 
-def load_demo_dataset(progress: bool = True) -> MotionDataset:
-    """Load (and on the first run convert and cache) the default dataset."""
+def library_spec() -> str:
+    """The dataset spec of the demo's library: the parts of LIBRARY_PARTS found on this machine, joined by '+'."""
+    found = [DEFAULT_DATASET]
+    for part in LIBRARY_PARTS[1:]:
+        try:
+            find_dataset(part)
+            found.append(part)
+        except DatasetNotFoundError:
+            print(f"{part} is not on this machine: the library holds the other datasets only.", flush=True)
+    return "+".join(found)
+
+
+def load_demo_dataset(spec: str = DEFAULT_DATASET, progress: bool = True) -> MotionDataset:
+    """Load (and on the first run convert and cache) the demo's library datasets."""
     from ..data import load_dataset
 
-    return load_dataset(DEFAULT_DATASET, progress=progress)
+    return load_dataset(spec, progress=progress)
 
 
 # ---------------------------------------------------------------------------------------------- 2. model
@@ -77,7 +92,7 @@ def model_key(config) -> str:
     """Hash of what the model depends on: its config, the code that trains it, and the dataset's files."""
     h = hashlib.sha256(json.dumps(config.to_dict(), sort_keys=True).encode())
     _hash_sources(h, MODEL_SOURCES)
-    _hash_data_listing(h)
+    _hash_data_listing(h, config.train.dataset)
     return h.hexdigest()[:16]
 
 
@@ -113,27 +128,28 @@ def ensure_model(preset_name: str, *, progress: bool = True) -> tuple[Path, bool
 
 # ---------------------------------------------------------------------------------------------- 3. store
 
-def store_dir(embedder) -> Path:
-    """Where the demo keeps the store of the default dataset for `embedder`'s model."""
+def store_dir(embedder, spec: str = DEFAULT_DATASET) -> Path:
+    """Where the demo keeps the store of dataset `spec` for `embedder`'s model."""
     h = hashlib.sha256(embedder.weights_hash.encode())
     _hash_sources(h, STORE_SOURCES)
-    _hash_data_listing(h)
-    return cache_dir("stores") / f"{DEFAULT_DATASET}-{h.hexdigest()[:16]}"
+    _hash_data_listing(h, spec)
+    return cache_dir("stores") / f"{spec.replace('+', '_')}-{h.hexdigest()[:16]}"
 
 
-def ensure_store(embedder, checkpoint: Path, *, progress: bool = True) -> tuple[Path, bool]:
-    """The store of every default-dataset clip for this model, built now if missing. Returns (folder, reused)."""
+def ensure_store(embedder, checkpoint: Path, spec: str = DEFAULT_DATASET, *,
+                 progress: bool = True) -> tuple[Path, bool]:
+    """The store of every clip of dataset `spec` for this model, built now if missing. Returns (folder, reused)."""
     from tqdm import tqdm
 
     from ..store import Store
     from ..store.build import build_store, load_source
     from ..store.format import MANIFEST
 
-    out = store_dir(embedder)
+    out = store_dir(embedder, spec)
     if (out / MANIFEST).is_file():
         Store.open(out, embedder)       # refuses (clear message) a store that is not this model's
         return out, True
-    motions, _skipped = load_source(DEFAULT_DATASET)
+    motions, _skipped = load_source(spec)
     with tqdm(total=len(motions), unit="motion", desc="indexing", disable=not progress, file=sys.stderr,
               dynamic_ncols=True) as bar:
         def report(fraction: float, _message: str) -> None:
@@ -273,9 +289,11 @@ def _hash_sources(h, folders: tuple[str, ...]) -> None:
                 h.update(str(f.relative_to(_PKG)).encode() + f.read_bytes())
 
 
-def _hash_data_listing(h) -> None:
-    for f in sorted((find_dataset(DEFAULT_DATASET) / "data").iterdir()):
-        h.update(f"{f.name}:{f.stat().st_size}".encode())
+def _hash_data_listing(h, spec: str) -> None:
+    for part in spec.split("+"):    # names and sizes: a changed dataset rebuilds, an unchanged one is not re-read
+        root = find_dataset(part)
+        for f in sorted(p for p in root.rglob("*") if p.is_file()):
+            h.update(f"{f.relative_to(root)}:{f.stat().st_size}".encode())
 
 
 def _percent(p: float | None) -> str:

@@ -7,8 +7,9 @@ and moved to continue from where the body is, then cross-faded over `blend_frame
 the segment boundary is the middle of the cross-fade. Features are computed on the spliced joints, as
 for any imported motion.
 
-Clips: walk, run, wave-both-hands and raise-up-both-hands from Bandai-Namco-2 (the dev archive, normal
-style) and bow from Bandai-Namco-1's val/test split (clips the tiny/default models never trained on).
+Clips: walk, run, wave-both-hands and raise-up-both-hands from Bandai-Namco-2 (the dev archive) and bow
+from Bandai-Namco-1, all from their datasets' val/test splits (clips the tiny/default models never trained
+on), normal style first.
 Left/right contents are left out: which side their labels mean is not checked here.
 """
 
@@ -114,27 +115,20 @@ def splice(name: str, parts: list[tuple[str, list[Motion]]], blend: int = BLEND_
 
 
 def load_clips(per_content: int = 6) -> dict[str, list[Motion]]:
-    """Up to `per_content` real clips of each content in CONTENTS (normal style), lowest take numbers first."""
+    """Up to `per_content` held-out (val/test) clips of each content in CONTENTS, normal style first, by name.
+
+    Held-out takes only: the default model trains on both datasets' train takes, so a take spliced from
+    train clips would measure memory, not search.
+    """
     from ..data import load_dataset
-    from ..data.bandai2 import unpack_archive
-    from ..data.cache import load_motion_cached
-    from ..paths import find_dataset
 
     out: dict[str, list[Motion]] = {}
-    wanted = {c for c, (ds, _) in CONTENTS.items() if ds == "bandai-namco-2-dev"}
-    unpacked = unpack_archive(find_dataset("bandai-namco-2-dev") / "bvh.tar.xz")  # shared with the dataset loader
-    names = sorted(p.name for p in unpacked.glob("*.bvh"))
-    pick = []
-    for content in sorted(wanted):
-        pick += [n for n in names if Path(n).stem.split("_")[1:3] == [content, "normal"]][:per_content]
-    for n in pick:
-        content = Path(n).stem.split("_")[1]
-        out.setdefault(content, []).append(load_motion_cached(unpacked / n))
-    ds = load_dataset("bandai-namco-1")
-    unseen = ds.split("val") + ds.split("test")
-    for content, (dataset, _) in CONTENTS.items():
-        if dataset == "bandai-namco-1":
-            out[content] = [m for m in unseen if m.labels.get("content") == content][:per_content]
+    for dataset in sorted({d for d, _ in CONTENTS.values()}):
+        ds = load_dataset(dataset)
+        unseen = sorted(ds.split("val") + ds.split("test"), key=lambda m: (m.labels.get("style") != "normal", m.name))
+        for content, (source, _) in CONTENTS.items():
+            if source == dataset:
+                out[content] = [m for m in unseen if m.labels.get("content") == content][:per_content]
     return out
 
 

@@ -61,7 +61,7 @@ def test_demo_end_to_end_then_a_second_run_reuses_model_and_store(tmp_path, trai
     printed = capsys.readouterr().out
     for n in range(1, 6):
         assert f"== Step {n}/5" in printed
-    assert "bandai-namco-1: 174 clips" in printed                         # step 1 prints the dataset summary
+    assert "bandai-namco-1+bandai-namco-2-dev: " in printed               # step 1 prints the library's summary
     assert "reusing the trained model" in printed
 
     data = json.loads((out / "results.json").read_text())
@@ -77,6 +77,8 @@ def test_demo_end_to_end_then_a_second_run_reuses_model_and_store(tmp_path, trai
         assert (q["library_probability"] < 0.5) == q["no_match"]              # one-kind queries: the same verdict
         picture = Image.open(out / q["picture"])
         assert picture.format == "PNG" and picture.width >= 6 * 0.6 * 240 and picture.height > 240
+    assert data["store"]["motions"] == 174 + 1932           # the library holds both Bandai-Namco datasets
+    assert data["dataset"]["name"] == "bandai-namco-1+bandai-namco-2-dev"
     video = data["queries"][-1]
     assert video["source_motion"] in {m for m in _test_split()}                # a held-out clip
     assert video["query"] == str(out / "query_video.mp4") and (out / "query_video.mp4").stat().st_size > 10_000
@@ -113,6 +115,20 @@ def _test_split() -> list[str]:
     from lavimo_core.data import load_dataset
 
     return [m.name for m in load_dataset().split("test")]
+
+
+def test_library_without_dataset_2_holds_dataset_1_and_says_so(monkeypatch, capsys):
+    real = steps.find_dataset
+
+    def without_2(name):
+        if name == "bandai-namco-2-dev":
+            raise DatasetNotFoundError("absent")
+        return real(name)
+
+    assert steps.library_spec() == "bandai-namco-1+bandai-namco-2-dev"
+    monkeypatch.setattr(steps, "find_dataset", without_2)
+    assert steps.library_spec() == "bandai-namco-1"
+    assert "bandai-namco-2-dev is not on this machine" in capsys.readouterr().out
 
 
 def test_missing_dataset_without_download_explains_how_to_get_it(monkeypatch, tmp_path, capsys):

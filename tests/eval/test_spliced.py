@@ -17,6 +17,16 @@ def test_every_content_has_real_clips(clips):
         assert len(ms) >= 2 and all(m.source.skeleton == "bandai-namco" for m in ms)
 
 
+def test_clips_are_held_out_takes_of_both_datasets(clips):
+    from lavimo_core.data import load_dataset
+
+    # The default model trains on both datasets' train takes: a spliced take must hold none of them.
+    train = {m.name for d in ("bandai-namco-1", "bandai-namco-2-dev") for m in load_dataset(d).split("train")}
+    names = [m.name for ms in clips.values() for m in ms]
+    assert names and not train & set(names)
+    assert all(m.labels["content"] == c for c, ms in clips.items() for m in ms)
+
+
 def test_segments_tile_the_take_in_order_with_distinct_actions(clips):
     for take in spliced_set(clips, takes=4, seed=3):
         segs = take.segments
