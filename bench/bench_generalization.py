@@ -9,7 +9,8 @@
 (e) "no good match" on actions the library lacks (text and video), and false alarms on ones it holds;
 (f) tri-modal vs bi-modal (same preset and data), with bootstrap 95% intervals over queries.
 
-Run: `.venv/bin/python bench/run_all.py generalization`. Models: $LAVIMO_BENCH_GEN_PRESET (default `default`)
+Run: `.venv/bin/python bench/run_all.py generalization`. Models: $LAVIMO_BENCH_GEN_PRESET (default `recipe`: the
+shipped model's recipe from tools/make_model.py with only the dataset changed; or a config preset name)
 trained on Bandai-1, on Bandai-2 dev, and bi-modal on Bandai-1, cached in $LAVIMO_CACHE/bench-models
 (bench/generalization_models.py trains them ahead); when `make model` has committed an intact models/default,
 (b)-(e) measure it too. `run(quick=True, models=...)` measures a few queries
@@ -346,7 +347,7 @@ def run(quick: bool = False, models: Models | None = None) -> str:
 
     started = time.perf_counter()
     q = load_queries()
-    models = models or default_models(os.environ.get("LAVIMO_BENCH_GEN_PRESET", "default"))
+    models = models or default_models(os.environ.get("LAVIMO_BENCH_GEN_PRESET", "recipe"))
     emb = {role: Embedder.from_checkpoint(getattr(models, role)) for role in ("on_b1", "on_b2", "bimodal_b1")}
     if not quick:
         from lavimo_core.demo.shipped import shipped_model

@@ -1,6 +1,7 @@
 """Models the generalization bench measures: one preset trained on one dataset, cached by what it depends on.
 
-`python bench/generalization_models.py PRESET DATASET [--bimodal]` trains one ahead of the bench (e.g. in
+`python bench/generalization_models.py PRESET DATASET [--bimodal]` (PRESET: a config preset, or `recipe` for
+the shipped model's recipe) trains one ahead of the bench (e.g. in
 the background, with LAVIMO_THREADS=1), so that `bench_generalization.py` only loads it.
 """
 
@@ -13,11 +14,23 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# "recipe": the shipped model's recipe (tools/make_model.py: default preset, domain-randomised video, more
+# steps, early stopping), only the dataset changed, so the bench measures what `make model` ships.
+RECIPE = "recipe"
+
+
+def recipe_config():
+    """The shipped model's LavimoConfig (tools/make_model.py RECIPE)."""
+    sys.path.insert(0, str(ROOT))
+    from tools.make_model import recipe_config as shipped_recipe
+    return shipped_recipe()
 
 
 def model_key(preset: str, dataset: str, bimodal: bool) -> str:
     """Hash of the preset, dataset and the code that makes the model."""
     h = hashlib.sha256(f"gen-v1:{preset}:{dataset}:{bimodal}".encode())
+    if preset == RECIPE:
+        h.update((ROOT / "tools" / "make_model.py").read_bytes())
     pkg = ROOT / "lavimo_core"
     for folder in ("model", "train", "motion", "data", "video", "synthesis"):
         for f in sorted((pkg / folder).rglob("*")):
@@ -40,7 +53,7 @@ def trained_model(preset: str, dataset: str, *, bimodal: bool = False) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (out / "checkpoint.json").is_file():
             partial = out.with_name(out.name + ".partial")
-            cfg = make_preset(preset)
+            cfg = recipe_config() if preset == RECIPE else make_preset(preset)
             cfg.train.dataset, cfg.train.progress, cfg.train.max_minutes = dataset, False, 0.0
             if bimodal:
                 cfg.model.use_video = cfg.model.use_fusion = False
