@@ -157,6 +157,7 @@ def _embed_video(query: VideoQuery, embedder: Embedder, notices: list[str],
     if not np.asarray(video.present, dtype=bool).any():
         raise QueryError(f"no person was detected in any frame of {query.path}; use a video where the "
                          "whole body is visible")
+    notices.append(video.describe())
     if video.detection_rate < LOW_DETECTION_RATE:
         notices.append(f"a person was detected in only {video.detection_rate:.0%} of the frames of "
                        f"{os.path.basename(query.path)}; results may be poor")

@@ -16,7 +16,6 @@ Left/right contents are left out: which side their labels mean is not checked he
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 

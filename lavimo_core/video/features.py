@@ -15,10 +15,12 @@ import numpy as np
 
 from .errors import NoPersonError
 from .normalize import POSE_FEATURE_DIM, track_to_features
+from .person_crop import MIN_SIDE_FOR_CROPS
 from .pose import MediaPipePoseFeaturizer
 from .track import PoseTrack
 
 VIDEO_FPS = 10.0
+CROP_RETRY_BELOW = 0.5     # full-frame detection rate under which the person is looked for in crops
 
 __all__ = ["VIDEO_FPS", "POSE_FEATURE_DIM", "VideoFeatures", "video_to_features", "default_featurizer"]
 
@@ -33,12 +35,25 @@ class VideoFeatures:
     detection_rate: float       # fraction of frames with a person
     featurizer_version: str
     source: str                 # file path, or "render:<motion>" / "projected:<motion>"
+    frame_size: tuple[int, int] = (0, 0)   # (W, H) of the video's frames
+    person_height: float = 0.0  # median height of the person's body landmarks / frame height (0: nobody)
+    cropped: bool = False       # the person was found in a crop that followed them (small in the frame)
 
     @staticmethod
-    def from_track(track: PoseTrack, version: str, source: str) -> VideoFeatures:
+    def from_track(track: PoseTrack, version: str, source: str, cropped: bool = False) -> VideoFeatures:
         """Normalise a pose track into features."""
+        body = track.image[track.present, 11:, 1]
+        height = float(np.median(body.max(1) - body.min(1)) / track.size[1]) if len(body) and track.size[1] else 0.0
         return VideoFeatures(track_to_features(track), track.present.copy(), track.fps, track.detection_rate,
-                             version, source)
+                             version, source, tuple(track.size), height, cropped)
+
+    def describe(self) -> str:
+        """What the pose estimator found, in words a user can act on."""
+        w, h = self.frame_size
+        found = f"a person in {self.detection_rate:.0%} of {len(self.present)} frames sampled at {self.fps:g} fps"
+        size = f", about {self.person_height:.0%} of the frame's height" if self.person_height else ""
+        crop = " (small in the frame: followed in a crop scaled up for the pose estimator)" if self.cropped else ""
+        return f"video {w}x{h}: {found}{size}{crop}"
 
 
 _FEATURIZER = None
@@ -62,15 +77,23 @@ def video_to_features(path: str | Path, *, start: float | None = None, end: floa
     from .decode import iter_frames
 
     featurizer = featurizer or default_featurizer()
-    frames = iter_frames(path, fps=VIDEO_FPS, start=start, end=end)
-    if on_frame is not None:
-        frames = _announced(frames, on_frame)
-    track = featurizer.track(frames, VIDEO_FPS)
+
+    def frames():
+        sampled = iter_frames(path, fps=VIDEO_FPS, start=start, end=end)
+        return sampled if on_frame is None else _announced(sampled, on_frame)
+
+    track, cropped = featurizer.track(frames(), VIDEO_FPS), False
+    if track.detection_rate < CROP_RETRY_BELOW and min(track.size) >= MIN_SIDE_FOR_CROPS:
+        # The full frame rarely shows MediaPipe a person: they may be small in a large frame. Look again with
+        # a crop that follows them (decoded again: holding every full-size frame could take gigabytes).
+        again = featurizer.track_in_crops(frames(), VIDEO_FPS)
+        if again.detection_rate > track.detection_rate:
+            track, cropped = again, True
     if not track.present.any():
         raise NoPersonError(
             f"no person was found in any of the {len(track)} sampled frames of {path}; use a clip where one "
             "whole person is clearly visible (full body, not too small, reasonably lit).")
-    return VideoFeatures.from_track(track, featurizer.version, str(path))
+    return VideoFeatures.from_track(track, featurizer.version, str(path), cropped)
 
 
 def _announced(frames: Iterable, on_frame: Callable[[int], None]) -> Iterator:

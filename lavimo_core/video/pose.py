@@ -92,6 +92,14 @@ class MediaPipePoseFeaturizer(Featurizer):
             return PoseTrack.empty(size, fps)
         return PoseTrack(np.stack(image), np.stack(world), np.stack(vis), np.array(present), size, fps)
 
+    def track_in_crops(self, frames: Iterable[tuple[float, np.ndarray]], fps: float) -> PoseTrack:
+        """As `track`, with the pose run on a crop that follows the person (for people too small in the frame)."""
+        from .mediapipe_pose import pose_solution
+        from .person_crop import CropTracker
+
+        tracker = CropTracker(pose_solution(), self.model_complexity, self.min_detection_confidence)
+        return drop_ghosts(tracker.track(frames, fps))
+
     def featurize(self, frames: Iterable[tuple[float, np.ndarray]], fps: float) -> tuple[np.ndarray, np.ndarray]:
         """Normalised pose features (T, POSE_FEATURE_DIM) and present (T,)."""
         from .normalize import track_to_features

@@ -322,6 +322,8 @@ def test_video_query_end_to_end(engine, store, tmp_path):
     assert all(0 <= h.probability <= 1 for h in result.hits)
     _assert_library_probability(result, engine.embedder.calibration, "video")
     assert "encoding video query" in progress
+    said = [n for n in result.notices if n.startswith("video 320x240: a person in ")]   # what was found, in words
+    assert len(said) == 1 and "% of the frame's height" in said[0] and "crop" not in said[0]
     both = engine.run(CombinedQuery([(TextQuery("a person bows"), 0.5), (VideoQuery(str(clip)), 0.5)]), k=5)
     assert both.ok and both.hits
 
