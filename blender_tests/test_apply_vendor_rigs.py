@@ -99,3 +99,43 @@ def test_auto_rig_pro_limbs_turn_at_the_hips_and_shoulders(clean_scene, clip_nam
     assert measured.finite and measured.errors.mean() <= 5.0 and measured.errors.max() <= 20.0
     assert report.bone_map.mapped["left_hip"] == "thigh_twist.l"
     assert report.bone_map.mapped["right_shoulder"] == "arm_twist.r"
+
+
+@pytest.mark.parametrize("preset,convention", [("cc", "character-creator"), ("vroid", "vrm"), ("manny", "unreal"),
+                                               ("auto_rig_pro", "auto-rig-pro")])
+def test_a_bvh_exported_from_each_rig_is_a_source(clean_scene, tmp_path, preset, convention):
+    """The source side: a clip retargeted onto the rig and written by Blender's BVH exporter (the rig's own bone
+    names, offsets and rolls) reads back as the clip, and drives a Mixamo rig head, wrists and fingers included."""
+    from lavimo_core.motion.load import load_motion
+    from lavimo_core.motion.skeleton import JOINT_INDEX
+    from lavimo_core.retarget.source_pose import similarity
+
+    scene = clean_scene
+    scene.render.fps, scene.render.fps_base = 30, 1.0
+    obj = build_armature(preset)
+    motion = clip("walk_normal_001")
+    report = apply_motion(bpy.context, obj, motion, ApplyOptions(foot_lock=False))
+    bpy.context.view_layer.objects.active = obj
+    path = tmp_path / f"{preset}.bvh"
+    bpy.ops.export_anim.bvh(filepath=str(path), frame_start=report.frame_start, frame_end=report.frame_end)
+    back = load_motion(path)
+    n = min(back.num_frames, motion.num_frames)
+    got, want = back.joints[:n].astype(np.float64), motion.joints[:n].astype(np.float64)
+    _, rotation, _ = similarity(got.reshape(-1, 3), want.reshape(-1, 3))
+    errors = []
+    for a, b in (("hip", "knee"), ("knee", "ankle"), ("shoulder", "elbow"), ("elbow", "wrist")):
+        for side in ("left", "right"):
+            d_got = (got[:, JOINT_INDEX[f"{side}_{b}"]] - got[:, JOINT_INDEX[f"{side}_{a}"]]) @ rotation.T
+            d_want = want[:, JOINT_INDEX[f"{side}_{b}"]] - want[:, JOINT_INDEX[f"{side}_{a}"]]
+            cos = np.sum(d_got * d_want, -1) / np.linalg.norm(d_got, axis=-1) / np.linalg.norm(d_want, axis=-1)
+            errors.append(np.degrees(np.arccos(np.clip(cos, -1, 1))))
+    errors = np.array(errors)
+    print(f"{preset} BVH read back: limb directions mean {errors.mean():.2f} max {errors.max():.2f} deg")
+    assert errors.mean() <= 1.0 and errors.max() <= 5.0   # the 30 -> 20 fps resampling accounts for the rest
+
+    target = build_armature("mixamo")
+    applied = apply_motion(bpy.context, target, back)
+    assert applied.retarget.source_skeleton == convention and not applied.warnings, applied.warnings
+    transferred = set(applied.retarget.transferred)
+    assert {"head", "left_wrist", "right_wrist", "left_foot"} <= transferred
+    assert len([j for j in transferred if j[-1].isdigit()]) == 30
