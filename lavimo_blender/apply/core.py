@@ -138,10 +138,12 @@ def apply_motion(context: bpy.types.Context, armature_obj: bpy.types.Object | No
                                        hand_lock=options.hand_lock)
     switches: dict[tuple[str, str], float] = {}
     skipped: list[str] = []
+    rigify_warnings: list[str] = []
     if is_generated_rigify(armature_obj) and not options.bone_map_overrides:
         keys = rigify_keys(armature_obj, motion, retarget_options, source, ik_limbs=options.rigify_ik)
         result, rotations, locations, switches, skipped = (keys.result, keys.rotations, keys.locations,
                                                            keys.switches, keys.skipped)
+        rigify_warnings = keys.warnings
     else:
         rig = read_rig(armature_obj)
         result = solve(motion, rig, detect_bone_map(rig, options.bone_map_overrides), retarget_options, source)
@@ -150,7 +152,7 @@ def apply_motion(context: bpy.types.Context, armature_obj: bpy.types.Object | No
     if armature_obj.pose is None:  # a just-created armature has no pose until evaluated
         context.view_layer.update()
     modes = rotation_modes(armature_obj)
-    warnings = list(result.report.warnings) + ([source_warning] if source_warning else [])
+    warnings = list(result.report.warnings) + ([source_warning] if source_warning else []) + rigify_warnings
     if skipped:
         warnings.append("Rigify controls left unkeyed: " + ", ".join(skipped))
     channels = []
