@@ -67,6 +67,14 @@ RIG_CASES = {
                              ("walk-back_normal_001", "dash_normal_001"), fps=(30, 1.001)),
     # UE5 mannequin names, root bone, twist and IK helper bones, facing +Y.
     "unreal_root": RigCase("unreal", {}, ("walk_normal_001", "byebye_normal_001")),
+    # Character Creator: CC_Base_* names, A-pose, centimetres under an object scaled 0.01, rolled per side.
+    "cc_apose_cm": RigCase("cc", {}, ("walk_normal_001", "bow_normal_001")),
+    # VRoid: J_Bip_* names, T-pose, glTF Y-up frames as rolls, J_Sec_/J_Adj_ helpers; 25 fps scene.
+    "vroid_gltf": RigCase("vroid", {}, ("run_normal_001", "byebye_normal_001"), fps=(25, 1.0)),
+    # UE5 Manny as FBX import shows it: limbs along each bone's X, centimetres, metacarpals, twist and IK bones.
+    "manny_x_axis": RigCase("manny", {}, ("walk-left_normal_001", "kick_normal_001")),
+    # Auto-Rig Pro's exported deform bones: twist/stretch split limbs under c_traj.
+    "auto_rig_pro_export": RigCase("auto_rig_pro", {}, ("walk_normal_001", "dash_normal_001")),
 }
 
 
@@ -173,15 +181,28 @@ def scene_state(obj: bpy.types.Object | None) -> dict:
     return state
 
 
-def import_source_bvh(path: str) -> bpy.types.Object:
-    """The BVH file imported by Blender's own importer (metres from centimetres, Y up), as an independent source."""
+def keyed_bones(obj: bpy.types.Object) -> set[str]:
+    """Names of the pose bones with F-curves in `obj`'s active action (slotted actions in 4.4+)."""
+    action, anim = obj.animation_data.action, obj.animation_data
+    if hasattr(action, "layers") and action.layers:
+        bag = action.layers[0].strips[0].channelbag(anim.action_slot)
+        curves = bag.fcurves if bag else []
+    else:
+        curves = action.fcurves
+    return {fc.data_path.split('"')[1] for fc in curves if fc.data_path.startswith("pose.bones")}
+
+
+def import_source_bvh(path: str, fps_scale: bool = False) -> bpy.types.Object:
+    """The BVH file imported by Blender's own importer (metres from centimetres, Y up), as an independent source;
+    `fps_scale` spreads its frames over the scene's frame rate (a 120 fps file in a 20 fps scene)."""
     import addon_utils
 
     if not addon_utils.check("io_anim_bvh")[1]:
         bpy.ops.preferences.addon_enable(module="io_anim_bvh")
     active = bpy.context.view_layer.objects.active
     bpy.ops.import_anim.bvh(filepath=str(path), global_scale=0.01, update_scene_fps=False,
-                            update_scene_duration=False, axis_forward="-Z", axis_up="Y")
+                            update_scene_duration=False, axis_forward="-Z", axis_up="Y",
+                            use_fps_scale=fps_scale)
     obj = bpy.context.view_layer.objects.active
     bpy.context.view_layer.objects.active = active
     return obj
@@ -218,8 +239,9 @@ def rotation_errors(obj: bpy.types.Object, preset: str, source: bpy.types.Object
     fps = scene.render.fps / scene.render.fps_base
     t = (np.array(frames) - frame_start) / fps * motion.fps
     on = np.abs(t - np.round(t)) < 1e-6
-    canonical = motion.joints[np.round(t[on]).astype(int)][:, [JOINT_INDEX[j] for j in joints]].reshape(-1, 3)
-    a, b = heads[on].reshape(-1, 3), canonical.astype(np.float64)
+    body = [k for k, j in enumerate(joints) if j in JOINT_INDEX]   # fingers are not among the motion's joints
+    canonical = motion.joints[np.round(t[on]).astype(int)][:, [JOINT_INDEX[joints[k]] for k in body]].reshape(-1, 3)
+    a, b = heads[on][:, body].reshape(-1, 3), canonical.astype(np.float64)
     u, _, vt = np.linalg.svd((b - b.mean(0)).T @ (a - a.mean(0)))
     to_canonical = u @ np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))]) @ vt
     spec = rig_preset(preset)

@@ -1,5 +1,6 @@
 """Planted feet in Blender: where the source's feet are planted, the evaluated rig's feet stay still, on the
-floor and out of it (Mixamo-like FBX rig, A-pose rig, a generated Rigify rig); the lock can be turned off.
+floor and out of it (Mixamo-like FBX rig, A-pose rig, a generated Rigify rig, CC-, VRoid-, Manny- and Auto-Rig
+Pro-like rigs); the lock can be turned off.
 """
 
 import bpy
@@ -13,7 +14,9 @@ from lavimo_core.retarget.contacts import contact_segments, detect_contacts
 from lavimo_core.retarget.rig_presets import rig_preset
 
 FEET = {"mixamo": ("mixamorig:LeftFoot", "mixamorig:RightFoot"), "apose": ("Foot_L", "Foot_R"),
-        "rigify": ("DEF-foot.L", "DEF-foot.R")}
+        "rigify": ("DEF-foot.L", "DEF-foot.R"), "cc": ("CC_Base_L_Foot", "CC_Base_R_Foot"),
+        "vroid": ("J_Bip_L_Foot", "J_Bip_R_Foot"), "manny": ("foot_l", "foot_r"),
+        "auto_rig_pro": ("foot.l", "foot.r")}
 
 
 def _feet(obj, preset, motion, report, fps):
@@ -43,7 +46,9 @@ def _feet(obj, preset, motion, report, fps):
 
 
 @pytest.mark.parametrize("preset,clip_name", [("mixamo", "walk_normal_001"), ("apose", "kick_normal_001"),
-                                              ("rigify", "walk_normal_001")])
+                                              ("rigify", "walk_normal_001"), ("cc", "walk_normal_001"),
+                                              ("vroid", "walk-right_normal_001"), ("manny", "walk-left_normal_001"),
+                                              ("auto_rig_pro", "kick_normal_001")])
 def test_planted_feet_stay_still_on_the_floor(request, preset, clip_name):
     if preset == "rigify":
         obj, _ = request.getfixturevalue("rigify_scene")

@@ -25,7 +25,8 @@ EXTREMITIES = ("head", "left_wrist", "right_wrist", "left_foot", "right_foot")
 
 @pytest.mark.parametrize("preset,clip_name", [
     ("mixamo", "byebye_normal_001"), ("apose", "bow_normal_001"), ("unreal", "bow_normal_001"),
-    ("rigify", "byebye_normal_001"),
+    ("rigify", "byebye_normal_001"), ("cc", "bow_normal_001"), ("vroid", "byebye_normal_001"),
+    ("manny", "byebye_normal_001"), ("auto_rig_pro", "walk_normal_001"),
 ])
 def test_every_bone_follows_the_source_head_and_wrists_included(clean_scene, preset, clip_name):
     scene = clean_scene

@@ -1,4 +1,5 @@
-"""Real Bandai-Namco clips applied to Mixamo-, Rigify-, SMPL-, A-pose and Unreal-like armatures in Blender.
+"""Real Bandai-Namco clips applied to Mixamo-, Rigify-, SMPL-, A-pose, Unreal-, CC-, VRoid-, Manny- and
+Auto-Rig Pro-like armatures in Blender.
 
 The proof of issue 6: each mapped bone's world direction, as Blender evaluates the posed armature, follows
 the source segment (mean <= 5 degrees, max <= 20); the feet go no more than 1 cm into the floor; no NaN;

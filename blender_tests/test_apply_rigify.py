@@ -194,3 +194,40 @@ def test_the_panels_bake_onto_ik_setting_reaches_apply(addon):
     assert apply_options(bpy.context.scene).rigify_ik is False   # FK by default, as before
     bpy.context.scene.lavimo_apply.rigify_ik = True
     assert apply_options(bpy.context.scene).rigify_ik is True
+
+
+def test_the_chest_chain_is_read_from_the_rig_not_from_its_names(rigify_scene):
+    """The spine FK bones that put the chest's head in place are found by what they do (under the two bones that
+    copy the chest at half influence), so a rig whose spine bones were renamed lands its chest as before; when a
+    rig has no such chain, the user is told and the spine FK controls stay at rest."""
+    rig, _ = rigify_scene
+    scene = bpy.context.scene
+    scene.render.fps, scene.render.fps_base = 30, 1.0
+    motion = clip("walk_normal_001")
+    chest = list(DEF_AT).index("spine3")
+    report = apply_motion(bpy.context, rig, motion, ApplyOptions(foot_lock=False))
+    frames = np.arange(report.frame_start, report.frame_end + 1, 3)
+    before = _def_heads(rig, frames)[:, chest]
+    assert {"spine_fk.002", "spine_fk.003"} <= set(report.keyed_bones)
+    renamed = {"spine_fk.002": "bend_lower", "MCH-spine.002": "MCH-bend_lower", "spine_fk.003": "bend_upper",
+               "MCH-spine.003": "MCH-bend_upper"}
+    for old, new in renamed.items():
+        rig.data.bones[old].name = new
+    scene.frame_current = 1
+    report = apply_motion(bpy.context, rig, motion, ApplyOptions(foot_lock=False))
+    after = _def_heads(rig, frames)[:, chest]
+    leg = np.linalg.norm(np.array(rig.data.bones["DEF-shin.L"].head_local) - rig.data.bones["DEF-thigh.L"].head_local) \
+        + np.linalg.norm(np.array(rig.data.bones["DEF-foot.L"].head_local) - rig.data.bones["DEF-shin.L"].head_local)
+    moved = np.linalg.norm(after - before, axis=-1).max() / leg
+    print(f"rigify renamed spine: chest head moved by {100 * moved:.3f}% of leg length")
+    assert {"bend_lower", "bend_upper"} <= set(report.keyed_bones)
+    assert moved <= 1e-3 and not [w for w in report.warnings if "spine chain" in w]
+
+    # No bones copying the chest at half influence: told, and nothing of that chain keyed but at rest.
+    for name in ("MCH-bend_lower", "MCH-bend_upper"):
+        for constraint in rig.pose.bones[name].constraints:
+            constraint.mute = True
+    scene.frame_current = 1
+    report = apply_motion(bpy.context, rig, motion, ApplyOptions(foot_lock=False))
+    assert [w for w in report.warnings if "no spine chain" in w and "'chest'" in w], report.warnings
+    assert not {"bend_lower", "bend_upper"} & set(report.keyed_bones)

@@ -40,6 +40,7 @@ class ApplyOptions:
     floor_contact: bool = True
     full_body: bool = True                     # re-read the source file: head, hands, fingers, toes, twist
     foot_lock: bool = True                     # keep feet planted in the source still and on the floor
+    hand_lock: bool = True                     # same for hands the source puts on the floor (crawl, push-up)
     rigify_ik: bool = False                    # Rigify: bake the limbs onto the IK controls instead of FK
     range_s: tuple[float, float] | None = None  # (start, end) seconds of the motion to apply; None: all of it
     handles: int = 0                            # extra frames kept before and after the range (where the clip has them)
@@ -133,13 +134,16 @@ def apply_motion(context: bpy.types.Context, armature_obj: bpy.types.Object | No
         if source is None:
             source_warning = "the range's frames did not line up with the source file; extremities follow their parents."
     retarget_options = RetargetOptions(root_motion=options.root_motion, fps=fps, floor_contact=options.floor_contact,
-                                       full_body=options.full_body, foot_lock=options.foot_lock)
+                                       full_body=options.full_body, foot_lock=options.foot_lock,
+                                       hand_lock=options.hand_lock)
     switches: dict[tuple[str, str], float] = {}
     skipped: list[str] = []
+    rigify_warnings: list[str] = []
     if is_generated_rigify(armature_obj) and not options.bone_map_overrides:
         keys = rigify_keys(armature_obj, motion, retarget_options, source, ik_limbs=options.rigify_ik)
         result, rotations, locations, switches, skipped = (keys.result, keys.rotations, keys.locations,
                                                            keys.switches, keys.skipped)
+        rigify_warnings = keys.warnings
     else:
         rig = read_rig(armature_obj)
         result = solve(motion, rig, detect_bone_map(rig, options.bone_map_overrides), retarget_options, source)
@@ -148,7 +152,7 @@ def apply_motion(context: bpy.types.Context, armature_obj: bpy.types.Object | No
     if armature_obj.pose is None:  # a just-created armature has no pose until evaluated
         context.view_layer.update()
     modes = rotation_modes(armature_obj)
-    warnings = list(result.report.warnings) + ([source_warning] if source_warning else [])
+    warnings = list(result.report.warnings) + ([source_warning] if source_warning else []) + rigify_warnings
     if skipped:
         warnings.append("Rigify controls left unkeyed: " + ", ".join(skipped))
     channels = []

@@ -22,7 +22,7 @@ def apply_options(scene, item=None):
     return ApplyOptions(root_motion=p.root_motion, frame_start=None if p.use_current_frame else p.frame_start,
                         as_nla_strip=p.as_nla_strip, bone_map_overrides=props.overrides(p) or None,
                         floor_contact=p.floor_contact, full_body=p.full_body, foot_lock=p.foot_lock,
-                        rigify_ik=p.rigify_ik, handles=p.handles,
+                        hand_lock=p.hand_lock, rigify_ik=p.rigify_ik, handles=p.handles,
                         range_s=(item.range_start, item.range_end) if item is not None and has_range(item) else None)
 
 

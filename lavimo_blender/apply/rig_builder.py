@@ -15,7 +15,7 @@ def build_armature(preset_name: str, *, context: bpy.types.Context | None = None
                    location: Sequence[float] = (0.0, 0.0, 0.0), rotation: Sequence[float] | None = None,
                    scale: float | None = None, rotation_modes: str | Mapping[str, str] | None = None
                    ) -> bpy.types.Object:
-    """Add armature `preset_name` ("mixamo", "rigify", "smpl", "apose", "unreal") to the scene and return it.
+    """Add armature `preset_name` (one of PRESET_NAMES: Mixamo-, Rigify-, ..., Auto-Rig Pro-like) to the scene.
 
     `rotation` (XYZ Euler, radians) and `scale` (uniform) default to the preset's own (Mixamo: the FBX
     import's 90 degrees about X and 0.01); `rotation_modes` sets pose bones' rotation modes: one mode for

@@ -76,6 +76,7 @@ class RigifyKeys:
     switches: dict[tuple[str, str], float]      # (bone, property) -> value
     result: RetargetResult                      # the solve on the ORG skeleton
     skipped: list[str] = field(default_factory=list)   # controls present but not keyable (why, for the report)
+    warnings: list[str] = field(default_factory=list)  # what could not be done as usual, for the report
 
 
 def _matrices(obj: bpy.types.Object) -> dict[str, np.ndarray]:
@@ -204,20 +205,46 @@ def read_links(obj: bpy.types.Object, controls: list[str], driven_of: dict[str, 
     return ordered, skipped
 
 
-def _chest_bend(rig: Rig, org_rig: Rig, links: list[ControlLink], bases: dict[str, np.ndarray],
-                pose: np.ndarray) -> dict[str, np.ndarray]:
-    """spine_fk.002/.003 keys (T, 4) that put the chest's head where the solve has it (Rigify would otherwise
-    swing it by half the chest's turn about its own pivot); none when the rig lacks that chain."""
+def chest_chain(obj: bpy.types.Object, chest_org: str) -> tuple[str, ...] | None:
+    """The bones Rigify's chest control bends, read from the rig, in the roles of RIGIFY_CHEST_CHAIN: walking up
+    from the chest's ORG bone, the two bones that copy the chest control at half influence (MCH-spine.003 and
+    .002 on a generated rig), the bone hanging under each (spine_fk.003, .002) and the control above them
+    (torso); None when the rig has no such chain."""
+    path, bone = [], obj.data.bones.get(chest_org)
+    while bone is not None:
+        path.append(bone.name)
+        bone = bone.parent
+    halves = [k for k, name in enumerate(path) if any(
+        c.type == "COPY_TRANSFORMS" and getattr(c, "subtarget", "") == "chest" and not c.mute
+        and abs(c.influence - 0.5) < 1e-6 for c in obj.pose.bones[name].constraints)]
+    if len(halves) != 2:
+        return None
+    upper, lower = halves   # nearest the chest first
+    if upper < 1 or lower - upper < 2 or lower + 1 >= len(path) or path[lower + 1] != "torso":
+        return None
+    return ("torso", "chest", path[lower], path[lower - 1], path[upper], path[upper - 1], chest_org)
+
+
+def _chest_bend(obj: bpy.types.Object, rig: Rig, org_rig: Rig, links: list[ControlLink],
+                bases: dict[str, np.ndarray], pose: np.ndarray) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Keys (T, 4) of the two spine FK bones under the chest's half-turning bones that put the chest's head where
+    the solve has it (Rigify would otherwise swing it by half the chest's turn about its own pivot), and a
+    warning when the rig lacks that chain."""
     parents = {link.name: link.parent for link in links}
-    if parents.get("torso", "") is not None or parents.get("chest") != "torso" \
-            or not set(RIGIFY_CHEST_CHAIN) <= set(rig.names) or "ORG-spine.003" not in org_rig.names:
-        return {}
+    chest = next((link.driven for link in links if link.name == "chest"), None)
+    if chest is None or parents.get("torso", "") is not None or parents.get("chest") != "torso":
+        return {}, []
+    chain = chest_chain(obj, chest)
+    if chain is None:
+        return {}, [f"Rigify rig {obj.name!r}: no spine chain from 'torso' to {chest!r} with two bones copying "
+                    f"'chest' at half influence (as a generated rig has: MCH-spine.002/.003); the spine FK "
+                    f"controls stay at rest, so the chest's head may sit off the source's by up to half the "
+                    f"chest's turn."]
     torso = next(link for link in links if link.name == "torso")
-    rest = {b: rig.rest_matrices[rig.index(b)] for b in RIGIFY_CHEST_CHAIN}
-    fk2, fk3 = rigify_chest_bend(rest, torso.follow @ bases["torso"], bases["chest"],
-                                 pose[:, org_rig.index("ORG-spine.003")])
+    rest = {role: rig.rest_matrices[rig.index(b)] for role, b in zip(RIGIFY_CHEST_CHAIN, chain, strict=True)}
+    fk2, fk3 = rigify_chest_bend(rest, torso.follow @ bases["torso"], bases["chest"], pose[:, org_rig.index(chest)])
     quats = matrices_to_quaternions(np.stack([fk2, fk3], axis=1))
-    return {"spine_fk.002": continuous_quaternions(quats[:, 0]), "spine_fk.003": continuous_quaternions(quats[:, 1])}
+    return {chain[3]: continuous_quaternions(quats[:, 0]), chain[5]: continuous_quaternions(quats[:, 1])}, []
 
 
 def _location_keys(obj: bpy.types.Object, rig: Rig, name: str, local: np.ndarray) -> np.ndarray:
@@ -268,8 +295,9 @@ def rigify_keys(obj: bpy.types.Object, motion: Motion, options: RetargetOptions,
     rotations = {c: continuous_quaternions(quats[:, k]) for k, c in enumerate(names)}
     rest = np.tile([1.0, 0.0, 0.0, 0.0], (result.num_frames, 1))
     rotations.update({b: rest for b in RIGIFY_AT_REST if b in bones})
-    rotations.update(_chest_bend(rig, org_rig, links, bases, pose))
+    bend, warnings = _chest_bend(obj, rig, org_rig, links, bases, pose)
+    rotations.update(bend)
     locations = {c: _location_keys(obj, rig, c, bases[c][:, :3, 3]) for c in names if c in positioned}
     switches = {(b, p): v for b in RIGIFY_SWITCH_BONES if b in bones
                 for p, v in switch_values.items() if p in bones[b].keys()}
-    return RigifyKeys(rotations, locations, switches, result, skipped)
+    return RigifyKeys(rotations, locations, switches, result, skipped, warnings)

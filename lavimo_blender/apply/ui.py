@@ -39,6 +39,7 @@ class LAVIMO_PT_apply(Panel):
         col.prop(p, "handles")
         col.prop(p, "full_body")
         col.prop(p, "foot_lock")
+        col.prop(p, "hand_lock")
         col.prop(p, "rigify_ik")
         s = state(context)
         row = layout.row()

@@ -1,4 +1,5 @@
-"""Map a source skeleton (Bandai-Namco, CMU cgspeed/Daz, Mixamo, SMPL/SMPL-X/AMASS) onto the 22 canonical joints."""
+"""Map a source skeleton (Bandai-Namco, CMU cgspeed/Daz, Mixamo, SMPL/SMPL-X/AMASS, Character Creator, VRM,
+Unreal, Auto-Rig Pro) onto the 22 canonical joints."""
 
 from __future__ import annotations
 
@@ -56,6 +57,38 @@ _CONVENTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "foot": ("{l}toe", "{l}metatarsals", "@end"),
         "collar": ("{l}collar",), "shoulder": ("{l}shldr", "{l}shldrbend"),
         "elbow": ("{l}forearm", "{l}forearmbend"), "wrist": ("{l}hand",),
+    },
+    # Character Creator / iClone (CC_Base_*): Hip > Waist > Spine01 > Spine02 > NeckTwist01; legs under Pelvis.
+    "character-creator": {
+        "pelvis": ("cc_base_hip",), "neck": ("cc_base_necktwist01",), "head": ("cc_base_head",),
+        "spine": ("cc_base_waist", "cc_base_spine01", "cc_base_spine02"),
+        "hip": ("cc_base_{l}_thigh",), "knee": ("cc_base_{l}_calf",), "ankle": ("cc_base_{l}_foot",),
+        "foot": ("cc_base_{l}_toebase", "@end"), "collar": ("cc_base_{l}_clavicle",),
+        "shoulder": ("cc_base_{l}_upperarm",), "elbow": ("cc_base_{l}_forearm",), "wrist": ("cc_base_{l}_hand",),
+    },
+    # VRM / VRoid Studio (J_Bip_C_Hips > Spine > Chest > UpperChest > Neck).
+    "vrm": {
+        "pelvis": ("j_bip_c_hips",), "neck": ("j_bip_c_neck",), "head": ("j_bip_c_head",),
+        "spine": ("j_bip_c_spine", "j_bip_c_chest", "j_bip_c_upperchest"),
+        "hip": ("j_bip_{l}_upperleg",), "knee": ("j_bip_{l}_lowerleg",), "ankle": ("j_bip_{l}_foot",),
+        "foot": ("j_bip_{l}_toebase", "@end"), "collar": ("j_bip_{l}_shoulder",),
+        "shoulder": ("j_bip_{l}_upperarm",), "elbow": ("j_bip_{l}_lowerarm",), "wrist": ("j_bip_{l}_hand",),
+    },
+    # Unreal mannequins (UE4 spine_01..03 one-to-one; UE5's spine_01..05 interpolated).
+    "unreal": {
+        "pelvis": ("pelvis",), "neck": ("neck_01",), "head": ("head",), "spine": ("spine_01", "spine_02", "spine_03"),
+        "hip": ("thigh_{l}",), "knee": ("calf_{l}",), "ankle": ("foot_{l}",), "foot": ("ball_{l}", "@end"),
+        "collar": ("clavicle_{l}",), "shoulder": ("upperarm_{l}",), "elbow": ("lowerarm_{l}",),
+        "wrist": ("hand_{l}",),
+    },
+    # Auto-Rig Pro's exported deform bones: the twist bone sits at the hip/shoulder (its stretch bone starts
+    # mid-limb), the stretch bone at the knee/elbow; without twist bones the stretch bone is at the hip/shoulder.
+    "auto-rig-pro": {
+        "pelvis": ("root.x",), "neck": ("neck.x",), "head": ("head.x",),
+        "spine": ("spine_01.x", "spine_02.x", "spine_03.x"),
+        "hip": ("thigh_twist.{l}", "thigh_stretch.{l}"), "knee": ("leg_stretch.{l}",), "ankle": ("foot.{l}",),
+        "foot": ("toes_01.{l}", "@end"), "collar": ("shoulder.{l}",), "shoulder": ("arm_twist.{l}", "arm_stretch.{l}"),
+        "elbow": ("forearm_stretch.{l}",), "wrist": ("hand.{l}",),
     },
 }
 # A skeleton is recognised as CMU rather than Mixamo by one of these names.
@@ -200,5 +233,6 @@ def detect_skeleton(names: list[str], parents: list[int], end_site: list[bool] |
     raise SkeletonMapError(
         f"{where + ': ' if where else ''}cannot map this skeleton onto the 22 canonical joints. Closest known "
         f"convention: {conv_name}, which lacks {lacking}. The file's joints are: {', '.join(real)}. "
-        "Supported: Bandai-Namco, CMU (cgspeed, Daz-style), Mixamo, SMPL/SMPL-X/AMASS names; "
+        "Supported: Bandai-Namco, CMU (cgspeed, Daz-style), Mixamo, SMPL/SMPL-X/AMASS, Character Creator "
+        "(CC_Base_*), VRM/VRoid (J_Bip_*), Unreal mannequin and Auto-Rig Pro names; "
         "rename the joints to one of these.")

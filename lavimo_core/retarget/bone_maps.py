@@ -136,12 +136,16 @@ PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
         "side_foot": "j_bip_{s}_toebase", "side_collar": "j_bip_{s}_shoulder", "side_shoulder": "j_bip_{s}_upperarm",
         "side_elbow": "j_bip_{s}_lowerarm", "side_wrist": "j_bip_{s}_hand",
     }, "l", "r"),
-    # Auto-Rig Pro's deform bones (".x" centre, ".l"/".r" sides; stretch bones carry the limbs).
+    # Auto-Rig Pro's deform bones as its export carries them (".x" centre, ".l"/".r" sides; root.x is the hips).
+    # An upper limb is a twist bone from the joint to mid-limb, then the stretch bone (thigh_twist.l >
+    # thigh_stretch.l), so the twist bone is the one at the hip/shoulder; without twist bones the stretch bone is.
+    # A lower limb starts with its stretch bone at the knee/elbow (leg_stretch.l > leg_twist.l > foot.l).
     "auto_rig_pro": _sided({
         **_fingers("{f}{i}.{s}"), "pelvis": "root.x", "spine1": "spine_01.x", "spine2": "spine_02.x",
-        "spine3": "spine_03.x", "neck": "neck.x", "head": "head.x", "side_hip": "thigh_stretch.{s}",
-        "side_knee": "leg_stretch.{s}", "side_ankle": "foot.{s}", "side_foot": "toes_01.{s}",
-        "side_collar": "shoulder.{s}", "side_shoulder": "arm_stretch.{s}", "side_elbow": "forearm_stretch.{s}",
+        "spine3": "spine_03.x", "neck": "neck.x", "head": "head.x",
+        "side_hip": ("thigh_twist.{s}", "thigh_stretch.{s}"), "side_knee": "leg_stretch.{s}",
+        "side_ankle": "foot.{s}", "side_foot": "toes_01.{s}", "side_collar": "shoulder.{s}",
+        "side_shoulder": ("arm_twist.{s}", "arm_stretch.{s}"), "side_elbow": "forearm_stretch.{s}",
         "side_wrist": "hand.{s}",
     }, "l", "r"),
 }

@@ -1,10 +1,11 @@
-"""Foot contacts: find when each source foot is planted, and keep the rig's foot planted then.
+"""Foot and hand contacts: find when each source foot (or hand) is planted, and keep the rig's planted then.
 
 A rig with other proportions than the source's slides its feet during contacts (the stride is scaled by
 leg length, the body is not) and floats or sinks as the foot rolls. `detect_contacts` finds the planted
 frames from the source (low and slow); `lock_feet` pins each planted ankle to one spot on the floor, its
 lowest point on the floor, with a two-bone IK pass on thigh and shin (the foot keeps its own rotation, the
-knee its bend plane), easing in and out around each contact so nothing pops.
+knee its bend plane), easing in and out around each contact so nothing pops. Hands on the floor (a dancer
+leaning on one hand, a crawl) get the same: `detect_hand_contacts` and `lock_hands` (upper arm and forearm).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ..motion.skeleton import JOINT_INDEX
 from ..vectors import unit
 from .rig import Rig
 
-CONTACT_HEIGHT_M = 0.06      # a foot joint this close to the floor ...
+CONTACT_HEIGHT_M = 0.06      # a foot joint (or a wrist) this close to the floor ...
 CONTACT_SPEED_M_S = 0.2      # ... and moving this slowly is planted
 MIN_CONTACT_S = 0.1          # shorter contacts and gaps are noise
 BLEND_S = 0.15               # how long the lock eases in and out
@@ -41,11 +42,28 @@ def detect_contacts(joints: np.ndarray, fps: float) -> np.ndarray:
             # The ankle sits above the floor even when planted: its height counts from its own lowest.
             height = p[:, 1] - (p[:, 1].min() if joint.endswith("ankle") else 0.0)
             planted |= (height < CONTACT_HEIGHT_M) & (speed < CONTACT_SPEED_M_S)
-        # Fill short gaps, then drop short contacts; padded with the end values so the clip's ends count too.
-        padded = np.pad(planted, n + 1, mode="edge")
-        padded = binary_opening(binary_closing(padded, np.ones(n + 1)), np.ones(n)) if n > 1 else padded
-        out[:, k] = padded[n + 1:-(n + 1)]
+        out[:, k] = _steady(planted, n)
     return out
+
+
+def detect_hand_contacts(joints: np.ndarray, fps: float) -> np.ndarray:
+    """(T, 2) booleans: left and right hand on the floor (wrist low and slow), from canonical joints (T, 22, 3)."""
+    out = np.zeros((len(joints), 2), dtype=bool)
+    if len(joints) < 2:
+        return out
+    n = max(1, int(round(MIN_CONTACT_S * fps)))
+    for k, side in enumerate(("left", "right")):
+        p = joints[:, JOINT_INDEX[f"{side}_wrist"]]
+        speed = np.linalg.norm(np.gradient(p, axis=0), axis=-1) * fps
+        out[:, k] = _steady((p[:, 1] < CONTACT_HEIGHT_M) & (speed < CONTACT_SPEED_M_S), n)
+    return out
+
+
+def _steady(planted: np.ndarray, n: int) -> np.ndarray:
+    """Fill short gaps, then drop short contacts; padded with the end values so the clip's ends count too."""
+    padded = np.pad(planted, n + 1, mode="edge")
+    padded = binary_opening(binary_closing(padded, np.ones(n + 1)), np.ones(n)) if n > 1 else padded
+    return padded[n + 1:-(n + 1)]
 
 
 def contact_segments(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -150,10 +168,7 @@ def lock_feet(rig: Rig, legs: dict[str, tuple[int, int, int]], feet: dict[str, l
         short = np.linalg.norm(goal - hip, axis=-1) - 0.995 * sum(reach[side])
         drop = np.maximum(drop, np.where(on, short, 0.0))
     if drop.any():
-        # Widen, then smooth, so the body eases down and up and is low enough at every planted frame.
-        size = 2 * max(1, int(round(BLEND_S * fps))) + 1
-        drop = uniform_filter1d(maximum_filter1d(np.maximum(drop, 0.0), size), size)
-        heads[:, lower] -= drop[:, None, None] * up
+        heads[:, lower] -= eased_drop(drop, fps)[:, None, None] * up
     for side, (goal, on) in goals.items():
         hip, knee, ankle = legs[side]
         # A swinging foot the lowered body would push into the floor is lifted out of it.
@@ -164,3 +179,64 @@ def lock_feet(rig: Rig, legs: dict[str, tuple[int, int, int]], feet: dict[str, l
         thigh, shin = two_bone_ik(heads[:, hip], heads[:, knee], heads[:, ankle], goal, reach[side])
         world[on, hip] = thigh[on] @ world[on, hip]
         world[on, knee] = shin[on] @ thigh[on] @ world[on, knee]
+
+
+def eased_drop(drop: np.ndarray, fps: float) -> np.ndarray:
+    """`drop` (T,) widened, then smoothed, so the body eases down and up and is low enough at every frame."""
+    size = 2 * max(1, int(round(BLEND_S * fps))) + 1
+    return uniform_filter1d(maximum_filter1d(np.maximum(drop, 0.0), size), size)
+
+
+def _hand_goals(rig: Rig, arms: dict[str, tuple[int, int, int]], hands: dict[str, list[int]], world: np.ndarray,
+                heads: np.ndarray, planted: np.ndarray, up: np.ndarray, floor: float, fps: float) -> dict:
+    """Per side: where the wrist goes (T, 3), on which frames (T,), and the arm's two lengths."""
+    offsets = rig.tails - rig.heads
+    out = {}
+    for k, side in enumerate(("left", "right")):
+        if side not in arms:
+            continue
+        shoulder, elbow, wrist = arms[side]
+        bones = hands[side]
+        tails = heads[:, bones] + np.einsum("tkij,kj->tki", world[:, bones], offsets[bones])
+        lowest = (np.concatenate([heads[:, bones], tails], axis=1) @ up).min(axis=1)
+        target, weight = foot_targets(heads[:, wrist], lowest, planted[:, k], up, floor, fps)
+        goal = heads[:, wrist] + weight[:, None] * (target - heads[:, wrist])
+        goal += np.maximum(0.0, floor - (lowest + (goal - heads[:, wrist]) @ up))[:, None] * up
+        lengths = (float(np.linalg.norm(rig.heads[elbow] - rig.heads[shoulder])),
+                   float(np.linalg.norm(rig.heads[wrist] - rig.heads[elbow])))
+        out[side] = (goal, weight, (weight > 0) | (lowest < floor), lengths)
+    return out
+
+
+def hand_drop(rig: Rig, arms: dict[str, tuple[int, int, int]], hands: dict[str, list[int]], world: np.ndarray,
+              heads: np.ndarray, planted: np.ndarray, up: np.ndarray, floor: float, fps: float) -> np.ndarray:
+    """How far (T,) the body has to come down, eased, for each planted hand to reach the floor (a rig with
+    shorter arms than the source's, for its height)."""
+    drop = np.zeros(len(heads))
+    for side, (goal, weight, _, lengths) in _hand_goals(rig, arms, hands, world, heads, planted, up, floor,
+                                                          fps).items():
+        gap = heads[:, arms[side][0]] - goal
+        above = gap @ up
+        across = np.linalg.norm(gap - np.outer(above, up), axis=-1)
+        reach = 0.995 * sum(lengths)
+        need = above - np.sqrt(np.maximum(reach * reach - across * across, 0.0))
+        drop = np.maximum(drop, np.where(weight > 0, need, 0.0))
+    return eased_drop(drop, fps) if drop.any() else drop
+
+
+def lock_hands(rig: Rig, arms: dict[str, tuple[int, int, int]], hands: dict[str, list[int]], world: np.ndarray,
+               heads: np.ndarray, planted: np.ndarray, up: np.ndarray, floor: float, fps: float) -> None:
+    """Pin hands planted on the floor: each wrist over one spot with the hand's lowest point on the floor, by
+    turning upper arm and forearm world rotations in `world` (T, N, 3, 3) in place; a hand that would go into
+    the floor is lifted out of it. `arms` gives (shoulder, elbow, wrist) bone indices, `hands` the hand bones
+    (wrist and below) per side. The body is not moved here (`hand_drop` says how far to lower it first).
+    The caller recomputes the heads afterwards.
+    """
+    for side, (goal, _, on, lengths) in _hand_goals(rig, arms, hands, world, heads, planted, up, floor,
+                                                    fps).items():
+        if not on.any():
+            continue
+        shoulder, elbow, wrist = arms[side]
+        upper, fore = two_bone_ik(heads[:, shoulder], heads[:, elbow], heads[:, wrist], goal, lengths)
+        world[on, shoulder] = upper[on] @ world[on, shoulder]
+        world[on, elbow] = fore[on] @ upper[on] @ world[on, elbow]

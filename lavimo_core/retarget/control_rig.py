@@ -135,7 +135,8 @@ def control_bases(links: list[ControlLink], driven_pose: dict[str, np.ndarray]) 
 # Rigify's torso: the chest control turns MCH-spine.002 (under the torso, about the spine's middle pivot) and
 # MCH-spine.003 by half its turn each (Copy Transforms at 0.5), so the chest's head swings by half the chest's
 # turn. spine_fk.002 (under MCH-spine.002) swings it to where the source has it; spine_fk.003 (under
-# MCH-spine.003, pivoting on the chest's head) then gives the chest back the turn it should have.
+# MCH-spine.003, pivoting on the chest's head) then gives the chest back the turn it should have. These are the
+# roles (named as on a generated rig); the Blender side finds the rig's own bones for them by their constraints.
 RIGIFY_CHEST_CHAIN = ("torso", "chest", "MCH-spine.002", "spine_fk.002", "MCH-spine.003", "spine_fk.003",
                       "ORG-spine.003")
 

@@ -19,7 +19,7 @@ from ..motion.resample import resample_positions
 from ..motion.skeleton import JOINT_INDEX, JOINT_NAMES, PARENTS
 from ..vectors import unit
 from .bone_maps import BoneMap, BoneMapReport
-from .contacts import contact_segments, detect_contacts, lock_feet
+from .contacts import contact_segments, detect_contacts, detect_hand_contacts, hand_drop, lock_feet, lock_hands
 from .errors import EmptyMotionError, RetargetError
 from .placement import RigPlacement, foot_bones, place_on_rig
 from .rig import Rig
@@ -54,6 +54,7 @@ class RetargetOptions:
     floor_contact: bool = True    # keep the feet's height above the floor as in the source
     full_body: bool = True        # with the source file's rotations: head, hands, fingers, toes and twist too
     foot_lock: bool = True        # pin feet planted in the source to the floor (two-bone IK on the legs)
+    hand_lock: bool = True        # pin hands the source puts on the floor (two-bone IK on the arms)
 
 
 @dataclass
@@ -68,6 +69,7 @@ class RetargetReport:
     num_frames: int
     max_penetration: float        # armature units the lowest foot point goes below the floor (0 = never)
     contacts: int = 0             # foot contacts found in the source and locked on the rig
+    hand_contacts: int = 0        # hand-on-floor contacts found in the source and locked on the rig
     warnings: list[str] = field(default_factory=list)
     transferred: list[str] = field(default_factory=list)   # joints turned with the source's own rotations
     source_skeleton: str = ""     # the source file's convention when its rotations were used
@@ -278,6 +280,7 @@ def solve(motion: Motion, rig: Rig, bone_map: BoneMap, options: RetargetOptions 
     turn = heading_yaw(joints, options.fps) if options.root_motion == "locked_heading" else None
     # Contacts from the clip as captured (an in-place clip drags its planted feet backwards).
     planted = detect_contacts(joints, options.fps) if options.foot_lock else np.zeros((len(joints), 2), bool)
+    on_hands = detect_hand_contacts(joints, options.fps) if options.hand_lock else np.zeros((len(joints), 2), bool)
     joints = apply_root_motion(joints, options.root_motion, options.fps)
     placement = place_on_rig(rig, bone_map, leg_length(joints))
     src = placement.to_armature(joints)
@@ -327,6 +330,14 @@ def solve(motion: Motion, rig: Rig, bone_map: BoneMap, options: RetargetOptions 
         heads[:, [pelvis] + sorted(below_pelvis)] += lift[:, None, None] * up
     elif options.floor_contact:
         warnings.append(f"armature {rig.name!r}: the feet are not below the pelvis bone; floor contact skipped.")
+    # Hands on the floor: arms in the joint map, the body lowered first where a planted hand cannot reach.
+    arm_joints = [f"{s}_{j}" for s in ("left", "right") for j in ("shoulder", "elbow", "wrist")]
+    lock_arms = on_hands.any() and all(j in bone_of for j in arm_joints)
+    if lock_arms:
+        arms = {s: tuple(bone_of[f"{s}_{j}"] for j in ("shoulder", "elbow", "wrist")) for s in ("left", "right")}
+        hands_of = {s: [arms[s][2]] + rig.descendants(arms[s][2]) for s in arms}
+        drop = hand_drop(rig, arms, hands_of, world, heads, on_hands, up, placement.floor, options.fps)
+        heads[:, [pelvis] + sorted(below_pelvis)] -= drop[:, None, None] * up
     contacts = 0
     if planted.any() and set(feet) <= below_pelvis:
         legs = {s: tuple(bone_of[f"{s}_{j}"] for j in ("hip", "knee", "ankle")) for s in ("left", "right")}
@@ -339,6 +350,15 @@ def solve(motion: Motion, rig: Rig, bone_map: BoneMap, options: RetargetOptions 
         keep = {pelvis: heads[:, pelvis].copy()} | ({root: heads[:, root].copy()} if root is not None else {})
         heads = _heads_posed(rig, world, keep)
         contacts = sum(len(contact_segments(planted[:, k])) for k in range(2))
+    hand_contacts = 0
+    if lock_arms:
+        lock_hands(rig, arms, hands_of, world, heads, on_hands, up, placement.floor, options.fps)
+        for i in rig.order:   # twist bones on the arms follow again
+            if i not in joint_of and i != root and rig.parents[i] != -1:
+                world[:, i] = world[:, rig.parents[i]]
+        keep = {pelvis: heads[:, pelvis].copy()} | ({root: heads[:, root].copy()} if root is not None else {})
+        heads = _heads_posed(rig, world, keep)
+        hand_contacts = sum(len(contact_segments(on_hands[:, k])) for k in range(2))
     penetration = float(max(0.0, placement.floor - _lowest_foot(rig, feet, world, heads, up).min()))
 
     # Basis rotation: rest(b)^T world(parent)^T world(b) rest(b); basis location from the posed heads.
@@ -360,7 +380,7 @@ def solve(motion: Motion, rig: Rig, bone_map: BoneMap, options: RetargetOptions 
     report = RetargetReport(
         bone_map=bone_map.report(rig), scale=placement.scale, root_motion=options.root_motion, root_bone=root_bone,
         fps=options.fps, num_frames=T, max_penetration=penetration, warnings=warnings, contacts=contacts,
-        transferred=[j for j in transferred], source_skeleton=source.skeleton if transferred else "")
+        hand_contacts=hand_contacts, transferred=[j for j in transferred], source_skeleton=source.skeleton if transferred else "")
     return RetargetResult(rotations=rotations, root_bone=root_bone, root_translation=locations[root_bone],
                           locations=locations, fps=options.fps, placement=placement, source_joints=joints,
                           report=report)

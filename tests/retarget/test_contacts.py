@@ -5,7 +5,7 @@ import pytest
 
 from lavimo_core.motion.motion import Motion
 from lavimo_core.retarget import RetargetOptions, detect_bone_map, solve
-from lavimo_core.retarget.contacts import contact_segments, detect_contacts, two_bone_ik
+from lavimo_core.retarget.contacts import contact_segments, detect_contacts, detect_hand_contacts, two_bone_ik
 from lavimo_core.retarget.rig_presets import preset_rig, rig_preset
 
 
@@ -39,6 +39,21 @@ def test_walking_feet_take_turns(bandai_motions):
     # A still pose: both feet planted throughout.
     still = Motion("still", np.repeat(walk[:1], 30, 0)).joints
     assert detect_contacts(still, 20.0).all()
+
+
+def test_the_one_hand_on_the_floor_is_found_and_nothing_else(bandai_motions):
+    """Bandai-Namco-1's dance-short_normal_001 leans on the right hand at 41.4 s; walking, bowing, kicking and
+    waving clips put no hand on the floor."""
+    from lavimo_core.motion.load import load_motion
+    from lavimo_core.paths import find_dataset
+
+    dance = load_motion(find_dataset("bandai-namco-1") / "data" / "dataset-1_dance-short_normal_001.bvh")
+    on = detect_hand_contacts(dance.joints, dance.fps)
+    assert contact_segments(on[:, 0]) == [] and len(contact_segments(on[:, 1])) == 1
+    start, stop = contact_segments(on[:, 1])[0]
+    assert 41.0 < start / dance.fps < 41.8 and stop > start
+    for motion in bandai_motions.values():
+        assert not detect_hand_contacts(motion.joints, motion.fps).any(), motion.name
 
 
 @pytest.mark.parametrize("preset,clip", [("mixamo", "walk_normal_001"), ("apose", "walk-back_normal_001"),
