@@ -20,7 +20,7 @@ T0 = time.perf_counter()
 import bpy  # noqa: E402
 import numpy  # noqa: E402,F401  (Blender ships numpy 1.26: it stays)
 
-HEAVY = ("torch", "transformers", "jax", "jaxlib", "cv2", "matplotlib", "sounddevice")
+HEAVY = ("torch", "transformers", "jax", "jaxlib", "cv2", "matplotlib", "sounddevice", "scipy")
 NAME = "bl_ext.user_default.lavimo"
 
 
@@ -137,7 +137,7 @@ def _queries(video: str) -> dict:
         times.append(time.perf_counter() - t)
     out["video_seconds"], out["video_queries"] = sorted(times)[1], len(times)
     out["video_hits"] = [r.name for r in wm.lavimo.results]
-    # Find similar: a stored clip applied to a rig (the retargeting path, scipy included), read back, searched.
+    # Find similar: a stored clip applied to a rig (the retargeting path, numpy only), read back, searched.
     rig = importlib.import_module(NAME + ".apply.rig_builder").build_armature("mixamo")
     bpy.context.view_layer.objects.active = rig
     rig.select_set(True)

@@ -10,13 +10,8 @@ knee its bend plane), easing in and out around each contact so nothing pops.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import (
-    binary_closing,
-    binary_opening,
-    maximum_filter1d,
-    uniform_filter1d,
-)
 
+from ..filters1d import binary_closing1d, binary_opening1d, maximum_filter1d, uniform_filter1d
 from ..motion.skeleton import JOINT_INDEX
 from ..vectors import unit
 from .rig import Rig
@@ -43,7 +38,7 @@ def detect_contacts(joints: np.ndarray, fps: float) -> np.ndarray:
             planted |= (height < CONTACT_HEIGHT_M) & (speed < CONTACT_SPEED_M_S)
         # Fill short gaps, then drop short contacts; padded with the end values so the clip's ends count too.
         padded = np.pad(planted, n + 1, mode="edge")
-        padded = binary_opening(binary_closing(padded, np.ones(n + 1)), np.ones(n)) if n > 1 else padded
+        padded = binary_opening1d(binary_closing1d(padded, n + 1), n) if n > 1 else padded
         out[:, k] = padded[n + 1:-(n + 1)]
     return out
 
