@@ -62,6 +62,8 @@ def run(zip_path: str, scenario: str, video: str) -> dict:
     wm = bpy.context.window_manager
     if scenario == "bundled":
         out.update(_queries(video))
+        if os.environ.get("LAVIMO_TEST_LANDMARKS"):
+            _landmarks(video, os.environ["LAVIMO_TEST_LANDMARKS"])
     elif scenario in ("mismatch", "old"):
         prefs = bpy.context.preferences.addons[NAME].preferences
         prefs.model_path = os.environ["LAVIMO_TEST_MODEL"]
@@ -154,6 +156,17 @@ def _queries(video: str) -> dict:
     out["similar_found"] = motion_id in ({r.motion_id for r in listed}
                                          | {i for r in listed for i in r.folded_ids.split(",") if i})
     return out
+
+
+def _landmarks(video: str, out: str) -> None:
+    """The video's raw MediaPipe landmarks through the bundled (slimmed) wheels, saved for the test to compare."""
+    import numpy as np
+
+    from lavimo_core.video.decode import iter_frames
+    from lavimo_core.video.features import VIDEO_FPS
+    from lavimo_core.video.pose import MediaPipePoseFeaturizer
+    track = MediaPipePoseFeaturizer().raw_track(iter_frames(video, fps=VIDEO_FPS), VIDEO_FPS)
+    np.savez(out, image=track.image, world=track.world, visibility=track.visibility, present=track.present)
 
 
 def _error(op) -> str | None:
