@@ -2,7 +2,7 @@
 figures for today's torch path measured in the same run.
 
 - Footprint per platform: the zip, and what Blender unpacks from it (add-on, bundled model and store, every
-  bundled wheel uncompressed); baseline: the torch path's pinned packages (main's deps/requirements.txt) as
+  bundled wheel uncompressed); baseline: the torch path's pinned packages (TORCH_PATH_REQUIREMENTS) as
   installed in this venv (Linux).
 - Timings (this machine's platform): a fresh Blender (bpy module) installs the zip with only its wheels on
   the path (blender_tests/bundled_run.py), then enable, first query (model load), warm text, video and
@@ -30,6 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Lean add-on: bundled wheels, ONNX inference, no torch in Blender (issue 15)"
 TARGETS = {"installed_mb": 300, "packages": 10, "enable_s": 1.0, "first_query_s": 3.0}
+# What the Install dependencies button installed before the lean add-on (the commit before it; main's file is the
+# lean list now): the torch path's packages.
+TORCH_PATH_REQUIREMENTS = "1682874f046976c7d1f71f82379888a7bf68712c:lavimo_blender/deps/requirements.txt"
 
 
 def _bench_module(name: str):
@@ -74,7 +77,8 @@ def _earlier_lean_bytes(platform: str) -> int:
     for wheel in build_addon.platform_wheels(platform):
         patterns = build_addon.UNUSED_WHEEL_FILES.get(build_addon._dist_name(wheel.name.split("-")[0]), ())
         with zipfile.ZipFile(wheel) as zf:
-            total += sum(i.file_size for i in zf.infolist() if any(fnmatch.fnmatchcase(i.filename, p) for p in patterns))
+            total += sum(i.file_size for i in zf.infolist()
+                         if any(fnmatch.fnmatchcase(i.filename, p) for p in patterns))
     scipy = sorted(build_addon.wheel_cache(platform).glob("scipy-*.whl"))
     if not scipy:
         return 0
@@ -85,8 +89,7 @@ def _earlier_lean_bytes(platform: str) -> int:
 def torch_path_bytes() -> tuple[int, int]:
     """(installed bytes, packages) of the torch path's pinned dependencies, as installed in this venv."""
     from importlib.metadata import PackageNotFoundError, distribution
-    text = subprocess.run(["git", "show", "main:lavimo_blender/deps/requirements.txt"], cwd=ROOT,
-                          capture_output=True, text=True).stdout
+    text = subprocess.run(["git", "show", TORCH_PATH_REQUIREMENTS], cwd=ROOT, capture_output=True, text=True).stdout
     total, count = 0, 0
     for line in text.splitlines():
         name = line.split("#")[0].split("==")[0].strip()

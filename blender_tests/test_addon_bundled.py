@@ -69,7 +69,8 @@ def test_zip_carries_the_platform_wheels_and_names_its_platform(platform_zip):
     assert all(f"wheels/{w}" in names for w in wheels)
     dists = {w.split("-")[0].lower() for w in wheels}
     assert dists == {"lavimo_core"} | {n.replace("-", "_") for n in build_addon.addon_pins()}
-    assert not dists & {"numpy", "scipy", "torch", "transformers", "jax", "jaxlib", "opencv_contrib_python", "matplotlib"}
+    assert not dists & {"numpy", "scipy", "torch", "transformers", "jax", "jaxlib", "opencv_contrib_python",
+                        "matplotlib"}
     assert len(dists - {"lavimo_core"}) <= 10
     assert {"model/onnx/text.onnx", "model/onnx/export.json", "store/store.json"} <= names
 

@@ -82,7 +82,8 @@ class BVH:
         for order, (joints, cols) in by_order.items():
             # BVH Euler channels are intrinsic rotations in the written order (uppercase axes).
             angles = self.frames[:, np.asarray(cols)]          # (T, G, len(order))
-            quats[:, joints] = euler_to_quat(order, angles.reshape(-1, len(order)), degrees=True).reshape(T, len(joints), 4)
+            quats[:, joints] = euler_to_quat(order, angles.reshape(-1, len(order)), degrees=True
+                                             ).reshape(T, len(joints), 4)
         return quats, trans
 
     def positions(self) -> np.ndarray:

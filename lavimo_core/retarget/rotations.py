@@ -35,7 +35,8 @@ def continuous_quaternions(q: np.ndarray) -> np.ndarray:
 def quaternions_to_euler(q: np.ndarray, order: str) -> np.ndarray:
     """Quaternions (T, ..., 4) -> Euler angles (T, ..., 3) in Blender's `order`, continuous over time.
 
-    Blender's Euler 'XYZ' applies X first, then Y, then Z about fixed axes (extrinsic 'xyz' in lavimo_core.rotations).
+    Blender's Euler 'XYZ' applies X first, then Y, then Z about fixed axes (lavimo_core.rotations' extrinsic
+    'xyz').
     Like Blender's compatible-Euler conversion, each frame takes whichever of the two equivalent
     angle triples, shifted by whole turns, lies closest to the previous frame.
     """
