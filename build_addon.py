@@ -16,6 +16,7 @@ platform: it installs with no network and no "Install dependencies" step.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import importlib.util
 import json
 import re
@@ -170,8 +171,9 @@ def build(out_dir: Path, model: Path | None = None, store: Path | None = None, p
                         else set())
         wheel = build_core_wheel(Path(tmp) / "wheel")
         (stage / "wheels").mkdir()
-        for w in [wheel, *bundled]:
-            shutil.copy2(w, stage / "wheels" / w.name)
+        shutil.copy2(wheel, stage / "wheels" / wheel.name)
+        for w in bundled:
+            slim_wheel(w, stage / "wheels" / w.name)
         text = manifest_with_wheels(manifest_text, [f"./wheels/{w.name}" for w in [wheel, *bundled]])
         (stage / MANIFEST).write_text(manifest_with_platforms(text, [platform]) if platform else text, encoding="utf-8")
         for name, path in (("model", model), ("store", store)):
@@ -255,6 +257,44 @@ def platform_wheels(platform: str, cache: Path | None = None, pins: dict[str, st
     if missing:
         raise BuildError(f"no wheel for {', '.join(missing)} on {platform} in {folder}")
     return [found[name] for name in pins]
+
+
+# Files of the bundled wheels the add-on never loads, left out of the zip (issue 15: what Blender installs):
+# - ONNX Runtime's C API library (libonnxruntime / onnxruntime.dll), for C and C++ programs: the Python module
+#   carries its own copy of the runtime (its import table names no onnxruntime library on Linux, Windows or
+#   macOS), 23-35 MB;
+# - the models of MediaPipe's other solutions (hands, palms, face, iris, selfie segmentation, holistic): LAVIMO
+#   runs the Pose graph only (pose_detection + pose_landmark_full, lavimo_core/video/pose.py), 20 MB.
+UNUSED_WHEEL_FILES: dict[str, tuple[str, ...]] = {
+    "onnxruntime": ("onnxruntime/capi/libonnxruntime.so*", "onnxruntime/capi/libonnxruntime.*dylib",
+                    "onnxruntime/capi/onnxruntime.dll"),
+    "mediapipe": tuple(f"mediapipe/modules/{m}/*.tflite" for m in (
+        "hand_landmark", "palm_detection", "face_landmark", "face_detection", "iris_landmark", "selfie_segmentation",
+        "holistic_landmark")),
+}
+
+
+def slim_wheel(wheel: Path, out: Path) -> int:
+    """Copy `wheel` to `out` without its UNUSED_WHEEL_FILES, listed in RECORD no more; returns the bytes left out.
+
+    Blender unpacks the wheel as it is (its RECORD only tells it the top-level folders to remove later).
+    """
+    patterns = UNUSED_WHEEL_FILES.get(_dist_name(wheel.name.split("-")[0]), ())
+    with zipfile.ZipFile(wheel) as src:
+        dropped = {i.filename for i in src.infolist() if any(fnmatch.fnmatchcase(i.filename, p) for p in patterns)}
+        if not dropped:
+            shutil.copy2(wheel, out)
+            return 0
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+            for item in src.infolist():
+                if item.filename in dropped:
+                    continue
+                data = src.read(item)
+                if item.filename.endswith(".dist-info/RECORD"):
+                    rows = data.decode("utf-8").splitlines(keepends=True)
+                    data = "".join(r for r in rows if r.split(",")[0] not in dropped).encode("utf-8")
+                dst.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED)
+        return sum(src.getinfo(n).file_size for n in dropped)
 
 
 def _cached_wheels(folder: Path, pins: dict[str, str]) -> dict[str, Path]:

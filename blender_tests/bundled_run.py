@@ -20,7 +20,7 @@ T0 = time.perf_counter()
 import bpy  # noqa: E402
 import numpy  # noqa: E402,F401  (Blender ships numpy 1.26: it stays)
 
-HEAVY = ("torch", "transformers", "jax", "jaxlib", "cv2", "matplotlib", "sounddevice")
+HEAVY = ("torch", "transformers", "jax", "jaxlib", "cv2", "matplotlib", "sounddevice", "scipy")
 NAME = "bl_ext.user_default.lavimo"
 
 
@@ -62,6 +62,8 @@ def run(zip_path: str, scenario: str, video: str) -> dict:
     wm = bpy.context.window_manager
     if scenario == "bundled":
         out.update(_queries(video))
+        if os.environ.get("LAVIMO_TEST_LANDMARKS"):
+            _landmarks(video, os.environ["LAVIMO_TEST_LANDMARKS"])
     elif scenario in ("mismatch", "old"):
         prefs = bpy.context.preferences.addons[NAME].preferences
         prefs.model_path = os.environ["LAVIMO_TEST_MODEL"]
@@ -137,7 +139,7 @@ def _queries(video: str) -> dict:
         times.append(time.perf_counter() - t)
     out["video_seconds"], out["video_queries"] = sorted(times)[1], len(times)
     out["video_hits"] = [r.name for r in wm.lavimo.results]
-    # Find similar: a stored clip applied to a rig (the retargeting path, scipy included), read back, searched.
+    # Find similar: a stored clip applied to a rig (the retargeting path, numpy only), read back, searched.
     rig = importlib.import_module(NAME + ".apply.rig_builder").build_armature("mixamo")
     bpy.context.view_layer.objects.active = rig
     rig.select_set(True)
@@ -154,6 +156,17 @@ def _queries(video: str) -> dict:
     out["similar_found"] = motion_id in ({r.motion_id for r in listed}
                                          | {i for r in listed for i in r.folded_ids.split(",") if i})
     return out
+
+
+def _landmarks(video: str, out: str) -> None:
+    """The video's raw MediaPipe landmarks through the bundled (slimmed) wheels, saved for the test to compare."""
+    import numpy as np
+
+    from lavimo_core.video.decode import iter_frames
+    from lavimo_core.video.features import VIDEO_FPS
+    from lavimo_core.video.pose import MediaPipePoseFeaturizer
+    track = MediaPipePoseFeaturizer().raw_track(iter_frames(video, fps=VIDEO_FPS), VIDEO_FPS)
+    np.savez(out, image=track.image, world=track.world, visibility=track.visibility, present=track.present)
 
 
 def _error(op) -> str | None:

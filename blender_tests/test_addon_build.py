@@ -180,3 +180,41 @@ def test_platform_zip_refuses_a_model_without_onnx(trained_model, tmp_path):
         ["macos-arm64"])
     parsed = tomllib.loads(manifest)
     assert parsed["platforms"] == ["macos-arm64"] and parsed["wheels"] == ["./wheels/a.whl"]
+
+
+@pytest.mark.parametrize("platform", sorted(build_addon.PLATFORM_TAGS))
+def test_bundled_wheels_leave_out_only_what_lavimo_never_loads(platform, tmp_path):
+    """The real ONNX Runtime and MediaPipe wheels of each platform (from the build cache) lose the C API library and
+    the other solutions' models, keep the Python module and the pose models, and their RECORD still tells the truth."""
+    import base64
+    import csv
+    import fnmatch
+    import hashlib
+    wheels = {w.name.split("-")[0]: w for w in build_addon.wheel_cache(platform).glob("*.whl")}
+    if not {"onnxruntime", "mediapipe"} <= set(wheels):
+        pytest.skip(f"no cached {platform} wheels (build_addon.py --platform {platform} downloads them once)")
+    for dist, keep in (("onnxruntime", "onnxruntime/capi/onnxruntime_pybind11_state"),
+                       ("mediapipe", "mediapipe/modules/pose_landmark/pose_landmark_full.tflite")):
+        slim = tmp_path / wheels[dist].name
+        left_out = build_addon.slim_wheel(wheels[dist], slim)
+        with zipfile.ZipFile(wheels[dist]) as zf:
+            before = {i.filename: i.file_size for i in zf.infolist()}
+            listed = {row[0] for row in csv.reader(zf.read(next(n for n in before if n.endswith(".dist-info/RECORD")))
+                                                   .decode().splitlines()) if row}
+        with zipfile.ZipFile(slim) as zf:
+            after = {i.filename: zf.read(i) for i in zf.infolist()}
+            record_name = next(n for n in after if n.endswith(".dist-info/RECORD"))
+            record = {row[0]: row[1] for row in csv.reader(after[record_name].decode().splitlines()) if row}
+        gone = set(before) - set(after)
+        assert gone and all(any(fnmatch.fnmatchcase(n, p) for p in build_addon.UNUSED_WHEEL_FILES[dist]) for n in gone)
+        assert left_out == sum(before[n] for n in gone) > 15e6
+        assert any(n.startswith(keep) for n in after)
+        if dist == "mediapipe":
+            assert {n for n in after if n.startswith("mediapipe/modules/pose_detection/")} == \
+                {n for n in before if n.startswith("mediapipe/modules/pose_detection/")}
+        files = {n for n in after if not n.endswith("/")}
+        assert set(record) == listed - gone and set(record) <= files   # what is gone is no longer listed
+        for name, data in after.items():   # and every kept file unchanged
+            if record.get(name):
+                digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+                assert record[name] == f"sha256={digest}", name

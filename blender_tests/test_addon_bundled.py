@@ -15,6 +15,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import build_addon
@@ -46,8 +47,9 @@ def video(tmp_path_factory):
 
 
 def run_in_blender(zip_path: Path, scenario: str, tmp_path: Path, video: Path | None = None,
-                   model: Path | None = None) -> dict:
-    env = dict(os.environ, BLENDER_USER_RESOURCES=str(tmp_path / "user"), LAVIMO_TEST_MODEL=str(model or ""))
+                   model: Path | None = None, **env_extra: str) -> dict:
+    env = dict(os.environ, BLENDER_USER_RESOURCES=str(tmp_path / "user"), LAVIMO_TEST_MODEL=str(model or ""),
+               **env_extra)
     env.pop("PYTHONPATH", None)
     tmp_path.mkdir(parents=True, exist_ok=True)
     report = tmp_path / f"{scenario}.json"
@@ -67,13 +69,15 @@ def test_zip_carries_the_platform_wheels_and_names_its_platform(platform_zip):
     assert all(f"wheels/{w}" in names for w in wheels)
     dists = {w.split("-")[0].lower() for w in wheels}
     assert dists == {"lavimo_core"} | {n.replace("-", "_") for n in build_addon.addon_pins()}
-    assert not dists & {"numpy", "torch", "transformers", "jax", "jaxlib", "opencv_contrib_python", "matplotlib"}
+    assert not dists & {"numpy", "scipy", "torch", "transformers", "jax", "jaxlib", "opencv_contrib_python",
+                        "matplotlib"}
     assert len(dists - {"lavimo_core"}) <= 10
     assert {"model/onnx/text.onnx", "model/onnx/export.json", "store/store.json"} <= names
 
 
 def test_text_video_and_similar_queries_never_import_torch(platform_zip, video, tmp_path):
-    out = run_in_blender(platform_zip, "bundled", tmp_path, video)
+    landmarks = tmp_path / "bundled_landmarks.npz"
+    out = run_in_blender(platform_zip, "bundled", tmp_path, video, LAVIMO_TEST_LANDMARKS=str(landmarks))
     assert "install_error" not in out, out
     assert out["missing"] == [] and out["platform_problem"] is None and out["panel"] == []
     assert "/extensions/.local/lib/python3" in out["lavimo_core"]   # from the bundled wheel, not the source tree
@@ -81,6 +85,16 @@ def test_text_video_and_similar_queries_never_import_torch(platform_zip, video, 
     assert len(out["text_hits"]) == 10 and len(out["video_hits"]) == 10 and out["similar_found"]
     assert out["video_queries"] == 3   # a second video query found MediaPipe still installed (it did not before)
     assert out["heavy"] == []
+    # The zip's MediaPipe and ONNX Runtime lack what LAVIMO never loads (build_addon.UNUSED_WHEEL_FILES): the
+    # queries above ran, and the video's landmarks are the very ones of the whole MediaPipe wheel in the venv.
+    from lavimo_core.video.decode import iter_frames
+    from lavimo_core.video.features import VIDEO_FPS
+    from lavimo_core.video.pose import MediaPipePoseFeaturizer
+    full = MediaPipePoseFeaturizer().raw_track(iter_frames(video, fps=VIDEO_FPS), VIDEO_FPS)
+    bundled = np.load(landmarks)
+    assert full.present.mean() > 0.5
+    for key in ("image", "world", "visibility", "present"):
+        np.testing.assert_array_equal(bundled[key], getattr(full, key))
 
 
 def test_a_missing_bundled_package_says_to_reinstall_the_zip(platform_zip, tmp_path):

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 import bpy
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from lavimo_core.motion.motion import Motion
 from lavimo_core.retarget.bone_maps import preset_bone_map
@@ -44,6 +43,7 @@ from lavimo_core.retarget.rotations import (
 )
 from lavimo_core.retarget.solve import RetargetOptions, RetargetResult, solve
 from lavimo_core.retarget.source_pose import SourcePose
+from lavimo_core.rotations import rotvec_to_matrix
 
 from .rig import read_rig
 
@@ -133,7 +133,7 @@ def read_links(obj: bpy.types.Object, controls: list[str], driven_of: dict[str, 
         axis = rng.normal(size=3)
         angle = rng.uniform(0.3, 0.8)
         m = np.eye(4)
-        m[:3, :3] = Rotation.from_rotvec(axis / np.linalg.norm(axis) * angle).as_matrix()
+        m[:3, :3] = rotvec_to_matrix(axis / np.linalg.norm(axis) * angle)
         probe[name] = m
     # The rig's own animation would overwrite the probe poses: set it aside while probing.
     anim = obj.animation_data

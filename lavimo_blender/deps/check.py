@@ -10,7 +10,6 @@ from . import bundle
 # extension's bundled wheels (or, on other platforms, from the Install dependencies fallback).
 PACKAGES: dict[str, str] = {
     "numpy": "arrays",
-    "scipy": "rotations",
     "safetensors": "model and store files",
     "tqdm": "progress",
     "onnxruntime": "the model",
@@ -21,12 +20,12 @@ PACKAGES: dict[str, str] = {
 }
 
 # What each feature needs: a search by text or motion, a search by video, applying a result, indexing BVH files.
-_MODEL = ("numpy", "scipy", "safetensors", "tqdm", "onnxruntime", "tokenizers")
+_MODEL = ("numpy", "safetensors", "tqdm", "onnxruntime", "tokenizers")
 NEEDS: dict[str, tuple[str, ...]] = {
     "text": _MODEL,
     "motion": _MODEL,
     "video": _MODEL + ("av", "mediapipe", "google.protobuf"),
-    "apply": ("numpy", "scipy", "safetensors"),
+    "apply": ("numpy", "safetensors"),
     "index": _MODEL,
 }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..motion.features import joints_to_features
 from ..motion.motion import Motion
 from .errors import InputShapeError
 from .windows import split_windows
@@ -18,7 +19,6 @@ def motion_features(motions: list[Motion]) -> list[np.ndarray]:
     for m in motions:
         f = m.features
         if f is None:
-            from ..motion.features import joints_to_features  # scipy: only for motions without features
             f = joints_to_features(m.joints)
         out.append(np.asarray(f, dtype=np.float32))
     return out

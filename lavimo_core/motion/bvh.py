@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from ..atomic import write_atomic
 from ..errors import LavimoError
+from ..rotations import euler_to_quat, quat_to_euler, quat_to_matrix
 
 _CHANNEL = re.compile(r"^([XYZ])(position|rotation)$", re.IGNORECASE)
 # Finite but absurd values: no capture is 10 million units (10 km in mm) across, and no joint turns a
@@ -80,10 +80,10 @@ class BVH:
                 joints.append(j)
                 cols.append(rot)
         for order, (joints, cols) in by_order.items():
-            # BVH Euler channels are intrinsic rotations in the written order (uppercase axes in scipy).
+            # BVH Euler channels are intrinsic rotations in the written order (uppercase axes).
             angles = self.frames[:, np.asarray(cols)]          # (T, G, len(order))
-            quats[:, joints] = Rotation.from_euler(order, angles.reshape(-1, len(order)), degrees=True
-                                                   ).as_quat().reshape(T, len(joints), 4)
+            quats[:, joints] = euler_to_quat(order, angles.reshape(-1, len(order)), degrees=True
+                                             ).reshape(T, len(joints), 4)
         return quats, trans
 
     def positions(self) -> np.ndarray:
@@ -94,7 +94,7 @@ class BVH:
 
 def quats_to_matrices(quats: np.ndarray) -> np.ndarray:
     """Rotation matrices (..., 3, 3) from xyzw quaternions (..., 4)."""
-    return Rotation.from_quat(quats.reshape(-1, 4)).as_matrix().reshape(quats.shape[:-1] + (3, 3))
+    return quat_to_matrix(quats)
 
 
 def forward_kinematics(rotations: np.ndarray, translations: np.ndarray, parents: list[int]) -> np.ndarray:
@@ -392,7 +392,7 @@ def bvh_from_transforms(names: list[str], parents: list[int], offsets: np.ndarra
     `root_only_positions` 3 rotation channels on non-root joints (their translation is then the OFFSET)."""
     T, J = rotations.shape[:2]
     end_site = list(end_site) if end_site is not None else [False] * J
-    eul = Rotation.from_quat(rotations.reshape(-1, 4)).as_euler(order, degrees=True).reshape(T, J, 3)
+    eul = quat_to_euler(rotations, order, degrees=True)
     rot_names = tuple(f"{a}rotation" for a in order)
     pos_names = ("Xposition", "Yposition", "Zposition")
     channels, cols = [], []

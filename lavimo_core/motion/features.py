@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import LavimoError
+from ..filters1d import gaussian_filter1d
 from .skeleton import FEATURE_DIM, JOINT_NAMES, NUM_JOINTS, PARENTS
 
 
@@ -199,9 +200,6 @@ def _foot_contacts(p: np.ndarray, threshold: float) -> np.ndarray:
 
 def joints_to_features(joints: np.ndarray, feet_threshold: float = 0.002) -> np.ndarray:
     """HumanML3D features (T-1, 263) float32 of joints (T, 22, 3) in metres, Y up, at 20 fps."""
-    # Imported here: loading, searching and the ONNX add-on path read stored features and never need scipy.
-    from scipy.ndimage import gaussian_filter1d
-
     p = _canonical(_uniform_skeleton(_as_joints(joints, min_frames=2)))
     contacts = _foot_contacts(p, feet_threshold)
 

@@ -8,7 +8,8 @@ interpolating world positions linearly would shorten limbs that swing between tw
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial.transform import Rotation
+
+from ..rotations import normalize_quat, quat_inverse, quat_multiply, quat_to_rotvec, rotvec_to_quat
 
 
 def resample_indices(num_frames: int, src_fps: float, dst_fps: float) -> tuple[np.ndarray, np.ndarray]:
@@ -42,10 +43,11 @@ def resample_local(quats: np.ndarray, translations: np.ndarray, src_fps: float, 
     between = frac > 1e-12  # output frames on a source frame need no blending (every other one at 30 -> 20 fps)
     if between.any():
         w = np.repeat(frac[between], J)[:, None]
-        r0 = Rotation.from_quat(quats[i0[between]].reshape(-1, 4))
-        r1 = Rotation.from_quat(quats[i1[between]].reshape(-1, 4))
-        # Slerp for every (frame, joint) at once: r0 * exp(w * log(r0^-1 r1)), the shortest arc.
-        out[between] = (r0 * Rotation.from_rotvec((r0.inv() * r1).as_rotvec() * w)).as_quat().reshape(-1, J, 4)
+        q0 = normalize_quat(quats[i0[between]].reshape(-1, 4))
+        q1 = normalize_quat(quats[i1[between]].reshape(-1, 4))
+        # Slerp for every (frame, joint) at once: q0 * exp(w * log(q0^-1 q1)), the shortest arc.
+        step = rotvec_to_quat(quat_to_rotvec(quat_multiply(quat_inverse(q0), q1)) * w)
+        out[between] = quat_multiply(q0, step).reshape(-1, J, 4)
     f = frac[:, None, None]
     trans = translations[i0] * (1.0 - f) + translations[i1] * f
     return out, trans

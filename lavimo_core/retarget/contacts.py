@@ -11,13 +11,8 @@ leaning on one hand, a crawl) get the same: `detect_hand_contacts` and `lock_han
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import (
-    binary_closing,
-    binary_opening,
-    maximum_filter1d,
-    uniform_filter1d,
-)
 
+from ..filters1d import binary_closing1d, binary_opening1d, maximum_filter1d, uniform_filter1d
 from ..motion.skeleton import JOINT_INDEX
 from ..vectors import unit
 from .rig import Rig
@@ -62,7 +57,7 @@ def detect_hand_contacts(joints: np.ndarray, fps: float) -> np.ndarray:
 def _steady(planted: np.ndarray, n: int) -> np.ndarray:
     """Fill short gaps, then drop short contacts; padded with the end values so the clip's ends count too."""
     padded = np.pad(planted, n + 1, mode="edge")
-    padded = binary_opening(binary_closing(padded, np.ones(n + 1)), np.ones(n)) if n > 1 else padded
+    padded = binary_opening1d(binary_closing1d(padded, n + 1), n) if n > 1 else padded
     return padded[n + 1:-(n + 1)]
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from ..motion.skeleton import JOINT_INDEX, JOINT_NAMES, PARENTS
+from ..rotations import matrix_to_rotvec, quat_to_matrix, rotvec_to_matrix
 from .bone_maps import EXTRA_JOINTS, BoneMap, extra_parent
 from .rig import Rig, forward_kinematics
 
@@ -103,7 +103,7 @@ def posed_matrices(rig: Rig, rotations: dict[str, np.ndarray], locations: dict[s
     """Armature-space pose matrices (T, N, 4, 4) of `rig` from basis quaternions (w, x, y, z) and locations."""
     basis = np.broadcast_to(np.eye(4), (num_frames, len(rig.names), 4, 4)).copy()
     for bone, q in rotations.items():
-        basis[:, rig.index(bone), :3, :3] = Rotation.from_quat(q, scalar_first=True).as_matrix()
+        basis[:, rig.index(bone), :3, :3] = quat_to_matrix(np.roll(q, -1, axis=-1))  # wxyz -> xyzw
     for bone, loc in locations.items():
         basis[:, rig.index(bone), :3, 3] = loc
     return forward_kinematics(rig, basis)
@@ -143,7 +143,7 @@ RIGIFY_CHEST_CHAIN = ("torso", "chest", "MCH-spine.002", "spine_fk.002", "MCH-sp
 
 def _half_turns(r: np.ndarray) -> np.ndarray:
     """Rotations (T, 3, 3) halved along the shortest path, as Blender blends a constraint at influence 0.5."""
-    return Rotation.from_rotvec(0.5 * Rotation.from_matrix(r).as_rotvec()).as_matrix()
+    return rotvec_to_matrix(0.5 * matrix_to_rotvec(r))
 
 
 def _align(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -153,7 +153,7 @@ def _align(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     axis = np.cross(a, b)
     angle = np.arctan2(np.linalg.norm(axis, axis=-1), b @ a)
     norm = np.linalg.norm(axis, axis=-1, keepdims=True)
-    return Rotation.from_rotvec(np.where(norm > 1e-12, axis / np.maximum(norm, 1e-12), 0.0) * angle[:, None]).as_matrix()
+    return rotvec_to_matrix(np.where(norm > 1e-12, axis / np.maximum(norm, 1e-12), 0.0) * angle[:, None])
 
 
 def rigify_chest_bend(rest: dict[str, np.ndarray], torso_pose: np.ndarray, chest_basis: np.ndarray,

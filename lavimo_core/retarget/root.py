@@ -5,8 +5,8 @@ facing +Z at frame 0, metres, floor at y = 0."""
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
+from ..filters1d import gaussian_filter1d
 from ..motion.skeleton import JOINT_INDEX
 from .errors import RetargetError
 

@@ -3,10 +3,9 @@ or axis-angle, continuous over time so interpolation between keys never takes th
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
-from scipy.spatial.transform import Rotation
+
+from ..rotations import matrix_to_quat, quat_to_euler
 
 EULER_ORDERS = ("XYZ", "XZY", "YXZ", "YZX", "ZXY", "ZYX")
 ROTATION_MODES = ("QUATERNION", "AXIS_ANGLE") + EULER_ORDERS
@@ -19,7 +18,7 @@ def matrices_to_quaternions(m: np.ndarray) -> np.ndarray:
     # quarter of applying a clip to a Rigify rig; anything else (float drift, scale) is still projected.
     gram = np.einsum("nij,nkj->nik", flat, flat)
     valid = bool(np.abs(gram - np.eye(3)).max() < 1e-5) if len(flat) else True
-    q = Rotation.from_matrix(flat, assume_valid=valid).as_quat(scalar_first=True)
+    q = np.roll(matrix_to_quat(flat, assume_valid=valid), 1, axis=-1)  # xyzw -> wxyz
     return q.reshape(m.shape[:-2] + (4,))
 
 
@@ -36,20 +35,18 @@ def continuous_quaternions(q: np.ndarray) -> np.ndarray:
 def quaternions_to_euler(q: np.ndarray, order: str) -> np.ndarray:
     """Quaternions (T, ..., 4) -> Euler angles (T, ..., 3) in Blender's `order`, continuous over time.
 
-    Blender's Euler 'XYZ' applies X first, then Y, then Z about fixed axes (scipy's extrinsic 'xyz').
+    Blender's Euler 'XYZ' applies X first, then Y, then Z about fixed axes (lavimo_core.rotations' extrinsic
+    'xyz').
     Like Blender's compatible-Euler conversion, each frame takes whichever of the two equivalent
     angle triples, shifted by whole turns, lies closest to the previous frame.
     """
     if order not in EULER_ORDERS:
         raise ValueError(f"unknown Euler order {order!r}; use one of {EULER_ORDERS}")
     q = np.asarray(q, dtype=np.float64)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # gimbal lock: either solution is fine, continuity picks
-        e1 = Rotation.from_quat(q.reshape(-1, 4), scalar_first=True).as_euler(order.lower())
-    e1 = e1.reshape(q.shape[:-1] + (3,))
+    e1 = quat_to_euler(np.roll(q, -1, axis=-1), order.lower())  # at gimbal lock either solution: continuity picks
     e2 = e1 + (np.pi, 0.0, np.pi)  # the other triple for the same rotation
     e2[..., 1] = np.pi - e1[..., 1]
-    # scipy lists angles in sequence order; Blender stores (x, y, z) whatever the order.
+    # quat_to_euler lists angles in sequence order; Blender stores (x, y, z) whatever the order.
     to_xyz = [order.index(axis) for axis in "XYZ"]
     e1, e2 = e1[..., to_xyz], e2[..., to_xyz]
     out = np.empty_like(e1)

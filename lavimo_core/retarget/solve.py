@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
+from ..filters1d import gaussian_filter1d
 from ..motion.motion import Motion
 from ..motion.resample import resample_positions
 from ..motion.skeleton import JOINT_INDEX, JOINT_NAMES, PARENTS

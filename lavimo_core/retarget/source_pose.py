@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from ..motion.bvh import forward_kinematics, quats_to_matrices, read_bvh
 from ..motion.motion import Motion
 from ..motion.resample import resample_local
 from ..motion.skeleton import JOINT_NAMES
 from ..motion.skeleton_maps import detect_skeleton, normalize_name
+from ..rotations import rotvec_to_matrix
 from .bone_maps import PRESETS
 
 # The file matches the motion when the fitted joints land within this many metres (RMS).
@@ -126,4 +126,4 @@ def source_pose(motion: Motion, fps: float) -> tuple[SourcePose | None, str | No
 
 def yaw_matrices(angle: np.ndarray) -> np.ndarray:
     """Rotations (T, 3, 3) about +Y by `angle` (T,) radians."""
-    return Rotation.from_rotvec(np.outer(angle, (0.0, 1.0, 0.0))).as_matrix()
+    return rotvec_to_matrix(np.outer(angle, (0.0, 1.0, 0.0)))
