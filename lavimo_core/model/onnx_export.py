@@ -54,8 +54,11 @@ class _Video(nn.Module):
         return normalized(self.model.encode_video(features, present))
 
 
-def export_onnx(checkpoint: str | Path) -> Path:
-    """Write the checkpoint's ONNX encoders, tokenizer and export.json into CKPT/onnx/; returns that folder."""
+def export_onnx(checkpoint: str | Path, *, text_float16: bool = True) -> Path:
+    """Write the checkpoint's ONNX encoders, tokenizer and export.json into CKPT/onnx/; returns that folder.
+
+    `text_float16`: store the text encoder's weights as float16 (see `store_weights_float16`).
+    """
     checkpoint = Path(checkpoint)
     model, config, meta = load_checkpoint(checkpoint, "cpu")
     cfg = model.cfg
@@ -73,6 +76,8 @@ def export_onnx(checkpoint: str | Path) -> Path:
     files = {"text": "text.onnx", "motion": "motion.onnx", "tokenizer": "tokenizer.json"}
     _export(_Text(backbone.model, model), (batch["input_ids"], batch["attention_mask"]),
             ("input_ids", "attention_mask"), "text_embedding", partial / files["text"])
+    if text_float16:
+        store_weights_float16(partial / files["text"])
     _export(_Motion(model), (motion, mask), ("features", "mask"), "motion_embedding", partial / files["motion"])
     if model.video_encoder is not None:
         video = torch.randn(3, 29, cfg.video_feature_dim, generator=gen)
@@ -86,9 +91,41 @@ def export_onnx(checkpoint: str | Path) -> Path:
     info = {"dim": int(cfg.latent_dim), "text_max_tokens": int(cfg.text_max_tokens),
             "window_frames": int(config.train.crop_max_frames), "motion_feature_dim": int(cfg.motion_feature_dim),
             "video_feature_dim": int(cfg.video_feature_dim), "has_video": model.video_encoder is not None,
-            "text_model": meta["text_model"], "opset": OPSET, "torch": torch.__version__}
+            "text_model": meta["text_model"], "text_weights": "float16" if text_float16 else "float32",
+            "opset": OPSET, "torch": torch.__version__}
     onnx_files.write_manifest(checkpoint, files, info)
     return folder
+
+
+def store_weights_float16(path: Path, min_elements: int = 1024) -> None:
+    """Rewrite an ONNX file with its float32 weights of `min_elements` or more stored as float16, each behind a Cast
+    to float32 that ONNX Runtime folds when it loads the graph.
+
+    Why: the MiniLM backbone is most of the add-on's size (92 -> 46 MB on disk) while compute stays float32, so
+    speed is unchanged; measured on the test captions, cosine to torch >= 0.9999996 and R@k unchanged (int8
+    was not: R@1 -1.7 to -6.9 points). Small tensors (norms, biases) keep float32: they weigh nothing.
+    """
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    weights, casts = [], []
+    for init in graph.initializer:
+        w = numpy_helper.to_array(init) if init.data_type == TensorProto.FLOAT else None
+        if w is None or w.size < min_elements or not np.isfinite(w.astype(np.float16)).all():
+            weights.append(init)
+            continue
+        weights.append(numpy_helper.from_array(w.astype(np.float16), init.name + "__float16"))
+        casts.append(helper.make_node("Cast", [init.name + "__float16"], [init.name], to=TensorProto.FLOAT))
+    graph.ClearField("initializer")
+    graph.initializer.extend(weights)
+    nodes = casts + list(graph.node)
+    graph.ClearField("node")
+    graph.node.extend(nodes)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
 
 
 def _export(module: nn.Module, args: tuple, inputs: tuple[str, str], output: str, path: Path) -> None:

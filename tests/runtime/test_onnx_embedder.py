@@ -91,14 +91,21 @@ def test_rankings_on_benchmark_queries_are_identical(onnx_embedder, embedder, te
     from lavimo_core.eval.run import evaluate
     motions_onnx, motions_torch = onnx_embedder.embed_motion(test_split), embedder.embed_motion(test_split)
     captions = [m.captions[0] for m in test_split]
+    scores_torch = embedder.embed_text(captions) @ motions_torch.T
     order_onnx = np.argsort(-(onnx_embedder.embed_text(captions) @ motions_onnx.T), axis=1)[:, :10]
-    order_torch = np.argsort(-(embedder.embed_text(captions) @ motions_torch.T), axis=1)[:, :10]
-    assert (order_onnx == order_torch).all()
-    # The benchmark's own evaluation (text and motion directions): identical R@k.
+    order_torch = np.argsort(-scores_torch, axis=1)[:, :10]
+    # Identical top-10s, except that two clips whose torch scores tie to 1e-4 may swap (float16 text weights:
+    # measured, one swap of two clips 1.7e-5 apart on 138 captions).
+    ranked = np.take_along_axis(scores_torch, order_onnx, 1) - np.take_along_axis(scores_torch, order_torch, 1)
+    assert np.abs(ranked).max() < 1e-4 and (order_onnx == order_torch).mean() >= 0.99
+    # The benchmark's own evaluation (text and motion directions): R@k within 0.5 points.
     ckpt = embedder.folder
     r_onnx, _ = evaluate(ckpt, "test", video=False, embedder=onnx_embedder)
     r_torch, _ = evaluate(ckpt, "test", video=False, embedder=embedder)
-    assert r_onnx == r_torch
+    flat = lambda r: {(d, p, k): v for d, ps in r.items() for p, ks in ps.items()  # noqa: E731
+                      for k, v in ks.items() if k.startswith("R@")}
+    a, b = flat(r_onnx), flat(r_torch)
+    assert a.keys() == b.keys() and max(abs(a[k] - b[k]) for k in a) <= 0.005
 
 
 def test_addon_path_never_imports_torch_transformers_or_scipy(trained_model, built_store):
