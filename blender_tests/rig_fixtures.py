@@ -181,15 +181,23 @@ def scene_state(obj: bpy.types.Object | None) -> dict:
     return state
 
 
-def keyed_bones(obj: bpy.types.Object) -> set[str]:
-    """Names of the pose bones with F-curves in `obj`'s active action (slotted actions in 4.4+)."""
+def action_fcurves(obj: bpy.types.Object) -> list:
+    """The F-curves of `obj`'s active action (slotted actions in 4.4+; 5.0 has no Action.fcurves)."""
     action, anim = obj.animation_data.action, obj.animation_data
     if hasattr(action, "layers") and action.layers:
         bag = action.layers[0].strips[0].channelbag(anim.action_slot)
-        curves = bag.fcurves if bag else []
-    else:
-        curves = action.fcurves
-    return {fc.data_path.split('"')[1] for fc in curves if fc.data_path.startswith("pose.bones")}
+        return list(bag.fcurves) if bag else []
+    return list(action.fcurves)
+
+
+def keyed_bones(obj: bpy.types.Object) -> set[str]:
+    """Names of the pose bones with F-curves in `obj`'s active action."""
+    return {fc.data_path.split('"')[1] for fc in action_fcurves(obj) if fc.data_path.startswith("pose.bones")}
+
+
+def action_keys(obj: bpy.types.Object) -> int:
+    """Number of keyframes on `obj`'s active action."""
+    return sum(len(fc.keyframe_points) for fc in action_fcurves(obj))
 
 
 def import_source_bvh(path: str, fps_scale: bool = False) -> bpy.types.Object:

@@ -10,6 +10,7 @@ import bpy
 import pytest
 
 from blender_tests.addon_setup import make_rig
+from blender_tests.rig_fixtures import action_keys
 from lavimo_blender import batch
 
 pytestmark = pytest.mark.slow  # needs the trained test model and store
@@ -25,13 +26,6 @@ def scene_file(clean_scene, tmp_path):
     path = tmp_path / "scene.blend"
     bpy.ops.wm.save_as_mainfile(filepath=str(path))
     return path
-
-
-def action_keys(obj) -> int:
-    action, anim = obj.animation_data.action, obj.animation_data
-    if hasattr(action, "layers") and action.layers:
-        return sum(len(fc.keyframe_points) for fc in action.layers[0].strips[0].channelbag(anim.action_slot).fcurves)
-    return sum(len(fc.keyframe_points) for fc in action.fcurves)
 
 
 def test_batch_function_searches_applies_and_saves(scene_file, tmp_path, trained_model, built_store):

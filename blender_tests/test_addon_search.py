@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from blender_tests.addon_setup import draw_panel, make_rig, prefs, real_motion, timer_driven
+from blender_tests.rig_fixtures import action_keys
 from lavimo_blender import activity, bridge, engine_session, thumbnails
 from lavimo_blender.search.ui import LAVIMO_PT_results, LAVIMO_PT_search
 
@@ -19,17 +20,6 @@ pytestmark = pytest.mark.slow  # the first run trains the test model and builds 
 
 def results():
     return bpy.context.window_manager.lavimo.results
-
-
-def action_keys(obj) -> int:
-    """Number of keyframes on `obj`'s active action (slotted actions in 4.4+)."""
-    action, anim = obj.animation_data.action, obj.animation_data
-    if hasattr(action, "layers") and action.layers:
-        bag = action.layers[0].strips[0].channelbag(anim.action_slot)
-        curves = bag.fcurves if bag else []
-    else:
-        curves = action.fcurves
-    return sum(len(fc.keyframe_points) for fc in curves)
 
 
 def drive_timer(until, timeout=120.0):
