@@ -35,6 +35,9 @@ def _checkpoint() -> Path:
     from lavimo_core.paths import cache_dir
     if os.environ.get("LAVIMO_MODEL"):
         return Path(os.environ["LAVIMO_MODEL"])
+    from lavimo_core.demo.shipped import shipped_model
+    if (shipped := shipped_model()) is not None:     # the model users get
+        return shipped
     from lavimo_core.demo.steps import checkpoint_dir
     from lavimo_core.model.config import preset as named_preset
     # The demo's default model for this code, else the newest default model it trained before (same sizes).
