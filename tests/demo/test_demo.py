@@ -61,7 +61,7 @@ def test_demo_end_to_end_then_a_second_run_reuses_model_and_store(tmp_path, trai
     printed = capsys.readouterr().out
     for n in range(1, 6):
         assert f"== Step {n}/5" in printed
-    assert "bandai-namco-1+bandai-namco-2-dev: " in printed               # step 1 prints the library's summary
+    assert "bandai-namco-1+bandai-namco-2: 2106 clips" in printed        # step 1 prints the library's summary
     assert "reusing the trained model" in printed
 
     data = json.loads((out / "results.json").read_text())
@@ -78,7 +78,7 @@ def test_demo_end_to_end_then_a_second_run_reuses_model_and_store(tmp_path, trai
         picture = Image.open(out / q["picture"])
         assert picture.format == "PNG" and picture.width >= 6 * 0.6 * 240 and picture.height > 240
     assert data["store"]["motions"] == 174 + 1932           # the library holds both Bandai-Namco datasets
-    assert data["dataset"]["name"] == "bandai-namco-1+bandai-namco-2-dev"
+    assert data["dataset"]["name"] == "bandai-namco-1+bandai-namco-2"
     video = data["queries"][-1]
     assert video["source_motion"] in {m for m in _test_split()}                # a held-out clip
     assert video["query"] == str(out / "query_video.mp4") and (out / "query_video.mp4").stat().st_size > 10_000
