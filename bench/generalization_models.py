@@ -39,7 +39,7 @@ def model_key(preset: str, dataset: str, bimodal: bool) -> str:
     return h.hexdigest()[:16]
 
 
-def trained_model(preset: str, dataset: str, *, bimodal: bool = False) -> Path:
+def trained_model(preset: str, dataset: str, *, bimodal: bool = False, train_missing: bool = True) -> Path | None:
     """Checkpoint folder of `preset` trained on `dataset` (bimodal: without video encoder and fusion); trained
     once, then read from $LAVIMO_CACHE/bench-models. The presets' wall-time cap is lifted so a busy machine
     does not change the result, only how long it takes."""
@@ -52,6 +52,8 @@ def trained_model(preset: str, dataset: str, *, bimodal: bool = False) -> Path:
     with open(out.with_name(out.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (out / "checkpoint.json").is_file():
+            if not train_missing:
+                return None
             partial = out.with_name(out.name + ".partial")
             cfg = recipe_config() if preset == RECIPE else make_preset(preset)
             cfg.train.dataset, cfg.train.progress, cfg.train.max_minutes = dataset, False, 0.0
