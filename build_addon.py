@@ -266,11 +266,15 @@ def platform_wheels(platform: str, cache: Path | None = None, pins: dict[str, st
 # - the models of MediaPipe's other solutions (hands, palms, face, iris, selfie segmentation, holistic): LAVIMO
 #   runs the Pose graph only (pose_detection + pose_landmark_full, lavimo_core/video/pose.py), 20 MB.
 UNUSED_WHEEL_FILES: dict[str, tuple[str, ...]] = {
+    # The C API library (the Python module links its own copy), and the pure-Python model tools
+    # (transformer optimisation, quantisation, converters) that `import onnxruntime` never loads.
     "onnxruntime": ("onnxruntime/capi/libonnxruntime.so*", "onnxruntime/capi/libonnxruntime.*dylib",
-                    "onnxruntime/capi/onnxruntime.dll"),
+                    "onnxruntime/capi/onnxruntime.dll", "onnxruntime/transformers/*", "onnxruntime/quantization/*",
+                    "onnxruntime/tools/*"),
+    # Other solutions' models, and the Tasks API (the add-on runs the legacy pose solution only).
     "mediapipe": tuple(f"mediapipe/modules/{m}/*.tflite" for m in (
         "hand_landmark", "palm_detection", "face_landmark", "face_detection", "iris_landmark", "selfie_segmentation",
-        "holistic_landmark")),
+        "holistic_landmark")) + ("mediapipe/tasks/*",),
 }
 
 
