@@ -205,7 +205,7 @@ def run() -> str:
     fp16 = _text_variant(model, _float16)
 
     mb = lambda b: f"{b / 1e6:.0f} MB"   # noqa: E731
-    out = [f"Model: `{model.name}` (text encoder = MiniLM-L6 backbone + head, fp32 ONNX). Store: every "
+    out = [f"Model: `{model.name}` (text encoder = MiniLM-L6 backbone + head, ONNX with float16 weights). Store: every "
            "Bandai-Namco-1 clip. Timings on this machine's platform "
            f"({here}), one Blender process each, bpy module {_bpy_version()}.", ""]
     out.append("| platform | zip | installed in Blender | the same with scipy and whole wheels (earlier lean zip) "
