@@ -32,11 +32,8 @@ def detect_contacts(joints: np.ndarray, fps: float) -> np.ndarray:
     for k, side in enumerate(("left", "right")):
         planted = np.zeros(len(joints), dtype=bool)
         for joint in (f"{side}_ankle", f"{side}_foot"):
-            p = joints[:, JOINT_INDEX[joint]]
-            speed = np.linalg.norm(np.gradient(p, axis=0), axis=-1) * fps
             # The ankle sits above the floor even when planted: its height counts from its own lowest.
-            height = p[:, 1] - (p[:, 1].min() if joint.endswith("ankle") else 0.0)
-            planted |= (height < CONTACT_HEIGHT_M) & (speed < CONTACT_SPEED_M_S)
+            planted |= _low_and_slow(joints[:, JOINT_INDEX[joint]], fps, from_lowest=joint.endswith("ankle"))
         out[:, k] = _steady(planted, n)
     return out
 
@@ -48,10 +45,15 @@ def detect_hand_contacts(joints: np.ndarray, fps: float) -> np.ndarray:
         return out
     n = max(1, int(round(MIN_CONTACT_S * fps)))
     for k, side in enumerate(("left", "right")):
-        p = joints[:, JOINT_INDEX[f"{side}_wrist"]]
-        speed = np.linalg.norm(np.gradient(p, axis=0), axis=-1) * fps
-        out[:, k] = _steady((p[:, 1] < CONTACT_HEIGHT_M) & (speed < CONTACT_SPEED_M_S), n)
+        out[:, k] = _steady(_low_and_slow(joints[:, JOINT_INDEX[f"{side}_wrist"]], fps), n)
     return out
+
+
+def _low_and_slow(path: np.ndarray, fps: float, from_lowest: bool = False) -> np.ndarray:
+    """Frames where a joint's path (T, 3) is near the floor (or its own lowest) and moving slowly."""
+    speed = np.linalg.norm(np.gradient(path, axis=0), axis=-1) * fps
+    height = path[:, 1] - (path[:, 1].min() if from_lowest else 0.0)
+    return (height < CONTACT_HEIGHT_M) & (speed < CONTACT_SPEED_M_S)
 
 
 def _steady(planted: np.ndarray, n: int) -> np.ndarray:
