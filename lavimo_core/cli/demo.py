@@ -12,7 +12,8 @@ HELP = ("find (or download) Bandai-Namco-1, use the shipped default model (or tr
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `lavimo demo`."""
     parser.add_argument("--preset", default="default",
-                        help="model preset to train or reuse: 'default' (up to ~15 min on 2 cores the first time) "
+                        help="model preset: 'default' (the shipped model in models/default; trained, up to ~15 min "
+                             "on 2 cores, only when its files are missing or changed) "
                              "or 'tiny' (1-2 min, for tests)")
     parser.add_argument("--out", default="demo_out", help="folder for everything the demo makes (default: demo_out)")
     parser.add_argument("--no-download", action="store_true",
