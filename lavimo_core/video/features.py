@@ -7,6 +7,7 @@ joints with measured noise (synthesis/projected.py).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,12 +41,10 @@ class VideoFeatures:
     cropped: bool = False       # the person was found in a crop that followed them (small in the frame)
 
     @staticmethod
-    def from_track(track: PoseTrack, version: str, source: str, cropped: bool = False) -> VideoFeatures:
+    def from_track(track: PoseTrack, version: str, source: str) -> VideoFeatures:
         """Normalise a pose track into features."""
-        body = track.image[track.present, 11:, 1]
-        height = float(np.median(body.max(1) - body.min(1)) / track.size[1]) if len(body) and track.size[1] else 0.0
         return VideoFeatures(track_to_features(track), track.present.copy(), track.fps, track.detection_rate,
-                             version, source, tuple(track.size), height, cropped)
+                             version, source, tuple(track.size))
 
     def describe(self) -> str:
         """What the pose estimator found, in words a user can act on."""
@@ -93,7 +92,15 @@ def video_to_features(path: str | Path, *, start: float | None = None, end: floa
         raise NoPersonError(
             f"no person was found in any of the {len(track)} sampled frames of {path}; use a clip where one "
             "whole person is clearly visible (full body, not too small, reasonably lit).")
-    return VideoFeatures.from_track(track, featurizer.version, str(path), cropped)
+    # What the user is told (describe) is measured here, off the training path that also calls from_track.
+    return dataclasses.replace(VideoFeatures.from_track(track, featurizer.version, str(path)),
+                               person_height=person_height(track), cropped=cropped)
+
+
+def person_height(track: PoseTrack) -> float:
+    """Median height of the person's body landmarks over the frames that have them, as a fraction of the frame's."""
+    body = track.image[track.present, 11:, 1]
+    return float(np.median(body.max(1) - body.min(1)) / track.size[1]) if len(body) and track.size[1] else 0.0
 
 
 def _announced(frames: Iterable, on_frame: Callable[[int], None]) -> Iterator:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from .pose import landmarks_of
 from .track import PoseTrack
 
 CROP_PX = 256              # side of the square crop MediaPipe sees
@@ -63,10 +64,8 @@ def body_box(image: np.ndarray) -> tuple[float, float, float]:
 class CropTracker:
     """Follows one person through frames with MediaPipe Pose run on a square crop around them."""
 
-    def __init__(self, pose_solution, model_complexity: int, min_detection_confidence: float):
-        self.mp = pose_solution
-        self.options = dict(model_complexity=model_complexity, smooth_landmarks=False, enable_segmentation=False,
-                            min_detection_confidence=min_detection_confidence)
+    def __init__(self, pose_solution, options: dict):
+        self.mp, self.options = pose_solution, options    # options: MediaPipePoseFeaturizer.pose_options()
 
     def search(self, rgb: np.ndarray, finder) -> tuple[float, float, float] | None:
         """The person's box in a frame found by trying overlapping tiles (largest tiles first), or None."""
@@ -76,21 +75,19 @@ class CropTracker:
             side = min(h, w) * fraction
             for y0 in np.arange(0, h - side + 1, side / 2):
                 for x0 in np.arange(0, w - side + 1, side / 2):
-                    res = finder.process(cut(rgb, x0, y0, side))
-                    if res.pose_landmarks is None:
+                    lm = landmarks_of(finder.process(cut(rgb, x0, y0, side)))
+                    if lm is None:
                         continue
-                    lm = np.array([[p.x, p.y, p.visibility] for p in res.pose_landmarks.landmark])
-                    vis = float(lm[11:, 2].mean())
+                    vis = float(lm[2][11:].mean())
                     if vis > best_vis:
-                        best, best_vis = body_box(lm[:, :2] * side + (x0, y0)), vis
+                        best, best_vis = body_box(lm[0] * side + (x0, y0)), vis
             if best is not None:
                 return best
         return None
 
     def track(self, frames: Iterable[tuple[float, np.ndarray]], fps: float) -> PoseTrack:
         """Landmarks in full-frame pixels for every frame; the crop follows the person, lost ones are searched for."""
-        image, world, vis, present = [], [], [], []
-        size, box, since_search, searches = (0, 0), None, SEARCH_GAP, 0
+        found, size, box, since_search, searches = [], (0, 0), None, SEARCH_GAP, 0
         with warnings.catch_warnings(), self.mp.Pose(static_image_mode=False, **self.options) as pose, \
                 self.mp.Pose(static_image_mode=True, **self.options) as finder:
             warnings.simplefilter("ignore", UserWarning)   # protobuf deprecation inside MediaPipe's result parsing
@@ -99,26 +96,18 @@ class CropTracker:
                 if box is None and since_search >= SEARCH_GAP and searches < SEARCHES:
                     box, since_search, searches = self.search(rgb, finder), 0, searches + 1
                 since_search += 1
-                res = None
+                lm = None
                 if box is not None:
                     side = max(MIN_CROP, box[2] * CROP_BODY)
                     x0, y0 = box[0] - side / 2, box[1] - side / 2
-                    res = pose.process(cut(rgb, x0, y0, side))
-                if res is None or res.pose_landmarks is None or res.pose_world_landmarks is None:
+                    lm = landmarks_of(pose.process(cut(rgb, x0, y0, side)))
+                if lm is None:
                     box = None
-                    image.append(np.zeros((33, 2), np.float32))
-                    world.append(np.zeros((33, 3), np.float32))
-                    vis.append(np.zeros(33, np.float32))
-                    present.append(False)
+                    found.append(None)
                     continue
-                lm = np.array([[p.x, p.y] for p in res.pose_landmarks.landmark]) * side + (x0, y0)
-                image.append(lm.astype(np.float32))
-                world.append(np.array([[p.x, p.y, p.z] for p in res.pose_world_landmarks.landmark], np.float32))
-                vis.append(np.array([p.visibility for p in res.pose_landmarks.landmark], np.float32))
-                present.append(True)
-                cx, cy, extent = body_box(lm)
+                image = lm[0] * side + (x0, y0)
+                found.append((image, lm[1], lm[2]))
+                cx, cy, extent = body_box(image)
                 # Half-way to the new box: the crop follows without jittering the landmarks it maps back.
                 box = ((box[0] + cx) / 2, (box[1] + cy) / 2, (box[2] + extent) / 2)
-        if not present:
-            return PoseTrack.empty(size, fps)
-        return PoseTrack(np.stack(image), np.stack(world), np.stack(vis), np.array(present), size, fps)
+        return PoseTrack.from_frames(found, size, fps)

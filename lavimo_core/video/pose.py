@@ -30,6 +30,16 @@ def drop_ghosts(track: PoseTrack) -> PoseTrack:
     return PoseTrack(image, world, vis, track.present & ~ghost, track.size, track.fps)
 
 
+def landmarks_of(result) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """MediaPipe Pose's result as (image x, y in 0..1 (33, 2), world metres (33, 3), visibility (33,)); None
+    when it found nobody."""
+    if result.pose_landmarks is None or result.pose_world_landmarks is None:
+        return None
+    lm = result.pose_landmarks.landmark
+    return (np.array([[p.x, p.y] for p in lm]), np.array([[p.x, p.y, p.z] for p in result.pose_world_landmarks.landmark]),
+            np.array([p.visibility for p in lm]))
+
+
 class Featurizer(ABC):
     """Frames -> per-frame features (T, dim) and present (T,)."""
 
@@ -59,46 +69,33 @@ class MediaPipePoseFeaturizer(Featurizer):
         """Run MediaPipe Pose over the frames (one person, tracked from frame to frame); ghosts removed."""
         return drop_ghosts(self.raw_track(frames, fps))
 
+    def pose_options(self) -> dict:
+        """The MediaPipe Pose settings every tracker of this featurizer runs with (static_image_mode aside)."""
+        return dict(model_complexity=self.model_complexity, smooth_landmarks=False, enable_segmentation=False,
+                    min_detection_confidence=self.min_detection_confidence)
+
     def raw_track(self, frames: Iterable[tuple[float, np.ndarray]], fps: float) -> PoseTrack:
         """MediaPipe's output as is (what the render cache stores; `drop_ghosts` is applied on reading)."""
         import warnings
 
         from .mediapipe_pose import pose_solution
 
-        image, world, vis, present = [], [], [], []
-        size = (0, 0)
-        with warnings.catch_warnings(), pose_solution().Pose(
-                static_image_mode=False, model_complexity=self.model_complexity, smooth_landmarks=False,
-                enable_segmentation=False, min_detection_confidence=self.min_detection_confidence) as pose:
+        found, size = [], (0, 0)
+        with warnings.catch_warnings(), pose_solution().Pose(static_image_mode=False, **self.pose_options()) as pose:
             # MediaPipe's result parsing triggers a protobuf deprecation warning; it is not ours to fix.
             warnings.simplefilter("ignore", UserWarning)
             for _, rgb in frames:
-                h, w = rgb.shape[:2]
-                size = (w, h)
-                res = pose.process(np.ascontiguousarray(rgb))
-                if res.pose_landmarks is None or res.pose_world_landmarks is None:
-                    image.append(np.zeros((33, 2), np.float32))
-                    world.append(np.zeros((33, 3), np.float32))
-                    vis.append(np.zeros(33, np.float32))
-                    present.append(False)
-                    continue
-                lm = res.pose_landmarks.landmark
-                wl = res.pose_world_landmarks.landmark
-                image.append(np.array([[p.x * w, p.y * h] for p in lm], np.float32))
-                world.append(np.array([[p.x, p.y, p.z] for p in wl], np.float32))
-                vis.append(np.array([p.visibility for p in lm], np.float32))
-                present.append(True)
-        if not present:
-            return PoseTrack.empty(size, fps)
-        return PoseTrack(np.stack(image), np.stack(world), np.stack(vis), np.array(present), size, fps)
+                size = (rgb.shape[1], rgb.shape[0])
+                lm = landmarks_of(pose.process(np.ascontiguousarray(rgb)))
+                found.append(None if lm is None else (lm[0] * size, lm[1], lm[2]))
+        return PoseTrack.from_frames(found, size, fps)
 
     def track_in_crops(self, frames: Iterable[tuple[float, np.ndarray]], fps: float) -> PoseTrack:
         """As `track`, with the pose run on a crop that follows the person (for people too small in the frame)."""
         from .mediapipe_pose import pose_solution
         from .person_crop import CropTracker
 
-        tracker = CropTracker(pose_solution(), self.model_complexity, self.min_detection_confidence)
-        return drop_ghosts(tracker.track(frames, fps))
+        return drop_ghosts(CropTracker(pose_solution(), self.pose_options()).track(frames, fps))
 
     def featurize(self, frames: Iterable[tuple[float, np.ndarray]], fps: float) -> tuple[np.ndarray, np.ndarray]:
         """Normalised pose features (T, POSE_FEATURE_DIM) and present (T,)."""

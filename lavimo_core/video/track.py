@@ -27,6 +27,16 @@ class PoseTrack:
         return float(self.present.mean()) if len(self) else 0.0
 
     @staticmethod
+    def from_frames(frames: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None], size: tuple[int, int],
+                    fps: float) -> PoseTrack:
+        """A track from per-frame (image px (33, 2), world (33, 3), visibility (33,)); None where nobody was found."""
+        if not frames:
+            return PoseTrack.empty(size, fps)
+        blank = (np.zeros((33, 2)), np.zeros((33, 3)), np.zeros(33))
+        image, world, vis = (np.stack([(f or blank)[k] for f in frames]).astype(np.float32) for k in range(3))
+        return PoseTrack(image, world, vis, np.array([f is not None for f in frames]), tuple(size), fps)
+
+    @staticmethod
     def empty(size: tuple[int, int], fps: float, frames: int = 0) -> PoseTrack:
         """A track of `frames` frames with nobody in them."""
         return PoseTrack(np.zeros((frames, 33, 2), np.float32), np.zeros((frames, 33, 3), np.float32),
