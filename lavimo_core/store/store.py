@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+RELOAD_TRIES = 5  # manifests re-read when a concurrent writer changed the store while it was being read
+
+
 class Store:
     """A searchable motion library on disk. Use Store.open or Store.create; safe to share between threads."""
 
@@ -94,6 +97,20 @@ class Store:
         self.calibration = getattr(embedder, "calibration", None)
 
     def _load(self, manifest: dict) -> None:
+        # Readers take no lock: a writer may commit and delete a dropped segment between our reading the
+        # manifest and its files. Then the manifest on disk has changed, so read that one; if it has not,
+        # the files really are damaged.
+        for _ in range(RELOAD_TRIES):
+            try:
+                return self._read_rows(manifest)
+            except fmt.StoreCorruptError:
+                on_disk = fmt.read_manifest(self.path)
+                if on_disk == manifest:
+                    raise
+                manifest = on_disk
+        self._read_rows(manifest)
+
+    def _read_rows(self, manifest: dict) -> None:
         records, rows_seg, embs, mirrors = [], [], [], []
         dim, dt = self.model.dim, np.dtype(self.dtype)
         windows = _no_windows(dim)

@@ -167,6 +167,37 @@ def test_kill_at_random_points_of_build_append_remove_compact(tmp_path, source, 
     assert killed >= 50
 
 
+def test_a_store_opened_while_a_writer_drops_a_segment_reads_the_new_manifest(tmp_path, base_store, monkeypatch):
+    """A reader holds no lock: when a writer commits and deletes a segment between the reader's manifest and its
+    segment files, the reader reads the new manifest instead of calling the store damaged (seen in CI)."""
+    out = tmp_path / "lib"
+    shutil.copytree(base_store, out)
+    writer = Store.open(out)
+    dropped = writer._manifest["segments"][0]["name"]
+    doomed = [r.id for r, seg in zip(writer._rows.records, writer._rows.segments, strict=True) if seg == dropped]
+    real, raced = fmt.read_segment, []
+
+    def racing(root, segment, *args, **kwargs):
+        if not raced:                      # the writer commits between the reader's manifest and segments
+            raced.append(segment["name"])
+            writer.remove(doomed)
+        return real(root, segment, *args, **kwargs)
+
+    monkeypatch.setattr(fmt, "read_segment", racing)
+    reader = Store.open(out)
+    assert raced == [dropped] and not fmt.segment_dir(out, dropped).exists()
+    assert set(reader.ids()) == set(writer.ids()) and not set(doomed) & set(reader.ids())
+
+
+def test_damage_is_still_reported_when_the_manifest_did_not_change(tmp_path, base_store):
+    out = tmp_path / "lib"
+    shutil.copytree(base_store, out)
+    name = fmt.read_manifest(out)["segments"][0]["name"]
+    (fmt.segment_dir(out, name) / "motions.safetensors").unlink()
+    with pytest.raises(fmt.StoreCorruptError, match="motions.safetensors is missing"):
+        Store.open(out)
+
+
 def test_concurrent_appends_and_removes(tmp_path, source, base_store):
     """Two processes append the same motions (or remove overlapping ones) at once: no duplicates, nothing lost."""
     rng = random.Random(18)
