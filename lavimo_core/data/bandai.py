@@ -21,7 +21,7 @@ import numpy as np
 from ..motion.motion import Motion
 from ..motion.sides import dominant_hand, kicking_leg, named_sides
 from .bvh_dataset import HOLDOUT, load_bvh_dataset
-from .captions import template_captions
+from .captions import template_captions, unseen_captions
 from .dataset import DatasetError, MotionDataset
 
 NAME = "bandai-namco-1"
@@ -32,31 +32,63 @@ ATTRIBUTION = ("Bandai-Namco-Research-Motiondataset-1, (c) 2022 Bandai Namco Res
 
 # Verb phrases per content (third person, after a subject).
 CONTENT_PHRASES: dict[str, tuple[str, ...]] = {
-    "walk": ("walks forward", "walks straight ahead", "takes a walk forward", "walks"),
-    "run": ("runs forward", "jogs forward", "runs ahead at a steady pace"),
-    "dash": ("sprints forward", "dashes forward", "runs forward as fast as they can"),
-    "walk-back": ("walks backwards", "walks backward step by step", "moves backwards on foot"),
+    "walk": ("walks forward", "walks straight ahead", "takes a walk forward", "walks", "strolls forward",
+             "walks at an ordinary pace"),
+    "run": ("runs forward", "jogs forward", "runs ahead at a steady pace", "runs", "is running forward"),
+    "dash": ("sprints forward", "dashes forward", "runs forward as fast as they can", "sprints",
+             "races forward at full speed"),
+    "walk-back": ("walks backwards", "walks backward step by step", "moves backwards on foot", "backs up",
+                  "steps backwards"),
     "walk-left": ("walks diagonally forward to the left", "walks forward and to the left",
-                  "walks towards the front left"),
+                  "walks towards the front left", "heads off diagonally to the left",
+                  "walks ahead while veering left"),
     "walk-right": ("walks diagonally forward to the right", "walks forward and to the right",
-                   "walks towards the front right"),
-    "bow": ("bows", "bows politely", "bends forward at the waist in a bow"),
+                   "walks towards the front right", "heads off diagonally to the right",
+                   "walks ahead while veering right"),
+    "bow": ("bows", "bows politely", "bends forward at the waist in a bow", "takes a bow", "gives a respectful bow"),
     "bye": ("waves goodbye with one hand", "raises the right hand and waves bye",
-            "waves a hand to say goodbye"),
+            "waves a hand to say goodbye", "waves farewell with the right hand", "waves bye"),
     "byebye": ("waves goodbye with both hands", "raises both hands and waves them side to side",
-               "waves bye-bye with both arms"),
+               "waves bye-bye with both arms", "waves both arms to say goodbye",
+               "says goodbye waving both hands high"),
     "guide": ("shows the way with the right hand", "gestures forward with an open hand to guide someone",
-              "points the way with the right arm"),
+              "points the way with the right arm", "points the direction with the right hand",
+              "directs someone forward with an open palm"),
     "respond": ("raises the left hand high to answer", "puts a hand up above the head as if answering a call",
-                "raises a hand to respond"),
+                "raises a hand to respond", "raises the left hand above the head", "puts a hand up to answer"),
     "call": ("calls out to someone, leaning forward", "leans forward and shouts to someone far away",
-             "calls someone with the hands near the mouth"),
-    "punch": ("throws punches", "punches from a fighting stance", "throws quick jabs with the fists raised"),
-    "kick": ("kicks", "kicks high with the right leg", "does high kicks with the right foot"),
+             "calls someone with the hands near the mouth", "shouts to someone in the distance",
+             "cups the hands around the mouth and calls out"),
+    "punch": ("throws punches", "punches from a fighting stance", "throws quick jabs with the fists raised",
+              "punches", "throws a series of punches"),
+    "kick": ("kicks", "kicks high with the right leg", "does high kicks with the right foot",
+             "kicks with the right leg", "does a series of high kicks"),
     "slash": ("slashes with a sword held in both hands", "swings a sword with both hands",
-              "steps in and cuts with a two-handed sword"),
-    "dance-short": ("dances", "performs an energetic dance", "dances with big arm swings and kicks"),
-    "dance-long": ("dances", "performs a long dance routine", "dances with big arm swings and kicks"),
+              "steps in and cuts with a two-handed sword", "cuts with a sword", "swings a two-handed sword"),
+    "dance-short": ("dances", "performs an energetic dance", "dances with big arm swings and kicks",
+                    "does a dance", "breaks into a dance"),
+    "dance-long": ("dances", "performs a long dance routine", "dances with big arm swings and kicks",
+                   "does a dance", "breaks into a dance"),
+}
+# Phrasings training never sees: validation scores and calibrates free wording on them (see captions.py).
+UNSEEN_PHRASES: dict[str, tuple[str, ...]] = {
+    "walk": ("is walking along", "moves forward on foot"),
+    "run": ("goes for a jog", "is jogging"),
+    "dash": ("makes a fast dash", "is sprinting at top speed"),
+    "walk-back": ("walks in reverse", "is backing away"),
+    "walk-left": ("walks on a diagonal towards the left", "goes forward and to their left"),
+    "walk-right": ("walks on a diagonal towards the right", "goes forward and to their right"),
+    "bow": ("bows the head and upper body", "does a polite bow"),
+    "bye": ("waves the right hand to say bye", "gives a goodbye wave"),
+    "byebye": ("waves goodbye using both hands", "waves with two hands"),
+    "guide": ("shows someone where to go with the right hand", "motions the way forward with one arm"),
+    "respond": ("raises the left arm to reply", "answers by putting a hand up"),
+    "call": ("calls to somebody far away", "yells out, leaning forward"),
+    "punch": ("punches the air", "is boxing"),
+    "kick": ("kicks the right foot up high", "does high kicks"),
+    "slash": ("attacks with a sword in both hands", "swings a blade"),
+    "dance-short": ("is dancing", "dances to music"),
+    "dance-long": ("is dancing", "dances to music"),
 }
 # Style as phrases after the verb, and as adjectives before "person" (None: no adjective form).
 STYLE_PHRASES: dict[str, tuple[str, ...]] = {
@@ -112,6 +144,11 @@ def captions_for(content: str, style: str | None = None, rng: np.random.Generato
         verbs = tuple(v for v in verbs if not named_sides(v)) or verbs
     return template_captions(verbs, None if style is None else STYLE_PHRASES[style],
                              None if style is None else STYLE_ADJECTIVES[style], rng)
+
+
+def unseen_captions_for(content: str) -> list[str]:
+    """Content-only captions in wording training never uses (validation and calibration only)."""
+    return unseen_captions(UNSEEN_PHRASES[content])
 
 
 def parse_name(stem: str) -> tuple[str, str]:

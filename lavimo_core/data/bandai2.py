@@ -26,7 +26,7 @@ from ..paths import cache_dir
 from .bandai import split_by_content
 from .bvh_dataset import load_bvh_dataset
 from .cache import file_sha256
-from .captions import template_captions
+from .captions import template_captions, unseen_captions
 from .dataset import DatasetError, MotionDataset
 
 NAME = "bandai-namco-2"
@@ -38,19 +38,41 @@ ATTRIBUTION = ("Bandai-Namco-Research-Motiondataset-2, (c) 2022 Bandai Namco Res
                "(Kobayashi et al., arXiv:2306.08861, 2023)")
 
 CONTENT_PHRASES: dict[str, tuple[str, ...]] = {
-    "walk": ("walks forward", "walks straight ahead", "takes a few steps forward", "walks"),
+    "walk": ("walks forward", "walks straight ahead", "takes a few steps forward", "walks", "strolls forward",
+             "walks at an ordinary pace"),
     "walk-turn-left": ("walks and turns to the left", "walks forward, then turns left",
-                       "turns to their left while walking", "walks and makes a left turn"),
+                       "turns to their left while walking", "walks and makes a left turn",
+                       "walks and veers to the left"),
     "walk-turn-right": ("walks and turns to the right", "walks forward, then turns right",
-                        "turns to their right while walking", "walks and makes a right turn"),
+                        "turns to their right while walking", "walks and makes a right turn",
+                        "walks and veers to the right"),
     # Many run takes curve (a third turn over 45 degrees either way), so no "forward"/"straight".
-    "run": ("runs", "jogs", "runs along at a steady pace"),
-    "wave-both-hands": ("waves both hands", "waves with both arms raised", "raises both hands and waves"),
-    "wave-left-hand": ("waves the left hand", "waves with the left hand", "raises the left hand and waves"),
-    "wave-right-hand": ("waves the right hand", "waves with the right hand", "raises the right hand and waves"),
-    "raise-up-both-hands": ("raises both hands", "puts both hands up", "lifts both arms up high"),
-    "raise-up-left-hand": ("raises the left hand", "puts the left hand up", "lifts the left arm up"),
-    "raise-up-right-hand": ("raises the right hand", "puts the right hand up", "lifts the right arm up"),
+    "run": ("runs", "jogs", "runs along at a steady pace", "is running", "jogs along"),
+    "wave-both-hands": ("waves both hands", "waves with both arms raised", "raises both hands and waves",
+                        "waves with both hands", "waves hello with both hands"),
+    "wave-left-hand": ("waves the left hand", "waves with the left hand", "raises the left hand and waves",
+                       "waves hello with the left hand", "lifts the left hand and waves it"),
+    "wave-right-hand": ("waves the right hand", "waves with the right hand", "raises the right hand and waves",
+                        "waves hello with the right hand", "lifts the right hand and waves it"),
+    "raise-up-both-hands": ("raises both hands", "puts both hands up", "lifts both arms up high",
+                            "raises both arms over the head", "puts both arms up in the air"),
+    "raise-up-left-hand": ("raises the left hand", "puts the left hand up", "lifts the left arm up",
+                           "raises the left arm", "puts the left arm up in the air"),
+    "raise-up-right-hand": ("raises the right hand", "puts the right hand up", "lifts the right arm up",
+                            "raises the right arm", "puts the right arm up in the air"),
+}
+# Phrasings training never sees: validation scores and calibrates free wording on them (see captions.py).
+UNSEEN_PHRASES: dict[str, tuple[str, ...]] = {
+    "walk": ("is walking along", "moves forward on foot"),
+    "walk-turn-left": ("walks, then heads off to the left", "changes direction to the left as they walk"),
+    "walk-turn-right": ("walks, then heads off to the right", "changes direction to the right as they walk"),
+    "run": ("goes for a jog", "is jogging"),
+    "wave-both-hands": ("waves using both hands", "waves two hands in the air"),
+    "wave-left-hand": ("gives a wave with the left hand", "waves their left hand"),
+    "wave-right-hand": ("gives a wave with the right hand", "waves their right hand"),
+    "raise-up-both-hands": ("holds both hands up", "lifts both arms"),
+    "raise-up-left-hand": ("holds the left hand up", "lifts their left arm"),
+    "raise-up-right-hand": ("holds the right hand up", "lifts their right arm"),
 }
 STYLE_PHRASES: dict[str, tuple[str, ...]] = {
     "normal": ("", "in a normal way", "in a neutral manner"),
@@ -81,6 +103,11 @@ def captions_for(content: str, style: str | None = None, rng: np.random.Generato
         raise KeyError(f"unknown Bandai-Namco-2 style {style!r}; known: {sorted(STYLE_PHRASES)}")
     return template_captions(CONTENT_PHRASES[content], None if style is None else STYLE_PHRASES[style],
                              None if style is None else STYLE_ADJECTIVES[style], rng)
+
+
+def unseen_captions_for(content: str) -> list[str]:
+    """Content-only captions in wording training never uses (validation and calibration only)."""
+    return unseen_captions(UNSEEN_PHRASES[content])
 
 
 def parse_name(stem: str) -> tuple[str, str]:

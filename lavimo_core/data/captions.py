@@ -2,6 +2,10 @@
 
 Each dataset keeps its own phrase tables (what its contents and styles look like); this module only turns
 them into sentences, so every dataset's captions have the same shapes and the same subject words.
+
+Each dataset also keeps a few phrasings per content that training never uses (UNSEEN_PHRASES), said with
+subjects training never uses: validation scores and calibrates text queries on them, because users' words
+are not the templates', and a model scored on its own templates looks surer of free text than it is.
 """
 
 from __future__ import annotations
@@ -10,8 +14,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-CAPTIONS_PER_CLIP = 6
-SUBJECTS = ("a person", "someone", "the person", "a character")
+CAPTIONS_PER_CLIP = 8
+SUBJECTS = ("a person", "someone", "the person", "a character", "a human", "an actor")
+UNSEEN_SUBJECTS = ("somebody", "a man", "a woman")
 
 
 def _article(word: str) -> str:
@@ -35,3 +40,9 @@ def template_captions(verbs: Sequence[str], styles: Sequence[str] | None, adject
         if len(out) == CAPTIONS_PER_CLIP:
             break
     return out
+
+
+def unseen_captions(verbs: Sequence[str]) -> list[str]:
+    """Content-only captions from phrasings and subjects that training never uses (see the module docstring)."""
+    return [f"{UNSEEN_SUBJECTS[(i + j) % len(UNSEEN_SUBJECTS)]} {verb}"
+            for i, verb in enumerate(verbs) for j in range(2)]

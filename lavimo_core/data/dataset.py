@@ -29,6 +29,11 @@ class MotionDataset:
     license: str = ""
     attribution: str = ""
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    part_of: dict[str, str] = field(default_factory=dict)  # clip name -> dataset it came from, when joined
+
+    def part(self, clip: str) -> str:
+        """The dataset clip `clip` came from (this one's name unless it is a join)."""
+        return self.part_of.get(clip, self.name)
 
     def __len__(self) -> int:
         return len(self.motions)
@@ -59,4 +64,5 @@ def join_datasets(parts: list[MotionDataset]) -> MotionDataset:
     licenses = list(dict.fromkeys(d.license for d in parts if d.license))
     return MotionDataset("+".join(d.name for d in parts), motions, splits, "; ".join(licenses),
                          "; ".join(d.attribution for d in parts if d.attribution),
-                         [s for d in parts for s in d.skipped])
+                         [s for d in parts for s in d.skipped],
+                         {m.name: d.part(m.name) for d in parts for m in d.motions})

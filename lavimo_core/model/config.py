@@ -84,6 +84,8 @@ class TrainConfig:
     grad_clip: float = 1.0
     workers: int = 0                 # DataLoader processes building batches ahead (0 = in the training process;
                                      # at most the usable cores)
+    balance_datasets: bool = True    # joined datasets ("a+b") fill each batch equally, whatever their clip counts,
+                                     # and count equally in the validation score
     # Augmentation (what real users need: any length, both sides, any camera).
     crop_min_frames: int = 40        # random crops of this many frames (20 fps) ...
     crop_max_frames: int = 120       # ... up to this many; longer clips are cropped at random positions

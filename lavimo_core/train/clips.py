@@ -27,6 +27,7 @@ class ClipView:
     content_captions: list[str]          # captions naming only the content ("a person walks"); may be empty
     labels: dict[str, str]               # e.g. {"content": "walk-left", "style": "sad"}; {} if unlabelled
     tracks: list = field(default_factory=list)  # projected PoseTracks, one per precomputed camera
+    unseen_captions: list[str] = field(default_factory=list)  # content-only, wording never trained on
 
 
 @dataclass
@@ -50,6 +51,15 @@ def clip_seed(seed: int, name: str) -> int:
 def content_captions(motion: Motion) -> list[str]:
     """Captions that name only the clip's content, when the dataset can make them (Bandai-Namco 1 and 2),
     keeping only those whose left/right words are a side the clip's labels name (checked on its joints)."""
+    return _dataset_captions(motion, "captions_for")
+
+
+def unseen_captions(motion: Motion) -> list[str]:
+    """Content-only captions in wording that training never uses (validation only), side-checked likewise."""
+    return _dataset_captions(motion, "unseen_captions_for")
+
+
+def _dataset_captions(motion: Motion, maker_function: str) -> list[str]:
     from ..data import bandai, bandai2
     from ..motion.sides import named_sides
     content = motion.labels.get("content")
@@ -57,7 +67,7 @@ def content_captions(motion: Motion) -> list[str]:
     if maker is None:
         return []
     sides = set().union(*(named_sides(v) for v in motion.labels.values()))
-    return [c for c in maker.captions_for(content) if named_sides(c) <= sides]
+    return [c for c in getattr(maker, maker_function)(content) if named_sides(c) <= sides]
 
 
 def mirror_labels(labels: dict[str, str]) -> dict[str, str]:
@@ -73,15 +83,16 @@ def prepare_clips(motions: list[Motion], *, mirror: bool, with_content_captions:
         feats = m.features if m.features is not None else joints_to_features(m.joints)
         feats = np.asarray(feats, dtype=np.float32)
         content = content_captions(m) if with_content_captions else []
-        views = [ClipView(feats, m.joints, list(m.captions), content, dict(m.labels))]
+        unseen = unseen_captions(m) if with_content_captions else []
+        views = [ClipView(feats, m.joints, list(m.captions), content, dict(m.labels), unseen_captions=unseen)]
         if mirror:
             views.append(ClipView(mirror_features(feats), mirror_joints(m.joints),
                                   [mirror_caption(c) for c in m.captions], [mirror_caption(c) for c in content],
-                                  mirror_labels(m.labels)))
+                                  mirror_labels(m.labels), unseen_captions=[mirror_caption(c) for c in unseen]))
         clips.append(TrainClip(m.name, views))
     return clips
 
 
 def all_captions(clips: list[TrainClip]) -> list[str]:
-    """Every caption any view may be trained with."""
-    return sorted({c for clip in clips for v in clip.views for c in v.captions + v.content_captions})
+    """Every caption any view may be trained or validated with."""
+    return sorted({c for clip in clips for v in clip.views for c in v.captions + v.content_captions + v.unseen_captions})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..model.errors import EmptyDatasetError
 from ..motion.motion import Motion
@@ -19,6 +19,7 @@ class SplitData:
     test: list[Motion]
     license: str
     attribution: str
+    part_of: dict[str, str] = field(default_factory=dict)  # motion name -> dataset, when several are joined
 
 
 def load_splits(spec: str, val_fraction: float = 0.1, progress: bool = False) -> SplitData:
@@ -49,4 +50,5 @@ def load_splits(spec: str, val_fraction: float = 0.1, progress: bool = False) ->
     if len(pick["train"]) < 2 or len(pick["val"]) < 2:
         raise EmptyDatasetError(f"dataset {spec!r} is too small to train on: {len(pick['train'])} training and "
                                 f"{len(pick['val'])} validation motions (need at least 2 each)")
-    return SplitData(ds.name, pick["train"], pick["val"], pick["test"], ds.license, ds.attribution)
+    return SplitData(ds.name, pick["train"], pick["val"], pick["test"], ds.license, ds.attribution,
+                     dict(ds.part_of))

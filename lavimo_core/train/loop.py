@@ -66,25 +66,47 @@ def lr_at(step: int, cfg) -> float:
     return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * t)))
 
 
-def batch_indices(step: int, n: int, batch: int, world: int, rank: int, seed: int) -> list[int]:
-    """Clips of this process at `step`: epochs are seeded permutations, each process takes its share."""
+def batch_indices(step: int, n: int, batch: int, world: int, rank: int, seed: int,
+                  weights: np.ndarray | None = None) -> list[int]:
+    """Clips of this process at `step`: epochs are seeded permutations, each process takes its share.
+
+    With per-clip `weights` (joined datasets, see balance_weights) the step's clips are drawn without
+    replacement with those probabilities instead, seeded by the step: still a pure function of it."""
     per_step = min(batch * world, n)
+    if weights is not None:
+        picked = np.random.default_rng([seed, step, 7919]).choice(n, per_step, replace=False, p=weights)
+        return picked[rank::world].tolist()
     steps_per_epoch = max(1, n // per_step)
     epoch, k = divmod(step, steps_per_epoch)
     perm = np.random.default_rng([seed, epoch]).permutation(n)
     return perm[k * per_step:(k + 1) * per_step][rank::world].tolist()
 
 
+def balance_weights(parts: list[str]) -> np.ndarray | None:
+    """Sampling probabilities giving each dataset an equal share of every batch; None for a single dataset.
+
+    Without it, Bandai-Namco-2's 1,350 short takes outnumber Bandai-Namco-1's 128 long ones ten to one
+    and the joint model forgot Bandai-Namco-1 (text R@1 on its test split 87% -> 52%)."""
+    names, counts = np.unique(parts, return_counts=True)
+    if len(names) < 2:
+        return None
+    per_clip = dict(zip(names, 1.0 / (len(names) * counts)))
+    return np.array([per_clip[p] for p in parts])
+
+
 class StepBatches:
     """The batch of every step, as a map-style dataset (index = step) so DataLoader workers can build
     batches ahead of the model (useful on a GPU); each is a pure function of its step."""
 
-    def __init__(self, maker: BatchMaker, n: int, batch: int, world: int, rank: int, seed: int):
+    def __init__(self, maker: BatchMaker, n: int, batch: int, world: int, rank: int, seed: int,
+                 weights: np.ndarray | None = None):
         self.maker, self.n, self.batch, self.world, self.rank, self.seed = maker, n, batch, world, rank, seed
+        self.weights = weights
 
     def __getitem__(self, step: int):
         rng = np.random.default_rng([self.seed, step, self.rank])
-        return self.maker.make(batch_indices(step, self.n, self.batch, self.world, self.rank, self.seed), rng)
+        return self.maker.make(batch_indices(step, self.n, self.batch, self.world, self.rank, self.seed,
+                                             self.weights), rng)
 
     def stream(self, start: int, stop: int, workers: int):
         """Batches of steps start..stop-1, built here (workers=0) or by DataLoader worker processes."""
@@ -119,6 +141,8 @@ class _Run:
         data = load_splits(t.dataset, t.val_fraction, progress=t.progress and self.dist.main)
         train_clips = prepare_clips(data.train, mirror=t.mirror_prob > 0)
         val_clips = prepare_clips(data.val, mirror=False)
+        parts = {s: [data.part_of.get(m.name, data.name) for m in ms] for s, ms in (("train", data.train), ("val", data.val))}
+        self.weights = balance_weights(parts["train"]) if t.balance_datasets else None
         if cfg.model.use_video and not cfg.model.video_feature_dim:
             from ..video.features import POSE_FEATURE_DIM
             cfg.model.video_feature_dim = POSE_FEATURE_DIM
@@ -150,7 +174,8 @@ class _Run:
                 model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
 
         maker = BatchMaker(train_clips, text, cfg, cfg.model.use_video, seed=t.seed, progress=t.progress and self.dist.main)
-        validator = Validator(val_clips, text, cfg, cfg.model.use_video) if self.dist.main else None
+        validator = (Validator(val_clips, text, cfg, cfg.model.use_video,
+                               parts=parts["val"] if t.balance_datasets else None) if self.dist.main else None)
         self.meta = {"preset": cfg.preset, "text_model": {"name": text_ref.name, "sha256": text_ref.sha256},
                      "dataset": {"name": data.name, "license": data.license, "attribution": data.attribution,
                                  "train": len(data.train), "val": len(data.val), "test": len(data.test)}}
@@ -180,7 +205,7 @@ class _Run:
                    desc="train", dynamic_ncols=True)
         model.train()
         stop_reason = "finished" if state.get("done") else None
-        batches = StepBatches(maker, n, t.batch_size, dist.world, dist.rank, t.seed)
+        batches = StepBatches(maker, n, t.batch_size, dist.world, dist.rank, t.seed, self.weights)
         stream = batches.stream(state["step"], t.max_steps, t.workers)
         while stop_reason is None and state["step"] < t.max_steps:
             step = state["step"]

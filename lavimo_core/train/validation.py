@@ -3,7 +3,10 @@ samples that calibration is fitted on ((cosine, match) pairs; top-1 cosines with
 and absent).
 
 The queries are drawn once (seeded per clip): one full caption and one content-only caption per clip,
-and one projected video from a random camera. Videos here are projected landmarks with the noise
+one content-only caption in wording training never uses (where the dataset has such, see
+data/captions.py), and one projected video from a random camera. Text calibration uses that unseen
+wording too: users do not type the templates. With several datasets joined, the score counts each
+dataset's queries equally, so the one with most clips does not pick the checkpoint alone. Videos here are projected landmarks with the noise
 model, not renders: validation runs every few hundred steps and must stay cheap; `lavimo eval` uses real
 rendered video files.
 """
@@ -26,13 +29,15 @@ from .clips import TrainClip, clip_seed
 class Validator:
     """Embeds the validation split with the current model and scores retrieval on it."""
 
-    def __init__(self, clips: list[TrainClip], text: TokenFeatureCache, config: LavimoConfig, use_video: bool):
+    def __init__(self, clips: list[TrainClip], text: TokenFeatureCache, config: LavimoConfig, use_video: bool,
+                 parts: list[str] | None = None):
         self.clips = clips
+        self.parts = parts if parts is not None and len(set(parts)) > 1 else None
         self.text = text
         self.cfg = config
         self.labels = [dict(c.views[0].labels) for c in clips]
         self.labelled = all(self.labels) and all("content" in lab for lab in self.labels)
-        self.captions, self.content_captions, self.videos = [], [], []
+        self.captions, self.content_captions, self.unseen_captions, self.videos = [], [], [], []
         for c in clips:
             rng = np.random.default_rng(clip_seed(config.train.seed + 1, c.name))
             v = c.views[0]
@@ -41,6 +46,9 @@ class Validator:
                                          if v.content_captions else self.captions[-1])
             if use_video:
                 self.videos.append(_projected_video(c, rng, config.train.video_noise))
+            self.unseen_captions.append(v.unseen_captions[rng.integers(len(v.unseen_captions))]
+                                        if v.unseen_captions else self.content_captions[-1])
+        self.has_unseen = any(c.views[0].unseen_captions for c in clips)
 
     @torch.no_grad()
     def embed(self, model: Lavimo) -> dict[str, np.ndarray]:
@@ -49,7 +57,7 @@ class Validator:
         model.eval()
         dev = next(model.parameters()).device
         step = self.cfg.train.eval_batch
-        out: dict[str, list] = {"text": [], "text_content": [], "video": []}
+        out: dict[str, list] = {"text": [], "text_content": [], "text_unseen": [], "video": []}
         # Motions as the Embedder sees them: windows of the training crop length, averaged.
         pieces, owner = split_windows([c.views[0].features for c in self.clips], self.cfg.train.crop_max_frames)
         windows = []
@@ -58,7 +66,8 @@ class Validator:
             windows.append(normalized(model.encode_motion(x.to(dev), m.to(dev))).cpu().numpy())
         motion = average_windows(np.concatenate(windows), owner, len(self.clips))
         for i in range(0, len(self.clips), step):
-            for key, caps in (("text", self.captions), ("text_content", self.content_captions)):
+            for key, caps in (("text", self.captions), ("text_content", self.content_captions),
+                              ("text_unseen", self.unseen_captions)):
                 t, tm = self.text.batch(caps[i:i + step])
                 out[key].append(normalized(model.encode_text(t.to(dev), tm.to(dev))))
             if self.videos:
@@ -69,16 +78,25 @@ class Validator:
         return {"motion": motion} | {k: torch.cat(v).cpu().numpy() for k, v in out.items() if v}
 
     def metrics(self, model: Lavimo) -> dict[str, dict[str, float]]:
-        """Retrieval metrics per direction/protocol on the validation split."""
+        """Retrieval metrics per direction/protocol on the validation split; with several datasets, also
+        per dataset (keys "<direction>@<dataset>": that dataset's queries against the whole gallery)."""
         e = self.embed(model)
         res = {}
         if self.labelled:
-            res["t2m/content+style"] = protocol_b(e["text"] @ e["motion"].T, self.labels, self.labels, "content+style")
-            res["t2m/content"] = protocol_b(e["text_content"] @ e["motion"].T, self.labels, self.labels, "content")
-            res["m2t/content+style"] = protocol_b(e["motion"] @ e["text"].T, self.labels, self.labels, "content+style")
+            sims = {"t2m/content+style": (e["text"] @ e["motion"].T, "content+style"),
+                    "t2m/content": (e["text_content"] @ e["motion"].T, "content"),
+                    "m2t/content+style": (e["motion"] @ e["text"].T, "content+style")}
+            if self.has_unseen:
+                sims["t2m/unseen-wording"] = (e["text_unseen"] @ e["motion"].T, "content")
             if "video" in e:
-                res["v2m/content"] = protocol_b(e["video"] @ e["motion"].T, self.labels, self.labels, "content")
-                res["m2v/content"] = protocol_b(e["motion"] @ e["video"].T, self.labels, self.labels, "content")
+                sims["v2m/content"] = (e["video"] @ e["motion"].T, "content")
+                sims["m2v/content"] = (e["motion"] @ e["video"].T, "content")
+            for key, (sim, level) in sims.items():
+                res[key] = protocol_b(sim, self.labels, self.labels, level)
+            for part in sorted(set(self.parts or [])):
+                rows = [i for i, p in enumerate(self.parts) if p == part]
+                for key, (sim, level) in sims.items():
+                    res[f"{key}@{part}"] = protocol_b(sim[rows], [self.labels[i] for i in rows], self.labels, level)
         else:
             res["t2m/a"] = protocol_a(e["text"] @ e["motion"].T)
             res["m2t/a"] = protocol_a(e["motion"] @ e["text"].T)
@@ -87,8 +105,10 @@ class Validator:
         return res
 
     def score(self, metrics: dict[str, dict[str, float]]) -> float:
-        """Early-stopping score: mean of (R@1 + R@3 + R@5) / 3 over the validation directions."""
-        return float(np.mean([(m["R@1"] + m["R@3"] + m["R@5"]) / 3 for m in metrics.values()]))
+        """Early-stopping score: mean of (R@1 + R@3 + R@5) / 3 over the validation directions (over the
+        per-dataset entries when there are such, so each dataset weighs the same)."""
+        per_part = {k: m for k, m in metrics.items() if "@" in k}
+        return float(np.mean([(m["R@1"] + m["R@3"] + m["R@5"]) / 3 for m in (per_part or metrics).values()]))
 
     def calibration_pairs(self, model: Lavimo) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """(cosines, match) per query kind over all (query, validation clip) pairs; see calibration.py."""
@@ -110,9 +130,15 @@ class Validator:
         to make the query's action absent: same content, or without labels its matches), visible."""
         e = self.embed(model)
         n = len(self.clips)
-        # Text queries: every caption of every clip, and (with labels) the content-only ones.
+        # Text queries: in wording training never used where the dataset has it (content-only); otherwise
+        # every caption of every clip, and (with labels) the content-only ones.
         caps, owner, named = [], [], []
         for i, c in enumerate(self.clips):
+            if c.views[0].unseen_captions:
+                for cap in c.views[0].unseen_captions:
+                    caps.append(cap), owner.append(i), named.append({k: v for k, v in self.labels[i].items()
+                                                                     if k in ("content", "side")})
+                continue
             for cap in c.views[0].captions:
                 caps.append(cap), owner.append(i), named.append(dict(self.labels[i]))
             for cap in c.views[0].content_captions:
