@@ -16,9 +16,15 @@ from lavimo_core.retarget.contacts import contact_segments, detect_hand_contacts
 from lavimo_core.retarget.rig_presets import rig_preset
 
 HANDS = {"mixamo": ("mixamorig:LeftHand", "mixamorig:RightHand"), "apose": ("Hand_L", "Hand_R"),
-         "cc": ("CC_Base_L_Hand", "CC_Base_R_Hand")}
-FEET = {"mixamo": "mixamorig:LeftFoot", "apose": "Foot_L", "cc": "CC_Base_L_Foot"}
+         "cc": ("CC_Base_L_Hand", "CC_Base_R_Hand"), "rigify": ("DEF-hand.L", "DEF-hand.R")}
+FEET = {"mixamo": "mixamorig:LeftFoot", "apose": "Foot_L", "cc": "CC_Base_L_Foot", "rigify": "DEF-foot.L"}
 RANGE_S = (39.5, 43.5)   # around the hand's touch, as a moment of the take
+
+
+def _deform(bone, preset):
+    """`bone` and the bones under it that the mesh follows (on a generated Rigify rig: its DEF- bones, e.g. the
+    fingers hanging from the palms under DEF-hand, not the controls and mechanism bones around them)."""
+    return [b for b in [bone, *bone.children_recursive] if preset != "rigify" or b.use_deform]
 
 
 def _hands(obj, preset, motion, report, fps):
@@ -35,12 +41,12 @@ def _hands(obj, preset, motion, report, fps):
     up = up / np.linalg.norm(up)
     names = [b.name for b in obj.data.bones]
     foot = obj.data.bones[FEET[preset]]
-    rest = np.array([p for b in [foot, *foot.children_recursive] for p in (b.head_local, b.tail_local)])
+    rest = np.array([p for b in _deform(foot, preset) for p in (b.head_local, b.tail_local)])
     floor = ((rest @ world[:3, :3].T + world[:3, 3]) @ up).min()
     slides, sinks, floats = [], [], []
     for k, hand in enumerate(HANDS[preset]):
         bone = obj.data.bones[hand]
-        bones = [names.index(b.name) for b in [bone, *bone.children_recursive]]
+        bones = [names.index(b.name) for b in _deform(bone, preset)]
         low = (np.concatenate([heads[:, bones], tails[:, bones]], axis=1) @ up).min(axis=1) - floor
         wrist = heads[:, names.index(hand)]
         for a, b in contact_segments(planted[:, k]):
@@ -53,11 +59,15 @@ def _hands(obj, preset, motion, report, fps):
     return np.array(slides), np.array(sinks), np.array(floats), body
 
 
-@pytest.mark.parametrize("preset", ["mixamo", "apose", "cc"])
-def test_a_hand_on_the_floor_stays_there(clean_scene, preset):
-    scene = clean_scene
+@pytest.mark.parametrize("preset", ["mixamo", "apose", "cc", "rigify"])
+def test_a_hand_on_the_floor_stays_there(request, preset):
+    if preset == "rigify":   # a real generated rig: the controls are keyed, the DEF bones measured
+        obj, _ = request.getfixturevalue("rigify_scene")
+    else:
+        request.getfixturevalue("clean_scene")
+        obj = build_armature(preset)
+    scene = bpy.context.scene
     scene.render.fps, scene.render.fps_base = 30, 1.0
-    obj = build_armature(preset)
     motion = clip("dance-short_normal_001")
     figures = {}
     for lock in (False, True):
