@@ -28,7 +28,8 @@ def _deform(bone, preset):
 
 
 def _hands(obj, preset, motion, report, fps):
-    """Per hand contact: wrist slide, how far the hand goes into the floor and how high it floats (metres)."""
+    """Per hand contact: wrist slide, how far the hand goes into the floor and how high it floats (metres); how far
+    either hand goes into the floor at any frame; the body's directions."""
     frames = np.arange(report.frame_start, report.frame_end + 1)
     heads, tails = evaluate(obj, frames)
     start = int(round(RANGE_S[0] * motion.fps))
@@ -43,12 +44,13 @@ def _hands(obj, preset, motion, report, fps):
     foot = obj.data.bones[FEET[preset]]
     rest = np.array([p for b in _deform(foot, preset) for p in (b.head_local, b.tail_local)])
     floor = ((rest @ world[:3, :3].T + world[:3, 3]) @ up).min()
-    slides, sinks, floats = [], [], []
+    slides, sinks, floats, ever = [], [], [], 0.0
     for k, hand in enumerate(HANDS[preset]):
         bone = obj.data.bones[hand]
         bones = [names.index(b.name) for b in _deform(bone, preset)]
         low = (np.concatenate([heads[:, bones], tails[:, bones]], axis=1) @ up).min(axis=1) - floor
         wrist = heads[:, names.index(hand)]
+        ever = max(ever, -low.min() / metre)
         for a, b in contact_segments(planted[:, k]):
             flat = wrist[a:b] - np.outer(wrist[a:b] @ up, up)
             slides.append(np.linalg.norm(flat - flat.mean(0), axis=-1).max() / metre)
@@ -56,7 +58,7 @@ def _hands(obj, preset, motion, report, fps):
             floats.append(max(0.0, low[a:b].max()) / metre)
     body = measure(obj, preset, Motion(name="cut", joints=cut), report.bone_map.mapped, report.frame_start,
                    report.frame_end, fps)
-    return np.array(slides), np.array(sinks), np.array(floats), body
+    return np.array(slides), np.array(sinks), np.array(floats), ever, body
 
 
 @pytest.mark.parametrize("preset", ["mixamo", "apose", "cc", "rigify"])
@@ -74,20 +76,23 @@ def test_a_hand_on_the_floor_stays_there(request, preset):
         scene.frame_current = 1
         report = apply_motion(bpy.context, obj, motion, ApplyOptions(range_s=RANGE_S, hand_lock=lock))
         figures[lock] = _hands(obj, preset, motion, report, 30.0)
-        slide, sink, float_, body = figures[lock]
+        slide, sink, float_, ever, body = figures[lock]
         print(f"{preset} dance-short hand_lock={lock}: {len(slide)} hand contacts, slide max "
               f"{100 * slide.max():.2f} cm, into the floor {100 * sink.max():.2f} cm, float {100 * float_.max():.2f} cm"
-              f"; {body.line('body directions')}")
+              f"; at any frame into the floor {100 * ever:.2f} cm; {body.line('body directions')}")
         assert report.retarget.hand_contacts == (1 if lock else 0)
-    slide, sink, float_, body = figures[True]
+    slide, sink, float_, ever, body = figures[True]
     assert len(slide) == 1
-    assert slide.max() <= 0.01 and sink.max() <= 1e-4 and float_.max() <= 0.005
+    # Into the floor: 0.1 mm at most, Blender's float32 evaluation of a 2 m rig; nowhere else either (a hand longer
+    # than the source's tips up at the wrist rather than poking in as the source's wrist nears the floor).
+    assert slide.max() <= 0.01 and sink.max() <= 1e-4 and float_.max() <= 0.005 and ever <= 1e-4
     # The feet stay out of the floor and the body's directions barely change (this crouching dance's worst
     # frame is about 21 degrees off with or without the hand lock: the foot lock's knees, not the arms).
-    unlocked = figures[False][3]
+    unlocked = figures[False][4]
     assert body.penetration <= 1e-4 and body.errors.mean() <= min(5.0, unlocked.errors.mean() + 0.5)
     assert body.errors.max() <= unlocked.errors.max() + 1.0
-    assert figures[False][2].max() > 0.005   # without the lock the hand floats above the floor
+    # Without the lock the hand is off the floor: floating above it, or (Rigify's long fingers) sunk into it.
+    assert max(figures[False][1].max(), figures[False][2].max()) > 0.005
 
 
 def test_the_panels_hand_lock_setting_reaches_apply(addon):

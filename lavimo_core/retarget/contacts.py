@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..filters1d import binary_closing1d, binary_opening1d, maximum_filter1d, uniform_filter1d
+from ..filters1d import binary_closing1d, binary_opening1d, gaussian_filter1d, maximum_filter1d, uniform_filter1d
 from ..motion.skeleton import JOINT_INDEX
+from ..rotations import rotvec_to_matrix
 from ..vectors import unit
 from .rig import Rig
 
@@ -21,6 +22,8 @@ CONTACT_HEIGHT_M = 0.06      # a foot joint (or a wrist) this close to the floor
 CONTACT_SPEED_M_S = 0.2      # ... and moving this slowly is planted
 MIN_CONTACT_S = 0.1          # shorter contacts and gaps are noise
 BLEND_S = 0.15               # how long the lock eases in and out
+MAX_HAND_PITCH_DEG = 45.0    # how far a hand may tip up at the wrist to keep its fingers out of the floor
+HAND_PITCH_SMOOTHING_S = 0.05
 
 
 def detect_contacts(joints: np.ndarray, fps: float) -> np.ndarray:
@@ -184,9 +187,38 @@ def eased_drop(drop: np.ndarray, fps: float) -> np.ndarray:
     return uniform_filter1d(maximum_filter1d(np.maximum(drop, 0.0), size), size)
 
 
+def hand_pitch(points: np.ndarray, wrist: np.ndarray, forearm: np.ndarray, up: np.ndarray, floor: float,
+               fps: float) -> np.ndarray:
+    """Rotations (T, 3, 3) about the wrist (T, 3) that tip the hand up, by the least angle up to MAX_HAND_PITCH_DEG,
+    until its points (T, P, 3) are out of the floor: a hand longer than the source's (fingers, where the source has
+    none) would otherwise poke into the floor as the source's wrist nears it, and only bending the arm away from
+    the source would lift it out. Tipped about the horizontal axis across the hand (across the forearm when the hand
+    hangs straight down); no turn where the hand stays well out of the floor."""
+    rel = points - wrist[:, None]
+    along = rel.mean(axis=1)
+    along = along - np.outer(along @ up, up)
+    across = forearm - np.outer(forearm @ up, up)
+    along = unit(np.where(np.linalg.norm(along, axis=-1, keepdims=True) > 1e-6 * np.linalg.norm(forearm, axis=-1,
+                                                                                               keepdims=True),
+                          along, across))
+    angles = np.radians(np.linspace(0.0, MAX_HAND_PITCH_DEG, int(MAX_HAND_PITCH_DEG) + 1))
+    # A point's height over the wrist after tipping by a: up-part * cos(a) + along-part * sin(a).
+    heights = (rel @ up)[..., None] * np.cos(angles) + np.einsum("tpi,ti->tp", rel, along)[..., None] * np.sin(angles)
+    low = heights.min(axis=1)                                    # (T, angles)
+    ok = low >= (floor - wrist @ up)[:, None] - 1e-9
+    pick = np.where(ok.any(axis=1), ok.argmax(axis=1), low.argmax(axis=1))
+    # A steep hand needs a large tip for a small lift: smoothed (never below what is needed, nor much above it, which
+    # would lift a planted hand off the floor) so it does not snap by many degrees in one frame.
+    angle = angles[pick]
+    if len(angle) > 1 and angle.any():
+        angle = np.maximum(angle, gaussian_filter1d(angle, HAND_PITCH_SMOOTHING_S * fps, mode="nearest"))
+    return rotvec_to_matrix(unit(np.cross(along, up)) * angle[:, None])
+
+
 def _hand_goals(rig: Rig, arms: dict[str, tuple[int, int, int]], hands: dict[str, list[int]], world: np.ndarray,
                 heads: np.ndarray, planted: np.ndarray, up: np.ndarray, floor: float, fps: float) -> dict:
-    """Per side: where the wrist goes (T, 3), on which frames (T,), and the arm's two lengths."""
+    """Per side: where the wrist goes (T, 3), how much of that to take (T,), on which frames (T,), the arm's two
+    lengths, and the hand's tip at the wrist (T, 3, 3; `hand_pitch`)."""
     offsets = rig.tails - rig.heads
     out = {}
     for k, side in enumerate(("left", "right")):
@@ -195,13 +227,17 @@ def _hand_goals(rig: Rig, arms: dict[str, tuple[int, int, int]], hands: dict[str
         shoulder, elbow, wrist = arms[side]
         bones = hands[side]
         tails = heads[:, bones] + np.einsum("tkij,kj->tki", world[:, bones], offsets[bones])
-        lowest = (np.concatenate([heads[:, bones], tails], axis=1) @ up).min(axis=1)
+        points = np.concatenate([heads[:, bones], tails], axis=1)
+        pitch = hand_pitch(points, heads[:, wrist], heads[:, wrist] - heads[:, elbow], up, floor, fps)
+        tipped = np.trace(pitch, axis1=1, axis2=2) < 3.0 - 1e-12
+        points = heads[:, wrist, None] + np.einsum("tij,tpj->tpi", pitch, points - heads[:, wrist, None])
+        lowest = (points @ up).min(axis=1)
         target, weight = foot_targets(heads[:, wrist], lowest, planted[:, k], up, floor, fps)
         goal = heads[:, wrist] + weight[:, None] * (target - heads[:, wrist])
         goal += np.maximum(0.0, floor - (lowest + (goal - heads[:, wrist]) @ up))[:, None] * up
         lengths = (float(np.linalg.norm(rig.heads[elbow] - rig.heads[shoulder])),
                    float(np.linalg.norm(rig.heads[wrist] - rig.heads[elbow])))
-        out[side] = (goal, weight, (weight > 0) | (lowest < floor), lengths)
+        out[side] = (goal, weight, (weight > 0) | (lowest < floor) | tipped, lengths, pitch)
     return out
 
 
@@ -210,7 +246,7 @@ def hand_drop(rig: Rig, arms: dict[str, tuple[int, int, int]], hands: dict[str, 
     """How far (T,) the body has to come down, eased, for each planted hand to reach the floor (a rig with
     shorter arms than the source's, for its height)."""
     drop = np.zeros(len(heads))
-    for side, (goal, weight, _, lengths) in _hand_goals(rig, arms, hands, world, heads, planted, up, floor,
+    for side, (goal, weight, _, lengths, _) in _hand_goals(rig, arms, hands, world, heads, planted, up, floor,
                                                           fps).items():
         gap = heads[:, arms[side][0]] - goal
         above = gap @ up
@@ -225,15 +261,17 @@ def lock_hands(rig: Rig, arms: dict[str, tuple[int, int, int]], hands: dict[str,
                heads: np.ndarray, planted: np.ndarray, up: np.ndarray, floor: float, fps: float) -> None:
     """Pin hands planted on the floor: each wrist over one spot with the hand's lowest point on the floor, by
     turning upper arm and forearm world rotations in `world` (T, N, 3, 3) in place; a hand that would go into
-    the floor is lifted out of it. `arms` gives (shoulder, elbow, wrist) bone indices, `hands` the hand bones
-    (wrist and below) per side. The body is not moved here (`hand_drop` says how far to lower it first).
-    The caller recomputes the heads afterwards.
+    the floor is tipped up at the wrist (`hand_pitch`) and, where that is not enough, lifted out of it. `arms`
+    gives (shoulder, elbow, wrist) bone indices, `hands` the hand bones (wrist and below) per side. The body is
+    not moved here (`hand_drop` says how far to lower it first). The caller recomputes the heads afterwards.
     """
-    for side, (goal, _, on, lengths) in _hand_goals(rig, arms, hands, world, heads, planted, up, floor,
-                                                    fps).items():
+    for side, (goal, _, on, lengths, pitch) in _hand_goals(rig, arms, hands, world, heads, planted, up, floor,
+                                                           fps).items():
         if not on.any():
             continue
         shoulder, elbow, wrist = arms[side]
         upper, fore = two_bone_ik(heads[:, shoulder], heads[:, elbow], heads[:, wrist], goal, lengths)
         world[on, shoulder] = upper[on] @ world[on, shoulder]
         world[on, elbow] = fore[on] @ upper[on] @ world[on, elbow]
+        for bone in hands[side]:   # world rotations: the fingers keep their pose relative to the hand
+            world[on, bone] = pitch[on] @ world[on, bone]
