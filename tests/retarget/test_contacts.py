@@ -7,6 +7,7 @@ from lavimo_core.motion.motion import Motion
 from lavimo_core.retarget import RetargetOptions, detect_bone_map, solve
 from lavimo_core.retarget.contacts import contact_segments, detect_contacts, detect_hand_contacts, two_bone_ik
 from lavimo_core.retarget.rig_presets import preset_rig, rig_preset
+from lavimo_core.retarget.solve import CHILD
 
 
 def _feet(rig, bone_map, result, pose, planted):
@@ -86,3 +87,55 @@ def test_two_bone_ik_reaches_and_keeps_the_knee_side():
     new_ankle = new_knee + np.einsum("tij,tj->ti", shin @ thigh, ankle - knee)
     np.testing.assert_allclose(new_ankle, target, atol=1e-9)
     assert new_knee[0, 2] > 0   # the knee still bends forward
+
+
+def _hand_lowest(rig, bone_map, result, pose):
+    """Lowest point (T,) of either hand (wrist bone and below) over the floor, in the character's metres."""
+    up, floor, lows = result.placement.up, result.placement.floor, []
+    for side in ("left", "right"):
+        wrist = rig.index(bone_map.joints[f"{side}_wrist"])
+        bones = [wrist] + rig.descendants(wrist)
+        posed = pose[:, bones]
+        ends = np.concatenate([rig.tails[bones], np.ones((len(bones), 1))], 1)
+        tails = np.einsum("tkij,kj->tki", posed @ np.linalg.inv(rig.rest_matrices[bones]), ends)[..., :3]
+        lows.append((np.concatenate([posed[..., :3, 3], tails], 1) @ up).min(1) - floor)
+    return np.minimum(*lows) / rig_preset(rig.name).units_per_metre
+
+
+def _points_at_mapped(joint, mapped):
+    """Whether a mapped joint's bone points at another mapped joint (the segments segment_errors measures)."""
+    child = CHILD.get(joint)
+    while child is not None and child not in mapped:
+        child = CHILD.get(child)
+    return child is not None
+
+
+@pytest.mark.parametrize("preset", ["manny", "auto_rig_pro", "mixamo"])
+def test_a_hand_longer_than_the_sources_tips_up_instead_of_poking_into_the_floor(posed, segment_errors, preset):
+    """Around the dancer's hand on the floor (dance-short_normal_001, 39.5-43.5 s), these rigs' hands (fingers the
+    source has not) go up to 5 cm into the floor unlocked. Locked, they stay out of it at every frame, tipped up at
+    the wrist: the arm stays within a few degrees of its unlocked directions (lifting the wrist by the arm alone bent
+    it 10-17 degrees further from the source's)."""
+    from lavimo_core.motion.load import load_motion
+    from lavimo_core.paths import find_dataset
+    from lavimo_core.retarget.source_pose import source_pose
+    from lavimo_core.retarget.trim import cut_range, cut_source_pose
+
+    whole = load_motion(find_dataset("bandai-namco-1") / "data" / "dataset-1_dance-short_normal_001.bvh")
+    motion, first, _ = cut_range(whole, (39.5, 43.5), 0, 30.0)
+    source = cut_source_pose(source_pose(whole, 30.0)[0], whole, motion, first, 30.0)
+    rig = preset_rig(preset)
+    bone_map = detect_bone_map(rig)
+    rows = [j for j in bone_map.joints if _points_at_mapped(j, bone_map.joints)]   # segment_errors' rows
+    arm = [rows.index("right_shoulder"), rows.index("right_elbow")]
+    figures = {}
+    for lock in (False, True):
+        result = solve(motion, rig, bone_map, RetargetOptions(fps=30, hand_lock=lock), source)
+        pose = posed(rig, result)
+        figures[lock] = (_hand_lowest(rig, bone_map, result, pose), segment_errors(rig, bone_map, result, pose)[arm])
+    (low0, arm0), (low, arm1) = figures[False], figures[True]
+    print(f"{preset} dance-short: hand into the floor {100 * max(0, -low.min()):.2f} cm (unlocked "
+          f"{100 * max(0, -low0.min()):.2f}); right arm off the source max {arm1.max():.1f} deg (unlocked "
+          f"{arm0.max():.1f}), most added at a frame {np.abs(arm1 - arm0).max():.1f} deg")
+    assert low0.min() < -0.01 and low.min() >= -1e-5
+    assert np.abs(arm1 - arm0).max() <= 6.0
