@@ -84,15 +84,24 @@ def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def foot_targets(ankle: np.ndarray, lowest: np.ndarray, planted: np.ndarray, up: np.ndarray, floor: float,
-                 fps: float) -> tuple[np.ndarray, np.ndarray]:
-    """Where the ankle (T, 3) should be, and how much of that to take (T,): during each contact the ankle
-    stays over one spot with the foot's lowest point (`lowest`, T heights) on the floor, easing around it."""
+                 fps: float, points: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Where the ankle (T, 3) should be, and how much of that to take (T,): during each contact the foot's pivot
+    stays over one spot with the foot's lowest point (`lowest`, T heights) on the floor, easing around it.
+
+    The pivot is the ankle, or with `points` (T, P, 3: the foot's points, moving with the ankle) the one that moves
+    least across the contact: the ball of a foot the source stands on with its heel raised, turning on it, while
+    its ankle sweeps about (pinning that ankle would bend the leg away from the source and slide the ball)."""
     target = ankle.copy()
     weight = np.zeros(len(ankle))
     blend = max(1, int(round(BLEND_S * fps)))
     for a, b in contact_segments(planted):
         flat = ankle[a:b] - np.outer(ankle[a:b] @ up, up)
-        spot = flat.mean(axis=0)
+        if points is not None:
+            moving = points[a:b] - (points[a:b] @ up)[..., None] * up
+            wander = np.linalg.norm(moving - moving.mean(axis=0), axis=-1).max(axis=0)
+            pivot = moving[:, int(np.argmin(wander))]
+            flat = flat + (pivot.mean(axis=0) - pivot)   # the ankle wherever the pivot's spot puts it
+        spot = flat.mean(axis=0) if points is None else flat
         height = ankle[a:b] @ up - (lowest[a:b] - floor)
         target[a:b] = spot + np.outer(height, up)
         weight[a:b] = 1.0
@@ -149,8 +158,9 @@ def lock_feet(rig: Rig, legs: dict[str, tuple[int, int, int]], feet: dict[str, l
         hip, knee, ankle = legs[side]
         bones = feet[side]
         tails = heads[:, bones] + np.einsum("tkij,kj->tki", world[:, bones], offsets[bones])
-        lowest = (np.concatenate([heads[:, bones], tails], axis=1) @ up).min(axis=1)
-        target, weight = foot_targets(heads[:, ankle], lowest, planted[:, k], up, floor, fps)
+        points = np.concatenate([heads[:, bones], tails], axis=1)
+        lowest = (points @ up).min(axis=1)
+        target, weight = foot_targets(heads[:, ankle], lowest, planted[:, k], up, floor, fps, points)
         goal = heads[:, ankle] + weight[:, None] * (target - heads[:, ankle])
         # Never below the floor: the lock may lift a foot, or pin it, not push it in.
         floor_goal = heads[:, ankle] @ up - (lowest - floor)
