@@ -86,11 +86,14 @@ def test_a_hand_on_the_floor_stays_there(request, preset):
     # Into the floor: 0.1 mm at most, Blender's float32 evaluation of a 2 m rig; nowhere else either (a hand longer
     # than the source's tips up at the wrist rather than poking in as the source's wrist nears the floor).
     assert slide.max() <= 0.01 and sink.max() <= 1e-4 and float_.max() <= 0.005 and ever <= 1e-4
-    # The feet stay out of the floor and the body's directions barely change (this crouching dance's worst
-    # frame is about 21 degrees off with or without the hand lock: the foot lock's knees, not the arms).
+    # The feet stay out of the floor and the body's directions barely change. This crouching dance's worst frame is
+    # the foot lock's, with or without the hand lock: 13-18 degrees now that a foot on its ball turns on it (21-22
+    # when the ankle was pinned); 21 on the generated Rigify rig, whose planted left foot floats up to 20 cm in the
+    # crouch before the lock, which pulls it down to the floor by straightening that leg.
     unlocked = figures[False][4]
     assert body.penetration <= 1e-4 and body.errors.mean() <= min(5.0, unlocked.errors.mean() + 0.5)
     assert body.errors.max() <= unlocked.errors.max() + 1.0
+    assert body.errors.max() <= (22.0 if preset == "rigify" else 20.0)
     # Without the lock the hand is off the floor: floating above it, or (Rigify's long fingers) sunk into it.
     assert max(figures[False][1].max(), figures[False][2].max()) > 0.005
 
