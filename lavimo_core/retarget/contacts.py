@@ -212,17 +212,23 @@ def hand_pitch(points: np.ndarray, wrist: np.ndarray, forearm: np.ndarray, up: n
                                                                                                keepdims=True),
                           along, across))
     angles = np.radians(np.linspace(0.0, MAX_HAND_PITCH_DEG, int(MAX_HAND_PITCH_DEG) + 1))
-    # A point's height over the wrist after tipping by a: up-part * cos(a) + along-part * sin(a).
-    heights = (rel @ up)[..., None] * np.cos(angles) + np.einsum("tpi,ti->tp", rel, along)[..., None] * np.sin(angles)
-    low = heights.min(axis=1)                                    # (T, angles)
-    ok = low >= (floor - wrist @ up)[:, None] - 1e-9
-    pick = np.where(ok.any(axis=1), ok.argmax(axis=1), low.argmax(axis=1))
+    height = rel @ up
+    clear = (floor - wrist @ up) - 1e-9           # how high over the wrist every point has to be
+    angle = np.zeros(len(rel))
+    sunk = height.min(axis=1) < clear
+    if sunk.any():   # only those frames (few, if any): a point's height after tipping by a is u cos(a) + v sin(a)
+        u, v = height[sunk], np.einsum("tpi,ti->tp", rel[sunk], along[sunk])
+        low = (u[..., None] * np.cos(angles) + v[..., None] * np.sin(angles)).min(axis=1)   # (frames, angles)
+        ok = low >= clear[sunk, None]
+        angle[sunk] = angles[np.where(ok.any(axis=1), ok.argmax(axis=1), low.argmax(axis=1))]
     # A steep hand needs a large tip for a small lift: smoothed (never below what is needed, nor much above it, which
     # would lift a planted hand off the floor) so it does not snap by many degrees in one frame.
-    angle = angles[pick]
     if len(angle) > 1 and angle.any():
         angle = np.maximum(angle, gaussian_filter1d(angle, HAND_PITCH_SMOOTHING_S * fps, mode="nearest"))
-    return rotvec_to_matrix(unit(np.cross(along, up)) * angle[:, None])
+    out = np.broadcast_to(np.eye(3), (len(rel), 3, 3)).copy()
+    tipped = angle > 0
+    out[tipped] = rotvec_to_matrix(unit(np.cross(along[tipped], up)) * angle[tipped, None])
+    return out
 
 
 def _hand_goals(rig: Rig, arms: dict[str, tuple[int, int, int]], hands: dict[str, list[int]], world: np.ndarray,
@@ -240,7 +246,8 @@ def _hand_goals(rig: Rig, arms: dict[str, tuple[int, int, int]], hands: dict[str
         points = np.concatenate([heads[:, bones], tails], axis=1)
         pitch = hand_pitch(points, heads[:, wrist], heads[:, wrist] - heads[:, elbow], up, floor, fps)
         tipped = np.trace(pitch, axis1=1, axis2=2) < 3.0 - 1e-12
-        points = heads[:, wrist, None] + np.einsum("tij,tpj->tpi", pitch, points - heads[:, wrist, None])
+        rel = points[tipped] - heads[tipped, wrist, None]
+        points[tipped] = heads[tipped, wrist, None] + np.einsum("tij,tpj->tpi", pitch[tipped], rel)
         lowest = (points @ up).min(axis=1)
         target, weight = foot_targets(heads[:, wrist], lowest, planted[:, k], up, floor, fps)
         goal = heads[:, wrist] + weight[:, None] * (target - heads[:, wrist])
@@ -283,5 +290,6 @@ def lock_hands(rig: Rig, arms: dict[str, tuple[int, int, int]], hands: dict[str,
         upper, fore = two_bone_ik(heads[:, shoulder], heads[:, elbow], heads[:, wrist], goal, lengths)
         world[on, shoulder] = upper[on] @ world[on, shoulder]
         world[on, elbow] = fore[on] @ upper[on] @ world[on, elbow]
+        tipped = np.trace(pitch, axis1=1, axis2=2) < 3.0 - 1e-12
         for bone in hands[side]:   # world rotations: the fingers keep their pose relative to the hand
-            world[on, bone] = pitch[on] @ world[on, bone]
+            world[tipped, bone] = pitch[tipped] @ world[tipped, bone]
