@@ -2,10 +2,12 @@
 
 A rig with other proportions than the source's slides its feet during contacts (the stride is scaled by
 leg length, the body is not) and floats or sinks as the foot rolls. `detect_contacts` finds the planted
-frames from the source (low and slow); `lock_feet` pins each planted ankle to one spot on the floor, its
+frames from the source (low and slow); `lock_feet` pins each planted foot to one spot on the floor (at the
+foot's point that moves least across the contact: the ankle of a flat foot, the ball of one on its toes), its
 lowest point on the floor, with a two-bone IK pass on thigh and shin (the foot keeps its own rotation, the
 knee its bend plane), easing in and out around each contact so nothing pops. Hands on the floor (a dancer
-leaning on one hand, a crawl) get the same: `detect_hand_contacts` and `lock_hands` (upper arm and forearm).
+leaning on one hand, a crawl) get the same at the wrist: `detect_hand_contacts` and `lock_hands` (upper arm and
+forearm; a hand that would poke into the floor tips up at the wrist first).
 """
 
 from __future__ import annotations
