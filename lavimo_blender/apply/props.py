@@ -39,7 +39,7 @@ class LAVIMO_PG_apply(PropertyGroup):
                                         "the floor (bends the legs and lowers the hips a little where needed)")
     hand_lock: BoolProperty(name="Lock Hands on the Floor", default=True,
                             description="Where the clip puts a hand on the floor, keep the character's hand still "
-                                        "and on the floor (bends the arm)")
+                                        "and on the floor, never in it (bends the arm, tips the hand up at the wrist)")
     rigify_ik: BoolProperty(name="Rigify: Bake onto IK", default=False,
                             description="On a generated Rigify rig, key the IK hand and foot controls and pole "
                                         "targets and leave the limbs in IK (off: key the FK controls, limbs in FK)")

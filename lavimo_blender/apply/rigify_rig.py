@@ -28,6 +28,7 @@ from lavimo_core.retarget.control_rig import (
     RIGIFY_POLES,
     RIGIFY_SWITCH_BONES,
     RIGIFY_SWITCHES,
+    RIGIFY_TORSO_BONE,
     ControlLink,
     control_bases,
     joint_tree_rig,
@@ -35,6 +36,7 @@ from lavimo_core.retarget.control_rig import (
     pole_poses,
     posed_matrices,
     rigify_chest_bend,
+    rigify_torso_pose,
 )
 from lavimo_core.retarget.rig import Rig
 from lavimo_core.retarget.rotations import (
@@ -267,7 +269,7 @@ def rigify_keys(obj: bpy.types.Object, motion: Motion, options: RetargetOptions,
     result = solve(motion, org_rig, org_map, options, source)
     mapped = set(org_rig.names)
     bones = obj.pose.bones
-    controls = [c for c, d in RIGIFY_CONTROLS.items() if c in bones and d in mapped
+    controls = [c for c, d in RIGIFY_CONTROLS.items() if c in bones and (d in mapped or d == c)
                 and not (ik_limbs and c in RIGIFY_FK_LIMBS)]
     driven_of, positioned, switch_values = dict(RIGIFY_CONTROLS), {RIGIFY_CARRIER}, RIGIFY_SWITCHES
     if ik_limbs:
@@ -287,6 +289,10 @@ def rigify_keys(obj: bpy.types.Object, motion: Motion, options: RetargetOptions,
             driven[link.driven] = pole_poses(rig.rest_matrices[rig.index(link.driven)],
                                              rig.rest_matrices[rig.index(limb[1])],
                                              {b: pose[:, org_rig.index(b)] for b in limb}, limb)
+        elif link.driven == RIGIFY_CARRIER:
+            spine = RIGIFY_TORSO_BONE if RIGIFY_TORSO_BONE in mapped else org_map.joints["pelvis"]
+            driven[link.driven] = rigify_torso_pose(rig.rest_matrices[rig.index(RIGIFY_CARRIER)],
+                                                    rig.rest_matrices[rig.index(spine)], pose[:, org_rig.index(spine)])
         else:
             driven[link.driven] = pose[:, org_rig.index(link.driven)]
     bases = control_bases(links, driven)

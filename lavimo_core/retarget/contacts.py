@@ -2,18 +2,21 @@
 
 A rig with other proportions than the source's slides its feet during contacts (the stride is scaled by
 leg length, the body is not) and floats or sinks as the foot rolls. `detect_contacts` finds the planted
-frames from the source (low and slow); `lock_feet` pins each planted ankle to one spot on the floor, its
+frames from the source (low and slow); `lock_feet` pins each planted foot to one spot on the floor (at the
+foot's point that moves least across the contact: the ankle of a flat foot, the ball of one on its toes), its
 lowest point on the floor, with a two-bone IK pass on thigh and shin (the foot keeps its own rotation, the
 knee its bend plane), easing in and out around each contact so nothing pops. Hands on the floor (a dancer
-leaning on one hand, a crawl) get the same: `detect_hand_contacts` and `lock_hands` (upper arm and forearm).
+leaning on one hand, a crawl) get the same at the wrist: `detect_hand_contacts` and `lock_hands` (upper arm and
+forearm; a hand that would poke into the floor tips up at the wrist first).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..filters1d import binary_closing1d, binary_opening1d, maximum_filter1d, uniform_filter1d
+from ..filters1d import binary_closing1d, binary_opening1d, gaussian_filter1d, maximum_filter1d, uniform_filter1d
 from ..motion.skeleton import JOINT_INDEX
+from ..rotations import rotvec_to_matrix
 from ..vectors import unit
 from .rig import Rig
 
@@ -21,6 +24,8 @@ CONTACT_HEIGHT_M = 0.06      # a foot joint (or a wrist) this close to the floor
 CONTACT_SPEED_M_S = 0.2      # ... and moving this slowly is planted
 MIN_CONTACT_S = 0.1          # shorter contacts and gaps are noise
 BLEND_S = 0.15               # how long the lock eases in and out
+MAX_HAND_PITCH_DEG = 45.0    # how far a hand may tip up at the wrist to keep its fingers out of the floor
+HAND_PITCH_SMOOTHING_S = 0.05
 
 
 def detect_contacts(joints: np.ndarray, fps: float) -> np.ndarray:
@@ -81,15 +86,24 @@ def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def foot_targets(ankle: np.ndarray, lowest: np.ndarray, planted: np.ndarray, up: np.ndarray, floor: float,
-                 fps: float) -> tuple[np.ndarray, np.ndarray]:
-    """Where the ankle (T, 3) should be, and how much of that to take (T,): during each contact the ankle
-    stays over one spot with the foot's lowest point (`lowest`, T heights) on the floor, easing around it."""
+                 fps: float, points: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Where the ankle (T, 3) should be, and how much of that to take (T,): during each contact the foot's pivot
+    stays over one spot with the foot's lowest point (`lowest`, T heights) on the floor, easing around it.
+
+    The pivot is the ankle, or with `points` (T, P, 3: the foot's points, moving with the ankle) the one that moves
+    least across the contact: the ball of a foot the source stands on with its heel raised, turning on it, while
+    its ankle sweeps about (pinning that ankle would bend the leg away from the source and slide the ball)."""
     target = ankle.copy()
     weight = np.zeros(len(ankle))
     blend = max(1, int(round(BLEND_S * fps)))
     for a, b in contact_segments(planted):
         flat = ankle[a:b] - np.outer(ankle[a:b] @ up, up)
-        spot = flat.mean(axis=0)
+        if points is not None:
+            moving = points[a:b] - (points[a:b] @ up)[..., None] * up
+            wander = np.linalg.norm(moving - moving.mean(axis=0), axis=-1).max(axis=0)
+            pivot = moving[:, int(np.argmin(wander))]
+            flat = flat + (pivot.mean(axis=0) - pivot)   # the ankle wherever the pivot's spot puts it
+        spot = flat.mean(axis=0) if points is None else flat
         height = ankle[a:b] @ up - (lowest[a:b] - floor)
         target[a:b] = spot + np.outer(height, up)
         weight[a:b] = 1.0
@@ -146,8 +160,9 @@ def lock_feet(rig: Rig, legs: dict[str, tuple[int, int, int]], feet: dict[str, l
         hip, knee, ankle = legs[side]
         bones = feet[side]
         tails = heads[:, bones] + np.einsum("tkij,kj->tki", world[:, bones], offsets[bones])
-        lowest = (np.concatenate([heads[:, bones], tails], axis=1) @ up).min(axis=1)
-        target, weight = foot_targets(heads[:, ankle], lowest, planted[:, k], up, floor, fps)
+        points = np.concatenate([heads[:, bones], tails], axis=1)
+        lowest = (points @ up).min(axis=1)
+        target, weight = foot_targets(heads[:, ankle], lowest, planted[:, k], up, floor, fps, points)
         goal = heads[:, ankle] + weight[:, None] * (target - heads[:, ankle])
         # Never below the floor: the lock may lift a foot, or pin it, not push it in.
         floor_goal = heads[:, ankle] @ up - (lowest - floor)
@@ -184,9 +199,44 @@ def eased_drop(drop: np.ndarray, fps: float) -> np.ndarray:
     return uniform_filter1d(maximum_filter1d(np.maximum(drop, 0.0), size), size)
 
 
+def hand_pitch(points: np.ndarray, wrist: np.ndarray, forearm: np.ndarray, up: np.ndarray, floor: float,
+               fps: float) -> np.ndarray:
+    """Rotations (T, 3, 3) about the wrist (T, 3) that tip the hand up, by the least angle up to MAX_HAND_PITCH_DEG,
+    until its points (T, P, 3) are out of the floor: a hand longer than the source's (fingers, where the source has
+    none) would otherwise poke into the floor as the source's wrist nears it, and only bending the arm away from
+    the source would lift it out. Tipped about the horizontal axis across the hand (across the forearm when the hand
+    hangs straight down); no turn where the hand stays well out of the floor."""
+    rel = points - wrist[:, None]
+    along = rel.mean(axis=1)
+    along = along - np.outer(along @ up, up)
+    across = forearm - np.outer(forearm @ up, up)
+    along = unit(np.where(np.linalg.norm(along, axis=-1, keepdims=True) > 1e-6 * np.linalg.norm(forearm, axis=-1,
+                                                                                               keepdims=True),
+                          along, across))
+    angles = np.radians(np.linspace(0.0, MAX_HAND_PITCH_DEG, int(MAX_HAND_PITCH_DEG) + 1))
+    height = rel @ up
+    clear = (floor - wrist @ up) - 1e-9           # how high over the wrist every point has to be
+    angle = np.zeros(len(rel))
+    sunk = height.min(axis=1) < clear
+    if sunk.any():   # only those frames (few, if any): a point's height after tipping by a is u cos(a) + v sin(a)
+        u, v = height[sunk], np.einsum("tpi,ti->tp", rel[sunk], along[sunk])
+        low = (u[..., None] * np.cos(angles) + v[..., None] * np.sin(angles)).min(axis=1)   # (frames, angles)
+        ok = low >= clear[sunk, None]
+        angle[sunk] = angles[np.where(ok.any(axis=1), ok.argmax(axis=1), low.argmax(axis=1))]
+    # A steep hand needs a large tip for a small lift: smoothed (never below what is needed, nor much above it, which
+    # would lift a planted hand off the floor) so it does not snap by many degrees in one frame.
+    if len(angle) > 1 and angle.any():
+        angle = np.maximum(angle, gaussian_filter1d(angle, HAND_PITCH_SMOOTHING_S * fps, mode="nearest"))
+    out = np.broadcast_to(np.eye(3), (len(rel), 3, 3)).copy()
+    tipped = angle > 0
+    out[tipped] = rotvec_to_matrix(unit(np.cross(along[tipped], up)) * angle[tipped, None])
+    return out
+
+
 def _hand_goals(rig: Rig, arms: dict[str, tuple[int, int, int]], hands: dict[str, list[int]], world: np.ndarray,
                 heads: np.ndarray, planted: np.ndarray, up: np.ndarray, floor: float, fps: float) -> dict:
-    """Per side: where the wrist goes (T, 3), on which frames (T,), and the arm's two lengths."""
+    """Per side: where the wrist goes (T, 3), how much of that to take (T,), on which frames (T,), the arm's two
+    lengths, and the hand's tip at the wrist (T, 3, 3; `hand_pitch`)."""
     offsets = rig.tails - rig.heads
     out = {}
     for k, side in enumerate(("left", "right")):
@@ -195,13 +245,18 @@ def _hand_goals(rig: Rig, arms: dict[str, tuple[int, int, int]], hands: dict[str
         shoulder, elbow, wrist = arms[side]
         bones = hands[side]
         tails = heads[:, bones] + np.einsum("tkij,kj->tki", world[:, bones], offsets[bones])
-        lowest = (np.concatenate([heads[:, bones], tails], axis=1) @ up).min(axis=1)
+        points = np.concatenate([heads[:, bones], tails], axis=1)
+        pitch = hand_pitch(points, heads[:, wrist], heads[:, wrist] - heads[:, elbow], up, floor, fps)
+        tipped = np.trace(pitch, axis1=1, axis2=2) < 3.0 - 1e-12
+        rel = points[tipped] - heads[tipped, wrist, None]
+        points[tipped] = heads[tipped, wrist, None] + np.einsum("tij,tpj->tpi", pitch[tipped], rel)
+        lowest = (points @ up).min(axis=1)
         target, weight = foot_targets(heads[:, wrist], lowest, planted[:, k], up, floor, fps)
         goal = heads[:, wrist] + weight[:, None] * (target - heads[:, wrist])
         goal += np.maximum(0.0, floor - (lowest + (goal - heads[:, wrist]) @ up))[:, None] * up
         lengths = (float(np.linalg.norm(rig.heads[elbow] - rig.heads[shoulder])),
                    float(np.linalg.norm(rig.heads[wrist] - rig.heads[elbow])))
-        out[side] = (goal, weight, (weight > 0) | (lowest < floor), lengths)
+        out[side] = (goal, weight, (weight > 0) | (lowest < floor) | tipped, lengths, pitch)
     return out
 
 
@@ -210,7 +265,7 @@ def hand_drop(rig: Rig, arms: dict[str, tuple[int, int, int]], hands: dict[str, 
     """How far (T,) the body has to come down, eased, for each planted hand to reach the floor (a rig with
     shorter arms than the source's, for its height)."""
     drop = np.zeros(len(heads))
-    for side, (goal, weight, _, lengths) in _hand_goals(rig, arms, hands, world, heads, planted, up, floor,
+    for side, (goal, weight, _, lengths, _) in _hand_goals(rig, arms, hands, world, heads, planted, up, floor,
                                                           fps).items():
         gap = heads[:, arms[side][0]] - goal
         above = gap @ up
@@ -225,15 +280,18 @@ def lock_hands(rig: Rig, arms: dict[str, tuple[int, int, int]], hands: dict[str,
                heads: np.ndarray, planted: np.ndarray, up: np.ndarray, floor: float, fps: float) -> None:
     """Pin hands planted on the floor: each wrist over one spot with the hand's lowest point on the floor, by
     turning upper arm and forearm world rotations in `world` (T, N, 3, 3) in place; a hand that would go into
-    the floor is lifted out of it. `arms` gives (shoulder, elbow, wrist) bone indices, `hands` the hand bones
-    (wrist and below) per side. The body is not moved here (`hand_drop` says how far to lower it first).
-    The caller recomputes the heads afterwards.
+    the floor is tipped up at the wrist (`hand_pitch`) and, where that is not enough, lifted out of it. `arms`
+    gives (shoulder, elbow, wrist) bone indices, `hands` the hand bones (wrist and below) per side. The body is
+    not moved here (`hand_drop` says how far to lower it first). The caller recomputes the heads afterwards.
     """
-    for side, (goal, _, on, lengths) in _hand_goals(rig, arms, hands, world, heads, planted, up, floor,
-                                                    fps).items():
+    for side, (goal, _, on, lengths, pitch) in _hand_goals(rig, arms, hands, world, heads, planted, up, floor,
+                                                           fps).items():
         if not on.any():
             continue
         shoulder, elbow, wrist = arms[side]
         upper, fore = two_bone_ik(heads[:, shoulder], heads[:, elbow], heads[:, wrist], goal, lengths)
         world[on, shoulder] = upper[on] @ world[on, shoulder]
         world[on, elbow] = fore[on] @ upper[on] @ world[on, elbow]
+        tipped = np.trace(pitch, axis1=1, axis2=2) < 3.0 - 1e-12
+        for bone in hands[side]:   # world rotations: the fingers keep their pose relative to the hand
+            world[tipped, bone] = pitch[tipped] @ world[tipped, bone]

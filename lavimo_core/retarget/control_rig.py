@@ -18,14 +18,19 @@ from ..rotations import matrix_to_rotvec, quat_to_matrix, rotvec_to_matrix
 from .bone_maps import EXTRA_JOINTS, BoneMap, extra_parent
 from .rig import Rig, forward_kinematics
 
-# Rigify control -> the ORG bone it moves (FK controls for the limbs, the trunk's own controls).
+# Rigify control -> the ORG bone it moves (FK controls for the limbs, the trunk's own controls). The torso (the
+# carrier, pivoting at the spine's middle) "moves itself": it is placed by `rigify_torso_pose`, rigid with the
+# spine bone above the pelvis, and spine_fk (pivoting on that bone's head) turns the pelvis under it.
 RIGIFY_CONTROLS: dict[str, str] = {
-    "torso": "ORG-spine", "chest": "ORG-spine.003", "neck": "ORG-spine.004", "head": "ORG-spine.006",
+    "torso": "torso", "spine_fk": "ORG-spine", "chest": "ORG-spine.003", "neck": "ORG-spine.004",
+    "head": "ORG-spine.006",
 }
-# Keyed at rest: Rigify spreads the hips' and the spine FK controls' turns over the spine with pivots of its
-# own, so the pelvis would not land where its rotation says; the torso carries the pelvis instead. spine_fk.002
-# and .003 are then keyed again by `rigify_chest_bend` to put the chest's head where the source has it.
-RIGIFY_AT_REST = ("hips", "spine_fk", "spine_fk.001", "spine_fk.002", "spine_fk.003")
+# The ORG bone the torso moves with (the pelvis's when a rig lacks it).
+RIGIFY_TORSO_BONE = "ORG-spine.001"
+# Keyed at rest: Rigify spreads the hips' turn over the spine (two bones copy it at half influence, about pivots
+# of their own), and spine_fk.001 is not needed once the torso moves with the spine above the pelvis. spine_fk.002
+# and .003 are keyed again by `rigify_chest_bend` to put the chest's head where the source has it.
+RIGIFY_AT_REST = ("hips", "spine_fk.001", "spine_fk.002", "spine_fk.003")
 for _s in ("L", "R"):
     RIGIFY_CONTROLS.update({f"{c}.{_s}": f"ORG-{o}.{_s}" for c, o in (
         ("shoulder", "shoulder"), ("upper_arm_fk", "upper_arm"), ("forearm_fk", "forearm"), ("hand_fk", "hand"),
@@ -130,6 +135,14 @@ def control_bases(links: list[ControlLink], driven_pose: dict[str, np.ndarray]) 
         pose[link.name] = want
         out[link.name] = _rigid_inverse(parent) @ want
     return out
+
+
+def rigify_torso_pose(torso_rest: np.ndarray, bone_rest: np.ndarray, bone_pose: np.ndarray) -> np.ndarray:
+    """Armature-space poses (T, 4, 4) of Rigify's torso control rigid with the spine bone above the pelvis (its rest
+    and solved poses, (4, 4) and (T, 4, 4)): with the hips' chain at rest, the spine's middle (the torso's pivot,
+    where the chest chain hangs) and the pelvis's tail then sit where the solve has them. Carrying the pelvis
+    instead put them off by the source's lower-spine bend (7.7 cm on a dancer leaning on one hand)."""
+    return bone_pose @ (np.linalg.inv(bone_rest) @ torso_rest)
 
 
 # Rigify's torso: the chest control turns MCH-spine.002 (under the torso, about the spine's middle pivot) and
