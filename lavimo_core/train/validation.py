@@ -6,9 +6,10 @@ The queries are drawn once (seeded per clip): one full caption and one content-o
 one content-only caption in wording training never uses (where the dataset has such, see
 data/captions.py), and one projected video from a random camera. Text calibration uses that unseen
 wording too: users do not type the templates. With several datasets joined, the score counts each
-dataset's queries equally, so the one with most clips does not pick the checkpoint alone. Videos here are projected landmarks with the noise
-model, not renders: validation runs every few hundred steps and must stay cheap; `lavimo eval` uses real
-rendered video files.
+dataset's queries equally, so the one with most clips does not pick the checkpoint alone.
+
+Videos here are projected landmarks with the noise model, not renders: validation runs every few hundred
+steps and must stay cheap; `lavimo eval` uses real rendered video files.
 """
 
 from __future__ import annotations
