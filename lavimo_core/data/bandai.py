@@ -21,7 +21,7 @@ import numpy as np
 from ..motion.motion import Motion
 from ..motion.sides import dominant_hand, kicking_leg, named_sides
 from .bvh_dataset import HOLDOUT, load_bvh_dataset
-from .captions import template_captions, unseen_captions
+from .captions import template_captions
 from .dataset import DatasetError, MotionDataset
 
 NAME = "bandai-namco-1"
@@ -144,11 +144,6 @@ def captions_for(content: str, style: str | None = None, rng: np.random.Generato
         verbs = tuple(v for v in verbs if not named_sides(v)) or verbs
     return template_captions(verbs, None if style is None else STYLE_PHRASES[style],
                              None if style is None else STYLE_ADJECTIVES[style], rng)
-
-
-def unseen_captions_for(content: str) -> list[str]:
-    """Content-only captions in wording training never uses (validation and calibration only)."""
-    return unseen_captions(UNSEEN_PHRASES[content])
 
 
 def parse_name(stem: str) -> tuple[str, str]:

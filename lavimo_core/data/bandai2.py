@@ -26,7 +26,7 @@ from ..paths import cache_dir
 from .bandai import split_by_content
 from .bvh_dataset import load_bvh_dataset
 from .cache import file_sha256
-from .captions import template_captions, unseen_captions
+from .captions import template_captions
 from .dataset import DatasetError, MotionDataset
 
 NAME = "bandai-namco-2"
@@ -103,11 +103,6 @@ def captions_for(content: str, style: str | None = None, rng: np.random.Generato
         raise KeyError(f"unknown Bandai-Namco-2 style {style!r}; known: {sorted(STYLE_PHRASES)}")
     return template_captions(CONTENT_PHRASES[content], None if style is None else STYLE_PHRASES[style],
                              None if style is None else STYLE_ADJECTIVES[style], rng)
-
-
-def unseen_captions_for(content: str) -> list[str]:
-    """Content-only captions in wording training never uses (validation and calibration only)."""
-    return unseen_captions(UNSEEN_PHRASES[content])
 
 
 def parse_name(stem: str) -> tuple[str, str]:

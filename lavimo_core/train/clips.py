@@ -51,23 +51,25 @@ def clip_seed(seed: int, name: str) -> int:
 def content_captions(motion: Motion) -> list[str]:
     """Captions that name only the clip's content, when the dataset can make them (Bandai-Namco 1 and 2),
     keeping only those whose left/right words are a side the clip's labels name (checked on its joints)."""
-    return _dataset_captions(motion, "captions_for")
+    return _dataset_captions(motion, unseen=False)
 
 
 def unseen_captions(motion: Motion) -> list[str]:
     """Content-only captions in wording that training never uses (validation only), side-checked likewise."""
-    return _dataset_captions(motion, "unseen_captions_for")
+    return _dataset_captions(motion, unseen=True)
 
 
-def _dataset_captions(motion: Motion, maker_function: str) -> list[str]:
+def _dataset_captions(motion: Motion, unseen: bool) -> list[str]:
     from ..data import bandai, bandai2
+    from ..data.captions import unseen_captions as unseen_wording
     from ..motion.sides import named_sides
     content = motion.labels.get("content")
     maker = next((d for d in (bandai, bandai2) if content in d.CONTENT_PHRASES), None)
     if maker is None:
         return []
     sides = set().union(*(named_sides(v) for v in motion.labels.values()))
-    return [c for c in getattr(maker, maker_function)(content) if named_sides(c) <= sides]
+    captions = unseen_wording(maker.UNSEEN_PHRASES[content]) if unseen else maker.captions_for(content)
+    return [c for c in captions if named_sides(c) <= sides]
 
 
 def mirror_labels(labels: dict[str, str]) -> dict[str, str]:

@@ -19,7 +19,7 @@ class SplitData:
     test: list[Motion]
     license: str
     attribution: str
-    part_of: dict[str, str] = field(default_factory=dict)  # motion name -> dataset, when several are joined
+    part_of: dict[str, str] = field(default_factory=dict)  # motion name -> the dataset it came from
 
 
 def load_splits(spec: str, val_fraction: float = 0.1, progress: bool = False) -> SplitData:
@@ -51,4 +51,4 @@ def load_splits(spec: str, val_fraction: float = 0.1, progress: bool = False) ->
         raise EmptyDatasetError(f"dataset {spec!r} is too small to train on: {len(pick['train'])} training and "
                                 f"{len(pick['val'])} validation motions (need at least 2 each)")
     return SplitData(ds.name, pick["train"], pick["val"], pick["test"], ds.license, ds.attribution,
-                     dict(ds.part_of))
+                     {m.name: ds.part(m.name) for ms in pick.values() for m in ms})

@@ -74,6 +74,7 @@ def batch_indices(step: int, n: int, batch: int, world: int, rank: int, seed: in
     replacement with those probabilities instead, seeded by the step: still a pure function of it."""
     per_step = min(batch * world, n)
     if weights is not None:
+        # Its own stream ([seed, step, 7919]), apart from the batch's augmentation rng ([seed, step, rank]).
         picked = np.random.default_rng([seed, step, 7919]).choice(n, per_step, replace=False, p=weights)
         return picked[rank::world].tolist()
     steps_per_epoch = max(1, n // per_step)
@@ -141,7 +142,7 @@ class _Run:
         data = load_splits(t.dataset, t.val_fraction, progress=t.progress and self.dist.main)
         train_clips = prepare_clips(data.train, mirror=t.mirror_prob > 0)
         val_clips = prepare_clips(data.val, mirror=False)
-        parts = {s: [data.part_of.get(m.name, data.name) for m in ms] for s, ms in (("train", data.train), ("val", data.val))}
+        parts = {s: [data.part_of[m.name] for m in ms] for s, ms in (("train", data.train), ("val", data.val))}
         self.weights = balance_weights(parts["train"]) if t.balance_datasets else None
         if cfg.model.use_video and not cfg.model.video_feature_dim:
             from ..video.features import POSE_FEATURE_DIM
