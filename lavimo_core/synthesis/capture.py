@@ -1,12 +1,18 @@
 """How a clip was filmed beyond the camera's pose, drawn at random for training video (domain randomisation):
 the source frame rate (5-60 fps), the frame size (64 px to 1080p, any aspect) and how much of it the person
-fills, and whether only the upper body is in the picture.
+fills, whether only the upper body is in the picture, and whether the camera travels with the person.
 
 Applied to projected tracks (projected.py): a low frame rate holds each source frame until the next one, as
 decoding a 5 fps clip at VIDEO_FPS does; upper-body-only leaves the legs to MediaPipe's guess, which stays
 put and has low visibility. The measured noise model (noise.py) scales with the person's share of the
 frame, not with pixels, so a small frame adds its own error: PIXEL_ERROR pixels of landmark jitter, which
 on a 15-pixel torso is a tenth of the torso (an assumption, not a fit: MediaPipe's input is 256 px).
+
+In place: a camera that travels with the person (a dolly or tracking shot, a treadmill, a stage exercise)
+shows the legs walking but no travel, so the translation features read "stayed put". Without such clips
+in training, a walk filmed that way looked like nothing the model knew (real footage went to walk-back or a
+standing action); with them, the legs' motion alone has to carry the action. Applied to the joints before
+projection, so the camera, occlusions and noise see the body as such a camera would.
 """
 
 from __future__ import annotations
@@ -22,26 +28,37 @@ HEIGHTS = (64, 96, 144, 240, 360, 480, 720, 1080)
 ASPECTS = (4 / 3, 16 / 9, 1.0, 9 / 16)
 SOURCE_FPS = (5.0, 6.0, 8.0, 10.0, 12.0, 15.0, 24.0, 25.0, 30.0, 60.0)
 UPPER_BODY_PROB = 0.15
+IN_PLACE_PROB = 0.2
 LEGS = slice(25, 33)          # MediaPipe knees, ankles, heels, foot tips
 PIXEL_ERROR = 1.5             # landmark jitter (pixels of the source frame) a detector cannot resolve below
 
 
 @dataclass(frozen=True)
 class Capture:
-    """Source frame rate, frame size (W, H), fraction of the height a standing person fills, upper body only."""
+    """Source frame rate, frame size (W, H), fraction of the height a standing person fills, upper body only,
+    and a camera travelling with the person (no root travel in the picture)."""
 
     fps: float = 30.0
     size: tuple[int, int] = (640, 480)
     fill: float = 0.7
     upper_body: bool = False
+    in_place: bool = False
 
 
 def random_capture(rng: np.random.Generator) -> Capture:
-    """A capture drawn from what users film: any size from 64 px to 1080p, 5-60 fps, some upper body only."""
+    """A capture drawn from what users film: any size from 64 px to 1080p, 5-60 fps, some upper body only, some
+    filmed by a camera travelling with the person."""
     h = int(rng.choice(HEIGHTS))
     w = int(round(h * float(rng.choice(ASPECTS)) / 2) * 2)
     return Capture(fps=float(rng.choice(SOURCE_FPS)), size=(max(w, 2), h), fill=float(rng.uniform(0.2, 0.9)),
-                   upper_body=bool(rng.random() < UPPER_BODY_PROB))
+                   upper_body=bool(rng.random() < UPPER_BODY_PROB), in_place=bool(rng.random() < IN_PLACE_PROB))
+
+
+def without_travel(joints: np.ndarray) -> np.ndarray:
+    """Joints (T, J, 3), Y up, as a camera travelling with the person sees them: the pelvis's ground travel removed."""
+    travel = joints[:, :1, :] - joints[:1, :1, :]
+    travel[..., 1] = 0.0          # a jump still goes up: only the ground travel is the camera's
+    return joints - travel
 
 
 def hold_frames(track: PoseTrack, source_fps: float) -> PoseTrack:

@@ -10,14 +10,15 @@ import numpy as np
 from ..motion.motion import Motion
 from ..video.features import VIDEO_FPS, VideoFeatures
 from .camera import Camera, place_camera
-from .capture import Capture, apply_capture
+from .capture import Capture, apply_capture, without_travel
 
 
 def motion_to_video_features(motion: Motion, camera: Camera, rng: np.random.Generator | None = None,
                              noise: bool = True, capture: Capture | None = None) -> VideoFeatures:
     """Features of landmarks projected from `motion`'s joints, with MediaPipe-like noise (fast; for training).
 
-    `capture`: the source frame rate and upper-body-only framing to imitate (domain randomisation, capture.py).
+    `capture`: the source frame rate, upper-body-only framing and a camera travelling with the person to imitate
+    (domain randomisation, capture.py).
     """
     from ..motion.resample import resample_positions
     from .body import random_look
@@ -25,6 +26,8 @@ def motion_to_video_features(motion: Motion, camera: Camera, rng: np.random.Gene
     from .project import occluded_landmarks, project_track, relative_yaw, torso_pixels
 
     model = NoiseModel.load()
+    if capture is not None and capture.in_place:
+        motion = Motion(motion.name, without_travel(motion.joints), motion.fps)
     placed = place_camera(camera, motion.joints, motion.fps).retimed(motion.fps, VIDEO_FPS)
     joints = resample_positions(motion.joints, motion.fps, VIDEO_FPS)
     truth = project_track(joints, placed, VIDEO_FPS)

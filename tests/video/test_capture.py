@@ -42,6 +42,7 @@ def test_random_captures_span_what_users_film():
     assert min(heights) == 64 and max(heights) == 1080 and len(heights) == len(HEIGHTS)
     assert min(c.fps for c in caps) == 5 and max(c.fps for c in caps) == 60
     assert 0.08 < np.mean([c.upper_body for c in caps]) < 0.25
+    assert 0.1 < np.mean([c.in_place for c in caps]) < 0.3
     assert any(c.size[0] < c.size[1] for c in caps)          # portrait phone video too
 
 
@@ -74,6 +75,23 @@ def test_randomised_features_are_well_formed(walk):
     cap = Capture(fps=5.0, size=(64, 64), fill=0.3, upper_body=True)
     f = motion_to_video_features(walk, random_camera(rng, cap.size, cap.fill), rng, capture=cap)
     assert f.features.shape[1] == POSE_FEATURE_DIM and np.isfinite(f.features).all() and f.present.any()
+
+
+def test_a_camera_travelling_with_the_walker_sees_legs_walking_but_no_travel(walk):
+    """A tracking shot or treadmill walk: the translation features stay put, the pose features are the walk's."""
+    travel = slice(POSE_FEATURE_DIM - 33 - 3, POSE_FEATURE_DIM - 33)
+    cam = random_camera(np.random.default_rng(2))
+    kw = dict(noise=False, capture=Capture(fps=30.0, size=(640, 480), fill=0.7))
+    free = motion_to_video_features(walk, cam, np.random.default_rng(0), **kw).features
+    kw["capture"] = Capture(fps=30.0, size=(640, 480), fill=0.7, in_place=True)
+    held = motion_to_video_features(walk, cam, np.random.default_rng(0), **kw).features
+    walked = np.linalg.norm(free[-1, travel])       # torso lengths travelled over the 6 s
+    stayed = np.abs(held[:, travel]).max()
+    print(f"travel in the picture: free camera {walked:.2f}, travelling camera at most {stayed:.2f} torso lengths")
+    assert walked > 5 and stayed < 0.1 * walked
+    # the body's own motion is still there: the legs swing as much as with the free camera
+    knees = [3 * i + k for i in (25, 26) for k in range(3)]
+    assert np.std(held[:, knees], axis=0).mean() > 0.7 * np.std(free[:, knees], axis=0).mean()
 
 
 def test_training_batches_with_randomised_video(walk):
