@@ -1,11 +1,13 @@
 """Train the shipped default model deterministically and write it, with its hashes and data license, to models/default.
 
-    python -m tools.make_model [--out models/default] [--device cuda] [--check]
+    python -m tools.make_model [--out models/default] [--device cuda] [--check | --recalibrate]
 
 Recipe (RECIPE below): the `default` preset trained on Bandai-Namco-1 + the Bandai-Namco-2 dev clips (each
 dataset's own val/test takes kept out: they stay the measurement), seed 0, a fixed thread count, no wall
 clock cap, so the same machine and thread count give the same weights bit for bit. `--check` only
 verifies that the committed files match SHA256SUMS (what tests/model/test_shipped_model.py does).
+`--recalibrate` refits only the calibration with this code (what training fits at its end, from the same
+weights) and rewrites SHA256SUMS: for a change to calibration alone, an hour of training is not needed.
 """
 
 from __future__ import annotations
@@ -88,7 +90,20 @@ def make(out: Path = OUT, device: str | None = None) -> Path:
                "clips": {s: len(ds.splits[s]) for s in ("train", "val", "test")}}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     (out / "DATA_LICENSE.md").write_text(_data_license(ds.license, ds.attribution))
+    write_sums(out)
+    return out
+
+
+def write_sums(out: Path = OUT) -> None:
+    """Record the sha256 of every shipped file in SHA256SUMS."""
     (out / "SHA256SUMS").write_text("".join(f"{sha256_of(out / n)}  {n}\n" for n in SHIPPED))
+
+
+def recalibrate(out: Path = OUT) -> Path:
+    """Refit the shipped model's calibration on its validation split with this code, then rewrite SHA256SUMS."""
+    from lavimo_core.train.calibrate import recalibrate as refit
+    refit(out)
+    write_sums(out)
     return out
 
 
@@ -98,12 +113,14 @@ def main(argv: list[str]) -> int:
     p.add_argument("--out", type=Path, default=OUT)
     p.add_argument("--device", default=None, help="e.g. cuda (faster; GPU results are not bit-identical to CPU)")
     p.add_argument("--check", action="store_true", help="only verify the shipped files against SHA256SUMS")
+    p.add_argument("--recalibrate", action="store_true",
+                   help="only refit the calibration of the model in --out (no training) and rewrite SHA256SUMS")
     args = p.parse_args(argv)
     if args.check:
         problems = check(args.out)
         print("\n".join(problems) or f"{args.out}: all files match SHA256SUMS")
         return 1 if problems else 0
-    print(make(args.out, args.device))
+    print(recalibrate(args.out) if args.recalibrate else make(args.out, args.device))
     return 0
 
 

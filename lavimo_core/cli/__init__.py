@@ -15,7 +15,7 @@ from ..errors import LavimoError
 # name -> module in lavimo_core.cli. Subcommand modules import heavy packages (torch, av) inside
 # run(), so building the parser stays fast and works without them.
 SUBCOMMANDS = ("demo", "datasets", "train", "eval", "index", "search", "info", "render", "featurize",
-               "retarget-preview", "export-onnx")
+               "retarget-preview", "export-onnx", "recalibrate")
 
 
 def _load(name: str):

@@ -39,6 +39,12 @@ def save_checkpoint(folder: str | Path, model: Lavimo, config: LavimoConfig, met
     return folder
 
 
+def update_meta(folder: str | Path, **entries: Any) -> None:
+    """Replace top-level entries of a checkpoint's checkpoint.json (atomically), keeping the rest."""
+    path = Path(folder) / META
+    write_atomic(path, _json(read_json(path) | entries))
+
+
 def load_checkpoint(folder: str | Path, device: str | torch.device = "cpu") -> tuple[Lavimo, LavimoConfig, dict[str, Any]]:
     """Rebuild the model from a checkpoint folder (eval mode); raises CheckpointError saying what is wrong."""
     folder = Path(folder)

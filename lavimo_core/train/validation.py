@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from ..eval.protocols import label_relevance, protocol_a, protocol_b
+from ..model.calibration import related_contents
 from ..model.config import LavimoConfig
 from ..model.lavimo import Lavimo, normalized
 from ..model.padding import pad_sequences
@@ -118,7 +119,7 @@ class Validator:
     def calibration_samples(self, model: Lavimo) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]],
                                                            dict[str, tuple[np.ndarray, np.ndarray]]]:
         """What calibration is fitted on, per query kind: (cosines, match) over all (query, validation clip)
-        pairs, and (present, absent) top-1 cosines of the queries (leave-one-content-out); see calibration.py."""
+        pairs, and (present, absent) top-1 cosines of the queries (leave-one-family-out); see calibration.py."""
         from ..model.calibration import top1_present_absent
         pairs, top1 = {}, {}
         for kind, (cos, match, related, visible) in self._similarities(model).items():
@@ -128,7 +129,7 @@ class Validator:
 
     def _similarities(self, model: Lavimo) -> dict[str, tuple[np.ndarray, ...]]:
         """Per query kind, (Q, N) arrays over the validation clips: cosine, match, related (the clips removed
-        to make the query's action absent: same content, or without labels its matches), visible."""
+        to make the query's action absent: same content family, or without labels its matches), visible."""
         e = self.embed(model)
         n = len(self.clips)
         # Text queries: in wording training never used where the dataset has it (content-only); otherwise
@@ -148,23 +149,25 @@ class Validator:
         if self.labelled:
             text_match = np.stack([label_relevance([q], self.labels, tuple(q))[0] for q in named])
             same = label_relevance(self.labels, self.labels, ("content",))
-            text_related = same[np.asarray(owner)]
+            family = related_contents(self.labels)
+            text_related = family[np.asarray(owner)]
         else:
             # No labels: near-duplicate captions (frozen sentence embeddings, cosine >= epsilon) match.
             eps = self.cfg.loss.epsilon
             s_caps = self._sentences(caps)
             s_ref = self._sentences(self.captions)
             text_match = (s_caps @ s_ref.T >= eps) | (np.arange(n)[None, :] == np.asarray(owner)[:, None])
-            same = s_ref @ s_ref.T >= eps
+            same = family = s_ref @ s_ref.T >= eps
             text_related = text_match
         t = self._embed_texts(model, caps)
         everything = np.ones((len(caps), n), dtype=bool)
         out = {"text": (t @ e["motion"].T, text_match, text_related, everything)}
         itself = np.eye(n, dtype=bool)
-        # A motion query never sees itself; "related" covers its matches (same content / near-duplicates).
-        out["motion"] = (e["motion"] @ e["motion"].T, same, same | itself, ~itself)
+        # A motion query never sees itself; "related" covers its matches and their variants (content family /
+        # near-duplicates).
+        out["motion"] = (e["motion"] @ e["motion"].T, same, family | itself, ~itself)
         if "video" in e:
-            out["video"] = (e["video"] @ e["motion"].T, same | itself, same | itself, np.ones((n, n), dtype=bool))
+            out["video"] = (e["video"] @ e["motion"].T, same | itself, family | itself, np.ones((n, n), dtype=bool))
         return out
 
     def _sentences(self, captions: list[str]) -> np.ndarray:

@@ -1,0 +1,27 @@
+"""`lavimo recalibrate CKPT`: refit a checkpoint's score calibration and no-match thresholds, no retraining."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = ("refit a checkpoint's calibration (match probability, no-match thresholds) on its validation split, "
+        "as training would with this version")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of `lavimo recalibrate`."""
+    p.add_argument("checkpoint", help="checkpoint folder (from `lavimo train`)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Refit, write checkpoint.json, and print the thresholds before and after."""
+    from ..model.calibration import Calibration
+    from ..model.checkpoint import read_json
+    from ..train.calibrate import recalibrate
+
+    before = Calibration.from_dict(read_json(f"{args.checkpoint}/checkpoint.json").get("calibration", {}))
+    after = recalibrate(args.checkpoint, progress=True)
+    for kind, t in after.no_match_below.items():
+        old = before.no_match_below.get(kind)
+        print(f"{kind}: no good match below cosine {t:.3f}" + (f" (was {old:.3f})" if old is not None else ""))
+    return 0

@@ -1,0 +1,34 @@
+"""Refit a trained model's calibration on its validation split, without retraining.
+
+Training fits the calibration at its end (loop.py `_finish`) from its Validator; `recalibrate` rebuilds the
+same Validator from the checkpoint's own config and does the same, so a checkpoint gets what training with
+the current code would write, in a minute instead of an hour: e.g. after the definition of "absent" that
+the no-match threshold is fitted on changed (model/calibration.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from ..model.calibration import Calibration, fit_calibration
+from ..model.checkpoint import load_checkpoint, update_meta
+from ..model.text_backbone import TextBackbone, TokenFeatureCache
+from .clips import all_captions, prepare_clips
+from .data import load_splits
+from .validation import Validator
+
+
+def recalibrate(folder: str | Path, progress: bool = False) -> Calibration:
+    """Fit the calibration of the checkpoint in `folder` on its dataset's validation split and write it there."""
+    model, cfg, _ = load_checkpoint(folder)
+    data = load_splits(cfg.train.dataset, cfg.train.val_fraction, progress=progress)
+    val_clips = prepare_clips(data.val, mirror=False)
+    backbone = TextBackbone(cfg.model.text_model, cfg.model.text_max_tokens, torch.device("cpu"))
+    text = TokenFeatureCache(backbone, all_captions(val_clips), progress=progress)
+    parts = [data.part_of[m.name] for m in data.val] if cfg.train.balance_datasets else None
+    validator = Validator(val_clips, text, cfg, cfg.model.use_video, parts=parts)
+    calibration = fit_calibration(*validator.calibration_samples(model))
+    update_meta(folder, calibration=calibration.to_dict())
+    return calibration
