@@ -42,7 +42,11 @@ def test_random_captures_span_what_users_film():
     assert min(heights) == 64 and max(heights) == 1080 and len(heights) == len(HEIGHTS)
     assert min(c.fps for c in caps) == 5 and max(c.fps for c in caps) == 60
     assert 0.08 < np.mean([c.upper_body for c in caps]) < 0.25
-    assert 0.1 < np.mean([c.in_place for c in caps]) < 0.3
+    assert not any(c.in_place for c in caps)                  # only when asked for ...
+    again = [random_capture(np.random.default_rng(i), in_place_prob=0.2) for i in range(400)]
+    assert 0.1 < np.mean([c.in_place for c in again]) < 0.3
+    # ... and asking changes nothing else that is drawn
+    assert [(c.fps, c.size, c.fill, c.upper_body) for c in caps] == [(c.fps, c.size, c.fill, c.upper_body) for c in again]
     assert any(c.size[0] < c.size[1] for c in caps)          # portrait phone video too
 
 
