@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 HELP = ("refit a checkpoint's calibration (match probability, no-match thresholds) on its validation split, "
         "as training would with this version")
@@ -19,7 +20,9 @@ def run(args: argparse.Namespace) -> int:
     from ..model.checkpoint import read_json
     from ..train.calibrate import recalibrate
 
-    before = Calibration.from_dict(read_json(f"{args.checkpoint}/checkpoint.json").get("calibration", {}))
+    meta = Path(args.checkpoint) / "checkpoint.json"
+    # A missing or broken checkpoint is reported by recalibrate's loader, which says what to do about it.
+    before = Calibration.from_dict(read_json(meta).get("calibration", {})) if meta.is_file() else Calibration()
     after = recalibrate(args.checkpoint, progress=True)
     for kind, t in after.no_match_below.items():
         old = before.no_match_below.get(kind)

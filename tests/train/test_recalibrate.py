@@ -64,3 +64,9 @@ def test_recalibrate_writes_what_training_fitted(trained_model, tmp_path):
         assert refit.platt[kind] == pytest.approx(trained.platt[kind], abs=1e-4), kind
     assert {k: v for k, v in after.items() if k != "calibration"} == {k: v for k, v in meta.items()
                                                                       if k != "calibration"}
+
+
+def test_recalibrate_says_what_is_wrong_with_a_folder_that_is_no_checkpoint(tmp_path, capsys):
+    from lavimo_core.cli import main
+    assert main(["recalibrate", str(tmp_path / "nowhere")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
