@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..filters1d import gaussian_filter1d
+from ..motion.root_travel import without_ground_travel
 from ..motion.skeleton import JOINT_INDEX
 from .errors import RetargetError
 
@@ -41,10 +42,10 @@ def apply_root_motion(joints: np.ndarray, mode: str, fps: float) -> np.ndarray:
     if mode not in ROOT_MOTION_MODES:
         raise RetargetError(f"unknown root motion {mode!r}; use one of {', '.join(ROOT_MOTION_MODES)}")
     joints = np.array(joints, dtype=np.float64)
+    if mode == "in_place":
+        return without_ground_travel(joints)
     pelvis_xz = joints[:, _PELVIS, :].copy()
     pelvis_xz[:, 1] = 0.0
-    if mode == "in_place":
-        return joints - (pelvis_xz - pelvis_xz[:1])[:, None, :]
     if mode == "locked_heading":
         turn = heading_yaw(joints, fps)
         turn = turn - turn[0]

@@ -58,13 +58,6 @@ def random_capture(rng: np.random.Generator, in_place_prob: float = 0.0) -> Capt
     return capture
 
 
-def without_travel(joints: np.ndarray) -> np.ndarray:
-    """Joints (T, J, 3), Y up, as a camera travelling with the person sees them: the pelvis's ground travel removed."""
-    travel = joints[:, :1, :] - joints[:1, :1, :]
-    travel[..., 1] = 0.0          # a jump still goes up: only the ground travel is the camera's
-    return joints - travel
-
-
 def hold_frames(track: PoseTrack, source_fps: float) -> PoseTrack:
     """The track as a clip filmed at `source_fps` and sampled at track.fps: each frame repeats the latest source one."""
     if source_fps >= track.fps or len(track) == 0:

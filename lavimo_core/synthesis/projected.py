@@ -8,9 +8,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..motion.motion import Motion
+from ..motion.root_travel import without_ground_travel
 from ..video.features import VIDEO_FPS, VideoFeatures
 from .camera import Camera, place_camera
-from .capture import Capture, apply_capture, without_travel
+from .capture import Capture, apply_capture
 
 
 def motion_to_video_features(motion: Motion, camera: Camera, rng: np.random.Generator | None = None,
@@ -27,7 +28,7 @@ def motion_to_video_features(motion: Motion, camera: Camera, rng: np.random.Gene
 
     model = NoiseModel.load()
     if capture is not None and capture.in_place:
-        motion = Motion(motion.name, without_travel(motion.joints), motion.fps)
+        motion = Motion(motion.name, without_ground_travel(motion.joints), motion.fps)
     placed = place_camera(camera, motion.joints, motion.fps).retimed(motion.fps, VIDEO_FPS)
     joints = resample_positions(motion.joints, motion.fps, VIDEO_FPS)
     truth = project_track(joints, placed, VIDEO_FPS)
