@@ -27,8 +27,7 @@ def recalibrate(folder: str | Path, progress: bool = False) -> Calibration:
     val_clips = prepare_clips(data.val, mirror=False)
     backbone = TextBackbone(cfg.model.text_model, cfg.model.text_max_tokens, torch.device("cpu"))
     text = TokenFeatureCache(backbone, all_captions(val_clips), progress=progress)
-    parts = [data.part_of[m.name] for m in data.val] if cfg.train.balance_datasets else None
-    validator = Validator(val_clips, text, cfg, cfg.model.use_video, parts=parts)
+    validator = Validator(val_clips, text, cfg, cfg.model.use_video, parts=[data.part_of[m.name] for m in data.val])
     calibration = fit_calibration(*validator.calibration_samples(model))
     update_meta(folder, calibration=calibration.to_dict())
     return calibration

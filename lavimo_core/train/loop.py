@@ -175,8 +175,7 @@ class _Run:
                 model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
 
         maker = BatchMaker(train_clips, text, cfg, cfg.model.use_video, seed=t.seed, progress=t.progress and self.dist.main)
-        validator = (Validator(val_clips, text, cfg, cfg.model.use_video,
-                               parts=parts["val"] if t.balance_datasets else None) if self.dist.main else None)
+        validator = Validator(val_clips, text, cfg, cfg.model.use_video, parts=parts["val"]) if self.dist.main else None
         self.meta = {"preset": cfg.preset, "text_model": {"name": text_ref.name, "sha256": text_ref.sha256},
                      "dataset": {"name": data.name, "license": data.license, "attribution": data.attribution,
                                  "train": len(data.train), "val": len(data.val), "test": len(data.test)}}

@@ -34,7 +34,9 @@ class Validator:
     def __init__(self, clips: list[TrainClip], text: TokenFeatureCache, config: LavimoConfig, use_video: bool,
                  parts: list[str] | None = None):
         self.clips = clips
-        self.parts = parts if parts is not None and len(set(parts)) > 1 else None
+        # Per-dataset metrics and score only where datasets are balanced in training too (train.balance_datasets).
+        balanced = config.train.balance_datasets and parts is not None and len(set(parts)) > 1
+        self.parts = parts if balanced else None
         self.text = text
         self.cfg = config
         self.labels = [dict(c.views[0].labels) for c in clips]
