@@ -1,6 +1,6 @@
 """Models the generalization bench measures: one preset trained on one dataset, cached by what it depends on.
 
-`python bench/generalization_models.py PRESET DATASET [--bimodal]` (PRESET: a config preset, or `recipe` for
+`python bench/generalization_models.py PRESET DATASET [--bimodal] [--seed N]` (PRESET: a config preset, or `recipe` for
 the shipped model's recipe) trains one ahead of the bench (e.g. in
 the background, with LAVIMO_THREADS=1), so that `bench_generalization.py` only loads it.
 """
@@ -26,9 +26,10 @@ def recipe_config():
     return shipped_recipe()
 
 
-def model_key(preset: str, dataset: str, bimodal: bool) -> str:
-    """Hash of the preset, dataset and the code that makes the model."""
-    h = hashlib.sha256(f"gen-v1:{preset}:{dataset}:{bimodal}".encode())
+def model_key(preset: str, dataset: str, bimodal: bool, seed: int = 0) -> str:
+    """Hash of the preset, dataset, seed and the code that makes the model."""
+    # Seed 0 keeps the key it had before seeds were a parameter, so its cached models stay valid.
+    h = hashlib.sha256(f"gen-v1:{preset}:{dataset}:{bimodal}{f':seed{seed}' if seed else ''}".encode())
     if preset == RECIPE:
         h.update((ROOT / "tools" / "make_model.py").read_bytes())
     pkg = ROOT / "lavimo_core"
@@ -39,16 +40,17 @@ def model_key(preset: str, dataset: str, bimodal: bool) -> str:
     return h.hexdigest()[:16]
 
 
-def trained_model(preset: str, dataset: str, *, bimodal: bool = False, train_missing: bool = True) -> Path | None:
-    """Checkpoint folder of `preset` trained on `dataset` (bimodal: without video encoder and fusion); trained
-    once, then read from $LAVIMO_CACHE/bench-models. The presets' wall-time cap is lifted so a busy machine
-    does not change the result, only how long it takes."""
+def trained_model(preset: str, dataset: str, *, bimodal: bool = False, seed: int = 0,
+                  train_missing: bool = True) -> Path | None:
+    """Checkpoint folder of `preset` trained on `dataset` with `seed` (bimodal: without video encoder and fusion);
+    trained once, then read from $LAVIMO_CACHE/bench-models. The presets' wall-time cap is lifted so a busy
+    machine does not change the result, only how long it takes."""
     from lavimo_core.model.config import preset as make_preset
     from lavimo_core.paths import cache_dir
     from lavimo_core.train.loop import train
 
-    tag = f"{preset}{'-bimodal' if bimodal else ''}-{dataset.replace('+', '_')}"
-    out = cache_dir("bench-models") / f"{tag}-{model_key(preset, dataset, bimodal)}"
+    tag = f"{preset}{'-bimodal' if bimodal else ''}-{dataset.replace('+', '_')}{f'-seed{seed}' if seed else ''}"
+    out = cache_dir("bench-models") / f"{tag}-{model_key(preset, dataset, bimodal, seed)}"
     with open(out.with_name(out.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (out / "checkpoint.json").is_file():
@@ -57,6 +59,7 @@ def trained_model(preset: str, dataset: str, *, bimodal: bool = False, train_mis
             partial = out.with_name(out.name + ".partial")
             cfg = recipe_config() if preset == RECIPE else make_preset(preset)
             cfg.train.dataset, cfg.train.progress, cfg.train.max_minutes = dataset, False, 0.0
+            cfg.train.seed = seed
             if bimodal:
                 cfg.model.use_video = cfg.model.use_fusion = False
             train(cfg, partial)
@@ -67,4 +70,6 @@ def trained_model(preset: str, dataset: str, *, bimodal: bool = False, train_mis
 
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
-    print(trained_model(sys.argv[1], sys.argv[2], bimodal="--bimodal" in sys.argv[3:]))
+    flags = sys.argv[3:]
+    seed = int(flags[flags.index("--seed") + 1]) if "--seed" in flags else 0
+    print(trained_model(sys.argv[1], sys.argv[2], bimodal="--bimodal" in flags, seed=seed))

@@ -48,10 +48,11 @@ def test_bootstrap_interval_brackets_the_mean(bench):
 
 
 def test_quick_run_measures_every_part(bench, trained_model):
-    models = bench.Models(trained_model, trained_model, trained_model, "tiny (test)")
+    models = bench.Models(trained_model, trained_model, trained_model, "tiny (test)", trained_model, trained_model)
     text = bench.run(quick=True, models=models)
     for part in ("(a)", "(b)", "(c)", "(d)", "(e)", "(f)"):
         assert f"**{part}" in text
+    assert "| mean of 2 |" in text.split("**(f)")[1]       # (f) per seed and over both seeds
     assert "QUICK mode" in text and "n/a |" not in text.split("**(a)")[0]
 
 
@@ -59,3 +60,11 @@ def test_the_shipped_model_joins_the_measured_roles_when_present(bench):
     base = (("on_b1", "a"), ("on_b2", "b"))
     assert bench._roles({"on_b1": 1, "on_b2": 2}, *base) == list(base)
     assert bench._roles({"on_b1": 1, "on_b2": 2, "shipped": 3}, *base)[-1] == ("shipped", bench.SHIPPED_LABEL)
+
+
+def test_a_seed_other_than_0_gets_its_own_cached_model(bench):
+    import generalization_models as gm
+    key = gm.model_key("recipe", "bandai-namco-1", False)
+    assert key == gm.model_key("recipe", "bandai-namco-1", False, seed=0)      # seed-0 models keep their cache
+    seed1 = gm.model_key("recipe", "bandai-namco-1", False, seed=1)
+    assert seed1 != key and seed1 != gm.model_key("recipe", "bandai-namco-1", True, seed=1)
