@@ -52,6 +52,9 @@ class Models:
     bimodal_b1_seed1: Path | None = None
 
 
+MODEL_ROLES = ("on_b1", "on_b2", "bimodal_b1", "on_b1_seed1", "bimodal_b1_seed1")   # the checkpoint fields of Models
+
+
 def load_queries() -> dict:
     """The frozen query material."""
     return json.loads(QUERIES_FILE.read_text())
@@ -396,8 +399,7 @@ def run(quick: bool = False, models: Models | None = None) -> str:
     started = time.perf_counter()
     q = load_queries()
     models = models or default_models(os.environ.get("LAVIMO_BENCH_GEN_PRESET", "recipe"))
-    emb = {role: Embedder.from_checkpoint(getattr(models, role))
-           for role in ("on_b1", "on_b2", "bimodal_b1", "on_b1_seed1", "bimodal_b1_seed1")
+    emb = {role: Embedder.from_checkpoint(getattr(models, role)) for role in MODEL_ROLES
            if getattr(models, role) is not None}
     if not quick:
         from lavimo_core.demo.shipped import shipped_model
@@ -447,9 +449,8 @@ def run(quick: bool = False, models: Models | None = None) -> str:
     out = [f"Preset **{models.preset}**{' (QUICK mode: a few queries per part, not a measurement)' if quick else ''}; "
            f"query file v{q['version']} sha256 {queries_sha256()[:16]}; 95% intervals: bootstrap over queries "
            f"({BOOTSTRAP} resamples). Models: "
-           + ", ".join(f"{role} {path.name if path else '(not trained for this run)'}" for role, path in
-                       (("on_b1", models.on_b1), ("on_b2", models.on_b2), ("bimodal_b1", models.bimodal_b1),
-                        ("on_b1_seed1", models.on_b1_seed1), ("bimodal_b1_seed1", models.bimodal_b1_seed1)))
+           + ", ".join(f"{role} {path.name if (path := getattr(models, role)) else '(not trained for this run)'}"
+                       for role in MODEL_ROLES)
            + (", and the shipped models/default" if len(columns) > 1 else "")
            + ". Test splits are held out of every model's training. Figures in %.", "",
            "| target (issue 14) | hold-out models (trained on Bandai-1 only; first row: both, each on the dataset "

@@ -69,7 +69,12 @@ def trained_model(preset: str, dataset: str, *, bimodal: bool = False, seed: int
 
 
 if __name__ == "__main__":
+    import argparse
+    parser = argparse.ArgumentParser(description="Train (or find) one model the generalization bench measures.")
+    parser.add_argument("preset", help="a config preset, or 'recipe' for the shipped model's recipe")
+    parser.add_argument("dataset", help="e.g. bandai-namco-1 or bandai-namco-2-dev")
+    parser.add_argument("--bimodal", action="store_true", help="without video encoder and fusion")
+    parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
+    args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    flags = sys.argv[3:]
-    seed = int(flags[flags.index("--seed") + 1]) if "--seed" in flags else 0
-    print(trained_model(sys.argv[1], sys.argv[2], bimodal="--bimodal" in flags, seed=seed))
+    print(trained_model(args.preset, args.dataset, bimodal=args.bimodal, seed=args.seed))
