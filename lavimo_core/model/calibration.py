@@ -3,7 +3,9 @@
 Fitted at the end of training on the validation split. A "match" is a (query, motion) pair where the
 motion carries every label the query names: for a text query "a person walks sadly", content "walk" and
 style "sad"; for "a person walks", content "walk". For a video or motion query, a match is a motion of
-the same content (the action shown; the exact style of a clip rarely recurs in a library). Without
+the same content (the action shown; the exact style of a clip rarely recurs in a library). Training clips
+carry contents in one vocabulary across datasets (data/shared_actions.py), so Bandai-Namco-1's one-hand
+"bye" and Bandai-Namco-2's "wave-right-hand" are one content here, and one family below. Without
 labels (HumanML3D) a match is a motion whose caption is a near-duplicate of the query's.
 
 `probability(kind, cosine)` = P(this query and this motion match): Platt scaling, sigmoid(a * cosine + b)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..data.shared_actions import shared_labels
 from ..motion.mirror import mirror_caption, mirror_features, mirror_joints
 from ..motion.motion import Motion
 
@@ -86,11 +87,13 @@ def prepare_clips(motions: list[Motion], *, mirror: bool, with_content_captions:
         feats = np.asarray(feats, dtype=np.float32)
         content = content_captions(m) if with_content_captions else []
         unseen = unseen_captions(m) if with_content_captions else []
-        views = [ClipView(feats, m.joints, list(m.captions), content, dict(m.labels), unseen_captions=unseen)]
+        # One content name per action across datasets, so that joined datasets teach a wave as one action.
+        labels = shared_labels(m.labels)
+        views = [ClipView(feats, m.joints, list(m.captions), content, labels, unseen_captions=unseen)]
         if mirror:
             views.append(ClipView(mirror_features(feats), mirror_joints(m.joints),
                                   [mirror_caption(c) for c in m.captions], [mirror_caption(c) for c in content],
-                                  mirror_labels(m.labels), unseen_captions=[mirror_caption(c) for c in unseen]))
+                                  mirror_labels(labels), unseen_captions=[mirror_caption(c) for c in unseen]))
         clips.append(TrainClip(m.name, views))
     return clips
 
