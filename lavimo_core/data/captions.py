@@ -5,7 +5,10 @@ them into sentences, so every dataset's captions have the same shapes and the sa
 
 Each dataset also keeps a few phrasings per content that training never uses (UNSEEN_PHRASES), said with
 subjects training never uses: validation scores and calibrates text queries on them, because users' words
-are not the templates', and a model scored on its own templates looks surer of free text than it is.
+are not the templates', and a model scored on its own templates looks surer of free text than it is. Half
+of them carry a context the way people write ("takes a stroll to the corner shop"): with only plain ones
+("is walking along"), validation queries' best hits scored about 0.1 above free wording's, and the no-match
+threshold fitted on them flagged 38% of free-worded queries for actions a library held.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 
 CAPTIONS_PER_CLIP = 8
 SUBJECTS = ("a person", "someone", "the person", "a character", "a human", "an actor")
-UNSEEN_SUBJECTS = ("somebody", "a man", "a woman")
+UNSEEN_SUBJECTS = ("somebody", "a man", "a woman", "a boy", "an old woman", "he", "she")
 
 
 def _article(word: str) -> str:

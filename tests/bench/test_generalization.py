@@ -40,6 +40,26 @@ def test_free_captions_are_not_the_training_templates(bench):
             assert t not in templates and not any(t.endswith(" " + p) for p in phrases), t
 
 
+
+def test_validation_wording_is_not_the_bench_queries(bench):
+    """Validation picks the checkpoint and fits "no good match" on the unseen wording: it must not be the bench's
+    free captions or absent-action queries, or those with another subject (frozen sentence embeddings >= 0.95)."""
+    import torch
+
+    from lavimo_core.data import bandai, bandai2
+    from lavimo_core.data.captions import unseen_captions
+    from lavimo_core.model.text_backbone import TextBackbone, TokenFeatureCache
+    q = bench.load_queries()
+    queries = [t for ts in q["free_captions"].values() for t in ts] + q["absent_text"]["unknown_actions"] + [
+        t for ts in q["absent_text"]["missing_from_bandai-namco-2"].values() for t in ts]
+    wording = sorted({c for mod in (bandai, bandai2) for ps in mod.UNSEEN_PHRASES.values() for c in unseen_captions(ps)})
+    assert not set(wording) & set(queries)
+    cache = TokenFeatureCache(TextBackbone("sentence-transformers/all-MiniLM-L6-v2"), wording + queries)
+    s = cache.sentence_embeddings()
+    sim = torch.stack([s[w] for w in wording]) @ torch.stack([s[t] for t in queries]).T
+    i, j = divmod(int(sim.argmax()), sim.shape[1])
+    assert float(sim.max()) < 0.95, (wording[i], queries[j], float(sim.max()))
+
 def test_bootstrap_interval_brackets_the_mean(bench):
     hits = np.r_[np.ones(30), np.zeros(10)]
     lo, hi = bench.bootstrap_interval(hits)
