@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from .errors import LavimoError
 from .query import Progress, Query, embed_query
 from .store import Filters, Hit, Store
+from .store.search import knows_wording
 
 if TYPE_CHECKING:
     from .model.embedder import Embedder
@@ -230,6 +231,10 @@ class Engine:
             else:
                 result.no_match = not any(h.is_match for h in result.hits)
                 result.library_probability = self.store.library_probability(parts, result.hits[0].motion_id)
+                if not knows_wording(self.store.calibration, parts):
+                    result.notices.append("The model was trained on no action worded like this (its nearest "
+                                          "training caption is far off), so these hits are guesses: try other "
+                                          "words, or a video or motion of what you want.")
             self._progress(req, 1.0, "done")
         except _Cancelled:
             raise

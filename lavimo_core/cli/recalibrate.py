@@ -27,4 +27,8 @@ def run(args: argparse.Namespace) -> int:
     for kind, t in after.no_match_below.items():
         old = before.no_match_below.get(kind)
         print(f"{kind}: no good match below cosine {t:.3f}" + (f" (was {old:.3f})" if old is not None else ""))
+    if (w := after.wording_below) is not None:
+        was = before.wording_below
+        print(f"text: wording unknown to the model below cosine {w:.3f} to its nearest of "
+              f"{len(after.wording_bank)} training captions" + (f" (was {was:.3f})" if was is not None else ""))
     return 0

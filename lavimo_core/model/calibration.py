@@ -35,14 +35,20 @@ queries; the Platt midpoint 39%, with more absent ones flagged too). Checkpoints
 
 Caveat: the Bandai-Namco splits are stratified by content, so every validation action is also a training
 action; "absent" here means "known to the model, missing from the library". A query about an action the
-model never saw (e.g. "a person swims") can land confidently near a known one and still pass the threshold.
+model never saw (e.g. "a person swims") can land confidently near a known one and pass that threshold; for
+text queries a second question catches it (known_wording.py): `knows_wording(text)` is False when the query
+is worded unlike every caption the model was trained on (P(known wording) < 1/2, fitted on validation wording
+with its content family left out of the bank), and a text query is then "no good match" whatever its best hit.
 """
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from .known_wording import nearest_caption
 
 KINDS = ("text", "video", "motion")
 
@@ -74,6 +80,10 @@ class Calibration:
     # kind -> {"pairs", "matches"} and, when the threshold is fitted on top-1 cosines, {"top1_present", "top1_absent"}
     fitted_on: dict[str, dict[str, int]] = field(default_factory=dict)
     library_platt: dict[str, tuple[float, float]] = field(default_factory=dict)  # empty in older checkpoints
+    # Training captions' text embeddings (unit rows) and P(known wording | nearest one's cosine); None in older
+    # checkpoints (known_wording.py).
+    wording_bank: np.ndarray | None = None
+    wording_platt: tuple[float, float] | None = None
 
     def probability(self, kind: str, cosine: np.ndarray) -> np.ndarray:
         """P(query and motion match) for cosines of a query of `kind` ("text", "video", "motion")."""
@@ -88,17 +98,50 @@ class Calibration:
                            f"have {sorted(self.library_platt)}")
         return _sigmoid(self.library_platt[kind], top1_cosine)
 
+    @property
+    def wording_below(self) -> float | None:
+        """The nearest-training-caption cosine below which a text query's wording counts as unknown (None: no bank)."""
+        if self.wording_platt is None:
+            return None
+        a, b = self.wording_platt
+        return float(np.clip(-b / a, -1.0, 1.0)) if a > 0 else -1.0
+
+    def wording_probability(self, text_embedding: np.ndarray) -> float | None:
+        """P(the model learned an action worded like this text query); None for a checkpoint without a bank."""
+        if self.wording_bank is None or self.wording_platt is None:
+            return None
+        return float(_sigmoid(self.wording_platt, nearest_caption(np.reshape(text_embedding, (1, -1)),
+                                                                   self.wording_bank))[0])
+
+    def knows_wording(self, text_embedding: np.ndarray) -> bool:
+        """Whether a text query is worded like something the model was trained on (True without a bank)."""
+        p = self.wording_probability(text_embedding)
+        return p is None or p >= 0.5
+
     def to_dict(self) -> dict:
-        """JSON-ready dict."""
-        return {"platt": {k: list(v) for k, v in self.platt.items()}, "no_match_below": dict(self.no_match_below),
-                "fitted_on": self.fitted_on, "library_platt": {k: list(v) for k, v in self.library_platt.items()}}
+        """JSON-ready dict (the wording bank as base64 float16: ~0.5 MB for 1,024 x 256)."""
+        out = {"platt": {k: list(v) for k, v in self.platt.items()}, "no_match_below": dict(self.no_match_below),
+               "fitted_on": self.fitted_on, "library_platt": {k: list(v) for k, v in self.library_platt.items()}}
+        if self.wording_bank is not None and self.wording_platt is not None:
+            bank = np.ascontiguousarray(self.wording_bank, dtype="<f2")
+            out["wording"] = {"platt": list(self.wording_platt), "below": self.wording_below,
+                              "shape": list(bank.shape), "float16_base64": base64.b64encode(bank.tobytes()).decode()}
+        return out
 
     @classmethod
     def from_dict(cls, data: dict) -> Calibration:
         """Inverse of to_dict."""
-        return cls({k: (float(v[0]), float(v[1])) for k, v in data.get("platt", {}).items()},
-                   {k: float(v) for k, v in data.get("no_match_below", {}).items()}, data.get("fitted_on", {}),
-                   {k: (float(v[0]), float(v[1])) for k, v in data.get("library_platt", {}).items()})
+        cal = cls({k: (float(v[0]), float(v[1])) for k, v in data.get("platt", {}).items()},
+                  {k: float(v) for k, v in data.get("no_match_below", {}).items()}, data.get("fitted_on", {}),
+                  {k: (float(v[0]), float(v[1])) for k, v in data.get("library_platt", {}).items()})
+        if (w := data.get("wording")) is not None:
+            n, d = (int(x) for x in w["shape"])
+            raw = base64.b64decode(w["float16_base64"])
+            if len(raw) != n * d * 2:
+                raise ValueError(f"calibration wording bank: {len(raw)} bytes for shape ({n}, {d}) float16")
+            cal.wording_bank = np.frombuffer(raw, dtype="<f2").reshape(n, d).astype(np.float32)
+            cal.wording_platt = (float(w["platt"][0]), float(w["platt"][1]))
+        return cal
 
 
 def _sigmoid(ab: tuple[float, float], cosine: np.ndarray) -> np.ndarray:
@@ -165,12 +208,14 @@ def top1_present_absent(cosine: np.ndarray, match: np.ndarray, related: np.ndarr
 
 
 def fit_calibration(pairs: dict[str, tuple[np.ndarray, np.ndarray]],
-                    top1: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> Calibration:
-    """pairs[kind] = (cosines, match flags), top1[kind] = (present, absent) top-1 cosines -> Calibration.
+                    top1: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+                    wording: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> Calibration:
+    """pairs[kind] = (cosines, match flags), top1[kind] = (present, absent) top-1 cosines, wording = (bank, known,
+    unknown nearest-caption cosines) -> Calibration.
 
     The threshold is where the top-1 Platt fit gives P(library has a match) = 1/2 (see the module docstring).
     Without top-1 samples for a kind (or without both present and absent ones) it falls back to Youden's J
-    on the pairs, as in older checkpoints.
+    on the pairs, as in older checkpoints. The wording fit is balanced the same way (known_wording.py).
     """
     cal = Calibration()
     for kind, (cos, match) in pairs.items():
@@ -193,4 +238,10 @@ def fit_calibration(pairs: dict[str, tuple[np.ndarray, np.ndarray]],
         # Where P(library has a match) = 1/2; a flat fit (a = 0) is no evidence for flagging anything.
         cal.no_match_below[kind] = float(np.clip(-b / a, -1.0, 1.0)) if a > 0 else -1.0
         cal.fitted_on[kind] |= {"top1_present": int(len(present)), "top1_absent": int(len(absent))}
+    if wording is not None:
+        bank, known, unknown = (np.asarray(x, dtype=np.float32) for x in wording)
+        x = np.r_[known, unknown]
+        cal.wording_platt = fit_platt(x, np.r_[np.ones(len(known), bool), np.zeros(len(unknown), bool)], balanced=True)
+        cal.wording_bank = bank
+        cal.fitted_on["wording"] = {"bank": int(len(bank)), "known": int(len(known)), "unknown": int(len(unknown))}
     return cal

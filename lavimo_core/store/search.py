@@ -14,6 +14,9 @@ anything like the query, fitted on validation queries' top-1 cosines with their 
 from the gallery (at it, `calibration.library_probability(kind, top1)` = 1/2). A hit's `is_match` is
 `score >= no_match_below`; hits are sorted by score, so the results show "no good match" (the add-on and
 the CLI say so instead of presenting the nearest clips as answers) exactly when the best hit is not a match.
+A text query worded unlike every caption the model was trained on (`calibration.knows_wording`, see
+model/known_wording.py: "a person swims" when no training clip swims) has no match whatever its best hit, and
+its library probability is at most P(known wording).
 Models trained before this used a pairwise threshold (lower: it flagged few absent actions); their
 checkpoints keep it. For a combined query (e.g. text 0.7 + video 0.3) the score is the weighted mean of the
 per-kind cosines, the probability the weighted mean of the per-kind probabilities, and the threshold the
@@ -198,8 +201,21 @@ def library_probability(rows: Rows, parts: Sequence[QueryPart], motion_id: str, 
         return None
     e = hit_embedding(rows, rows.row_of[motion_id], parts)[None]
     cos = np.stack([e @ p.embedding for p in parts])  # (parts, 1), rescored as in _hits
-    return float(_weights(parts) @ np.stack([calibration.library_probability(p.kind, c)[0]
-                                             for p, c in zip(parts, cos)]))
+    prob = float(_weights(parts) @ np.stack([calibration.library_probability(p.kind, c)[0]
+                                          for p, c in zip(parts, cos)]))
+    wording = [calibration.wording_probability(q.embedding) for q in parts] if _text_only(parts) else []
+    return min([prob] + [w for w in wording if w is not None])
+
+
+def _text_only(parts: Sequence[QueryPart]) -> bool:
+    return all(p.kind == "text" for p in parts)
+
+
+def knows_wording(calibration: Calibration | None, parts: Sequence[QueryPart]) -> bool:
+    """False when a text-only query is worded unlike anything the model learned (model/known_wording.py)."""
+    if calibration is None or not _text_only(parts) or getattr(calibration, "wording_bank", None) is None:
+        return True
+    return all(calibration.knows_wording(p.embedding) for p in parts)
 
 
 def hit_embedding(rows: Rows, row: int, parts: Sequence[QueryPart]) -> np.ndarray:
@@ -286,6 +302,8 @@ def _hits(rows: Rows, groups: list[Group], parts: list[QueryPart], weights: np.n
             prob = weights @ np.stack([np.asarray(calibration.probability(p.kind, c), dtype=np.float64)
                                        for p, c in zip(parts, cos)])
             threshold = float(sum(w * calibration.no_match_below[p.kind] for w, p in zip(weights, parts)))
+            if not knows_wording(calibration, parts):
+                threshold = math.inf
         except KeyError:  # a model without calibration for this kind: scores only
             prob, threshold = None, -np.inf
     at = {r: i for i, r in enumerate(at_rows)}

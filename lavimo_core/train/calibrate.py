@@ -15,7 +15,7 @@ import torch
 from ..model.calibration import Calibration, fit_calibration
 from ..model.checkpoint import load_checkpoint, update_meta
 from ..model.text_backbone import TextBackbone, TokenFeatureCache
-from .clips import all_captions, prepare_clips
+from .clips import all_captions, prepare_clips, training_wording
 from .data import load_splits
 from .validation import Validator
 
@@ -25,9 +25,11 @@ def recalibrate(folder: str | Path, progress: bool = False) -> Calibration:
     model, cfg, _ = load_checkpoint(folder)
     data = load_splits(cfg.train.dataset, cfg.train.val_fraction, progress=progress)
     val_clips = prepare_clips(data.val, mirror=False)
+    # The training captions only for the wording bank: the same views training made (mirrored as it mirrors).
+    trained = training_wording(prepare_clips(data.train, mirror=cfg.train.mirror_prob > 0))
     backbone = TextBackbone(cfg.model.text_model, cfg.model.text_max_tokens, torch.device("cpu"))
-    text = TokenFeatureCache(backbone, all_captions(val_clips), progress=progress)
+    text = TokenFeatureCache(backbone, sorted(set(all_captions(val_clips)) | set(trained.captions)), progress=progress)
     validator = Validator(val_clips, text, cfg, cfg.model.use_video, parts=[data.part_of[m.name] for m in data.val])
-    calibration = fit_calibration(*validator.calibration_samples(model))
+    calibration = fit_calibration(*validator.calibration_samples(model, trained))
     update_meta(folder, calibration=calibration.to_dict())
     return calibration

@@ -98,6 +98,27 @@ def prepare_clips(motions: list[Motion], *, mirror: bool, with_content_captions:
     return clips
 
 
+@dataclass
+class TrainingWording:
+    """Every caption training may use, with the content families of the clips it describes (model/known_wording.py)."""
+
+    captions: list[str]
+    families: list[frozenset[str]]
+
+
+def training_wording(clips: list[TrainClip]) -> TrainingWording:
+    """The captions and content-only captions of every view of the training clips, each once, sorted."""
+    from ..model.calibration import content_family
+    families: dict[str, set[str]] = {}
+    for clip in clips:
+        for v in clip.views:
+            fam = content_family(v.labels["content"]) if v.labels.get("content") else f"\0{clip.name}"
+            for c in v.captions + v.content_captions:
+                families.setdefault(c, set()).add(fam)
+    captions = sorted(families)
+    return TrainingWording(captions, [frozenset(families[c]) for c in captions])
+
+
 def all_captions(clips: list[TrainClip]) -> list[str]:
     """Every caption any view may be trained or validated with."""
     return sorted({c for clip in clips for v in clip.views for c in v.captions + v.content_captions + v.unseen_captions})

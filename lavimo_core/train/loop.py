@@ -31,7 +31,7 @@ from ..model.errors import CheckpointError
 from ..model.lavimo import Lavimo
 from ..model.text_backbone import TextBackbone, TokenFeatureCache
 from .batching import BatchMaker
-from .clips import all_captions, prepare_clips
+from .clips import all_captions, prepare_clips, training_wording
 from .data import load_splits
 from .distributed import Dist, close_distributed, init_distributed, resolve_device, set_threads
 from .validation import Validator
@@ -142,6 +142,7 @@ class _Run:
         data = load_splits(t.dataset, t.val_fraction, progress=t.progress and self.dist.main)
         train_clips = prepare_clips(data.train, mirror=t.mirror_prob > 0)
         val_clips = prepare_clips(data.val, mirror=False)
+        self.trained_wording = training_wording(train_clips)  # calibration's wording bank (_finish)
         parts = {s: [data.part_of[m.name] for m in ms] for s, ms in (("train", data.train), ("val", data.val))}
         self.weights = balance_weights(parts["train"]) if t.balance_datasets else None
         if cfg.model.use_video and not cfg.model.video_feature_dim:
@@ -271,7 +272,7 @@ class _Run:
         """Reload the best weights, fit the calibration on validation data, write the final checkpoint and its ONNX export."""
         from ..model.checkpoint import load_checkpoint
         best, _, _ = load_checkpoint(self.out, self.device)
-        calibration = fit_calibration(*validator.calibration_samples(best))
+        calibration = fit_calibration(*validator.calibration_samples(best, self.trained_wording))
         training = _summary(state) | {"threads": threads, "processes": self.dist.world,
                                       "device": str(self.device)}
         save_checkpoint(self.out, best, self.cfg, {**self.meta, "calibration": calibration.to_dict(),

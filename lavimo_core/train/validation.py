@@ -25,7 +25,7 @@ from ..model.padding import pad_sequences
 from ..model.text_backbone import TokenFeatureCache
 from ..model.windows import average_windows, split_windows
 from ..motion.motion import Motion
-from .clips import TrainClip, clip_seed
+from .clips import TrainClip, TrainingWording, clip_seed
 
 
 class Validator:
@@ -118,16 +118,34 @@ class Validator:
         """(cosines, match) per query kind over all (query, validation clip) pairs; see calibration.py."""
         return self.calibration_samples(model)[0]
 
-    def calibration_samples(self, model: Lavimo) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]],
-                                                           dict[str, tuple[np.ndarray, np.ndarray]]]:
+    def calibration_samples(self, model: Lavimo, trained: TrainingWording | None = None) -> tuple[
+            dict[str, tuple[np.ndarray, np.ndarray]], dict[str, tuple[np.ndarray, np.ndarray]],
+            tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
         """What calibration is fitted on, per query kind: (cosines, match) over all (query, validation clip)
-        pairs, and (present, absent) top-1 cosines of the queries (leave-one-family-out); see calibration.py."""
+        pairs, and (present, absent) top-1 cosines of the queries (leave-one-family-out); see calibration.py.
+        With the training captions (`trained`), also the wording bank and its (known, unknown) nearest-caption
+        cosines of the validation wording (known_wording.py)."""
         from ..model.calibration import top1_present_absent
         pairs, top1 = {}, {}
         for kind, (cos, match, related, visible) in self._similarities(model).items():
             pairs[kind] = (cos[visible], match[visible])
             top1[kind] = top1_present_absent(cos, match, related, visible)
-        return pairs, top1
+        return pairs, top1, (self._wording_samples(model, trained) if trained is not None else None)
+
+    def _wording_samples(self, model: Lavimo, trained: TrainingWording) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        from ..model.calibration import content_family
+        from ..model.known_wording import known_unknown, thin
+        queries, families = [], []
+        for c in self.clips:  # wording training never used; without it there is no fair "known" sample
+            for cap in c.views[0].unseen_captions:
+                queries.append(cap), families.append(content_family(c.views[0].labels.get("content", "")))
+        if not queries or not self.labelled:
+            return None
+        bank = self._embed_texts(model, trained.captions)
+        keep = thin(bank)
+        known, unknown = known_unknown(self._embed_texts(model, queries), families, bank[keep],
+                                       [trained.families[i] for i in keep])
+        return bank[keep], known, unknown
 
     def _similarities(self, model: Lavimo) -> dict[str, tuple[np.ndarray, ...]]:
         """Per query kind, (Q, N) arrays over the validation clips: cosine, match, related (the clips removed

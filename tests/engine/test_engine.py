@@ -88,11 +88,13 @@ def test_combined_text_and_motion_query(engine, store):
                          < 1e-4 for h in other)
 
 
-def _assert_library_probability(result, cal, kind: str) -> None:
-    """A one-kind result's P(library has a match): from its best hit's cosine, and < 1/2 exactly when no_match."""
+def _assert_library_probability(result, cal, kind: str, wording: float | None = None) -> None:
+    """A one-kind result's P(library has a match): from its best hit's cosine (for text at most P(known wording)),
+    and < 1/2 exactly when no_match."""
     p = result.library_probability
     assert 0 <= p <= 1 and result.to_dict()["library_probability"] == p
-    assert p == pytest.approx(float(cal.library_probability(kind, result.hits[0].score)), abs=1e-6)
+    expected = float(cal.library_probability(kind, result.hits[0].score))
+    assert p == pytest.approx(expected if wording is None else min(expected, wording), abs=1e-6)
     assert result.no_match == (p < 0.5), (kind, p, result.hits[0].score, cal.no_match_below[kind])
 
 
@@ -102,7 +104,7 @@ def test_result_carries_the_library_probability(engine, embedder, store):
     seen = set()
     for text in ("a person plays the piano", "someone kicks", "a person bows", "a person walks"):
         result = engine.run(TextQuery(text), k=3)
-        _assert_library_probability(result, cal, "text")
+        _assert_library_probability(result, cal, "text", cal.wording_probability(embedder.embed_text([text])[0]))
         seen.add(result.no_match)
     for mid in store.ids()[::25]:
         result = engine.run(StoredMotionQuery(mid), k=3)
@@ -130,6 +132,37 @@ def test_combined_query_library_probability_is_the_weighted_mean(engine, embedde
     p_text = cal.library_probability("text", float(embedder.embed_text(["a person walks"])[0] @ best))
     p_motion = cal.library_probability("motion", float(store.embedding(mid) @ best))
     assert result.library_probability == pytest.approx(0.75 * p_text + 0.25 * p_motion, abs=1e-5)
+
+
+def test_a_query_worded_unlike_any_training_caption_is_no_good_match_with_a_notice(trained_model, built_store,
+                                                                                  tmp_path):
+    """The wording check (model/known_wording.py) on the real model: a training caption is known wording, its hits
+    keep their verdict; with the wording threshold raised so that only training captions count as known, another
+    prompt is "no good match" whatever its best hit, says why, and still gets its ranked hits."""
+    import json
+    import shutil
+
+    from lavimo_core.model.embedder import Embedder
+    emb = Embedder.from_checkpoint(trained_model)
+    assert emb.calibration.wording_bank is not None and emb.calibration.wording_below is not None
+    strict = tmp_path / "strict"
+    shutil.copytree(trained_model, strict)
+    meta = json.loads((strict / "checkpoint.json").read_text())
+    meta["calibration"]["wording"]["platt"] = [1000.0, -999.0]  # known only from cosine 0.999 on
+    (strict / "checkpoint.json").write_text(json.dumps(meta))
+    emb = Embedder.from_checkpoint(strict)
+    library = Store.open(built_store, emb)
+    captions = sorted({c for i in library.ids() for c in library.record(i).captions})
+    bank_caption = next(c for c, e in zip(captions, emb.embed_text(captions)) if emb.calibration.knows_wording(e))
+    with Engine(emb, Store.open(built_store, emb)) as engine:
+        known = engine.run(TextQuery(bank_caption), k=3)
+        assert known.ok and not any("worded like this" in n for n in known.notices)
+        assert known.no_match == (known.hits[0].score < emb.calibration.no_match_below["text"])
+        unknown = engine.run(TextQuery("a person plays the piano"), k=3)
+        assert unknown.ok and unknown.no_match and len(unknown.hits) == 3
+        assert not any(h.is_match for h in unknown.hits)
+        assert any("worded like this" in n for n in unknown.notices)
+        assert unknown.library_probability < 0.5
 
 
 def test_old_checkpoint_has_no_library_probability_and_flags_as_before(trained_model, built_store, tmp_path):

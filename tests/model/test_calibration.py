@@ -80,3 +80,50 @@ def test_checkpoint_dict_without_top1_fields_loads_as_before():
     assert cal.probability("text", 0.5) == pytest.approx(1 / (1 + np.exp(-(12 * 0.5 - 7))))
     with pytest.raises(KeyError, match="library"):
         cal.library_probability("text", 0.5)
+
+
+def _unit(x):
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def test_wording_bank_round_trips_through_json_and_decides_known_wording():
+    import json
+
+    from lavimo_core.model.known_wording import known_unknown
+    rng = np.random.default_rng(0)
+    bank = _unit(rng.normal(size=(50, 16))).astype(np.float32)
+    families = [frozenset({"walk" if i < 25 else "wave"}) for i in range(50)]
+    queries = _unit(bank[:40] + 0.3 * rng.normal(size=(40, 16)) / 4)  # paraphrases of bank captions
+    known, unknown = known_unknown(queries, ["walk" if i < 25 else "wave" for i in range(40)], bank, families)
+    assert np.all(known >= unknown) and known.mean() > unknown.mean() + 0.2
+    cal = fit_calibration({"text": (np.r_[0.9, 0.1], np.r_[True, False])}, wording=(bank, known, unknown))
+    assert unknown.mean() < cal.wording_below < known.mean()
+    again = Calibration.from_dict(json.loads(json.dumps(cal.to_dict())))
+    assert again.wording_below == pytest.approx(cal.wording_below)
+    assert np.allclose(again.wording_bank, bank, atol=1e-3)  # stored as float16
+    assert again.knows_wording(queries[0]) and cal.knows_wording(queries[0])
+    stranger = _unit(rng.normal(size=16))
+    assert again.wording_probability(stranger) == pytest.approx(cal.wording_probability(stranger), abs=1e-3)
+    # Checkpoints without a bank know every wording and have no wording probability.
+    old = Calibration.from_dict({k: v for k, v in cal.to_dict().items() if k != "wording"})
+    assert old.wording_bank is None and old.knows_wording(stranger) and old.wording_probability(stranger) is None
+
+
+def test_a_damaged_wording_bank_is_refused():
+    cal = fit_calibration({"text": (np.r_[0.9, 0.1], np.r_[True, False])},
+                          wording=(np.eye(4, dtype=np.float32), np.r_[0.9, 0.8], np.r_[0.2, 0.3]))
+    data = cal.to_dict()
+    data["wording"]["shape"] = [5, 4]
+    with pytest.raises(ValueError, match="wording bank"):
+        Calibration.from_dict(data)
+
+
+def test_thinning_keeps_every_region_of_the_bank():
+    from lavimo_core.model.known_wording import nearest_caption, thin
+    rng = np.random.default_rng(1)
+    centres = _unit(rng.normal(size=(8, 32)))
+    x = _unit(np.repeat(centres, 100, axis=0) + 0.05 * rng.normal(size=(800, 32))).astype(np.float32)
+    keep = thin(x, 64)
+    assert len(keep) == 64 and np.all(np.diff(keep) > 0)
+    assert nearest_caption(centres, x[keep]).min() > 0.95  # each cluster still has captions in the bank
+    assert np.array_equal(thin(x[:10], 64), np.arange(10))

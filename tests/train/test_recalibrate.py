@@ -62,6 +62,10 @@ def test_recalibrate_writes_what_training_fitted(trained_model, tmp_path):
     for kind, t in trained.no_match_below.items():
         assert refit.no_match_below[kind] == pytest.approx(t, abs=1e-5), kind
         assert refit.platt[kind] == pytest.approx(trained.platt[kind], abs=1e-4), kind
+    # The wording bank: the same training captions, embedded by the same weights.
+    assert trained.wording_bank is not None and refit.wording_bank.shape == trained.wording_bank.shape
+    assert np.allclose(refit.wording_bank, trained.wording_bank, atol=2e-3)
+    assert refit.wording_below == pytest.approx(trained.wording_below, abs=1e-3)
     assert {k: v for k, v in after.items() if k != "calibration"} == {k: v for k, v in meta.items()
                                                                       if k != "calibration"}
 
