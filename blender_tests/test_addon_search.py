@@ -13,6 +13,7 @@ import pytest
 from blender_tests.addon_setup import draw_panel, make_rig, prefs, real_motion, timer_driven
 from blender_tests.rig_fixtures import action_keys
 from lavimo_blender import activity, bridge, engine_session, thumbnails
+from lavimo_blender.search.props import has_range
 from lavimo_blender.search.ui import LAVIMO_PT_results, LAVIMO_PT_search
 
 pytestmark = pytest.mark.slow  # the first run trains the test model and builds the store
@@ -73,7 +74,9 @@ def test_text_search_fills_the_list_and_apply_keys_the_selected_armature(ready_a
     assert previous.name in bpy.data.actions and previous.use_fake_user  # the user's action is kept
     scene = bpy.context.scene
     start = scene.frame_current
-    frames = int(round(listed[1].duration * scene.render.fps / scene.render.fps_base))
+    # A hit inside a long take is applied as its moment (the matching window), a short clip whole.
+    seconds = listed[1].range_end - listed[1].range_start if has_range(listed[1]) else listed[1].duration
+    frames = int(round(seconds * scene.render.fps / scene.render.fps_base))
     assert abs((action.frame_range[1] - action.frame_range[0] + 1) - frames) <= 2
     poses = []
     for frame in (start, start + frames // 2):
