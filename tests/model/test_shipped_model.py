@@ -55,7 +55,7 @@ def test_shipped_model_knows_the_wording_of_its_actions_and_not_of_others():
     known = ["a person strolls across the room", "someone waves at a friend with one hand",
              "a man bows deeply", "a woman jogs down the road", "a person throws a few punches"]
     # Not "a person plays the piano": its nearest training caption is a wave "like in a musical" (cosine 0.84), so
-    # it passes this check; its best hit still flags it (the demo's prompt).
+    # it passes this check (README says so).
     unknown = ["someone types on a keyboard", "a chef chops vegetables", "a person brushes their teeth",
                "someone knits a scarf"]
     verdict = {t: emb.calibration.knows_wording(e) for t, e in zip(known + unknown, emb.embed_text(known + unknown))}
