@@ -119,7 +119,7 @@ class Calibration:
         return p is None or p >= 0.5
 
     def to_dict(self) -> dict:
-        """JSON-ready dict (the wording bank as base64 float16: ~0.5 MB for 1,024 x 256)."""
+        """JSON-ready dict (the wording bank as base64 float16: 0.7 MB for 1,024 x 256)."""
         out = {"platt": {k: list(v) for k, v in self.platt.items()}, "no_match_below": dict(self.no_match_below),
                "fitted_on": self.fitted_on, "library_platt": {k: list(v) for k, v in self.library_platt.items()}}
         if self.wording_bank is not None and self.wording_platt is not None:
