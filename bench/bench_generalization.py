@@ -301,6 +301,12 @@ def real_videos(emb: dict, library: Library, q: dict, quick: bool) -> tuple[list
     return lines, out
 
 
+def _text_flagged(e, texts: list[str], motion: np.ndarray, threshold: float) -> np.ndarray:
+    """The product's rule (store/search.py): best hit below the threshold, or wording the model never learned."""
+    q = e.embed_text(texts)
+    return ((q @ motion.T).max(axis=1) < threshold) | ~np.array([e.calibration.knows_wording(x) for x in q], bool)
+
+
 def no_match_text(emb: dict, libs: dict, library: Library, q: dict, quick: bool) -> tuple[list[str], dict]:
     """(e) text: unknown actions vs the whole library; actions missing from Bandai-2 vs a Bandai-2 library. Flagged
     as the product flags: the best hit below the no-match threshold, or wording unlike any training caption."""
@@ -315,10 +321,7 @@ def no_match_text(emb: dict, libs: dict, library: Library, q: dict, quick: bool)
         for name, lib, absent in (("Bandai-1 all + Bandai-2 test", library, unknown),
                                   ("Bandai-2 test (lacks bow, punch, kick, ...)", libs[f"{B2}-test"], missing)):
             motion = lib.embeddings(e)
-            ea, ep = e.embed_text(absent), e.embed_text(present)
-            # The product's rule (store/search.py): best hit below the threshold, or wording the model never learned.
-            flag_a = ((ea @ motion.T).max(axis=1) < t) | ~np.array([e.calibration.knows_wording(x) for x in ea], bool)
-            flag_p = ((ep @ motion.T).max(axis=1) < t) | ~np.array([e.calibration.knows_wording(x) for x in ep], bool)
+            flag_a, flag_p = _text_flagged(e, absent, motion, t), _text_flagged(e, present, motion, t)
             out[(role, name)] = (flag_a, flag_p)
             lines.append(f"| {label} | {name} | {_fmt(flag_a)} | {_fmt(flag_p)} |")
     return lines, out

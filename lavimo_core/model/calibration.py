@@ -101,10 +101,7 @@ class Calibration:
     @property
     def wording_below(self) -> float | None:
         """The nearest-training-caption cosine below which a text query's wording counts as unknown (None: no bank)."""
-        if self.wording_platt is None:
-            return None
-        a, b = self.wording_platt
-        return float(np.clip(-b / a, -1.0, 1.0)) if a > 0 else -1.0
+        return None if self.wording_platt is None else _midpoint(self.wording_platt)
 
     def wording_probability(self, text_embedding: np.ndarray) -> float | None:
         """P(the model learned an action worded like this text query); None for a checkpoint without a bank."""
@@ -142,6 +139,12 @@ class Calibration:
             cal.wording_bank = np.frombuffer(raw, dtype="<f2").reshape(n, d).astype(np.float32)
             cal.wording_platt = (float(w["platt"][0]), float(w["platt"][1]))
         return cal
+
+
+def _midpoint(ab: tuple[float, float]) -> float:
+    """The cosine where a Platt fit gives 1/2; a flat fit (a = 0) is no evidence for flagging anything."""
+    a, b = ab
+    return float(np.clip(-b / a, -1.0, 1.0)) if a > 0 else -1.0
 
 
 def _sigmoid(ab: tuple[float, float], cosine: np.ndarray) -> np.ndarray:
@@ -234,9 +237,8 @@ def fit_calibration(pairs: dict[str, tuple[np.ndarray, np.ndarray]],
         if kind not in cal.platt or not len(present) or not len(absent):
             continue
         x, y = np.r_[present, absent], np.r_[np.ones(len(present), bool), np.zeros(len(absent), bool)]
-        a, b = cal.library_platt[kind] = fit_platt(x, y, balanced=True)
-        # Where P(library has a match) = 1/2; a flat fit (a = 0) is no evidence for flagging anything.
-        cal.no_match_below[kind] = float(np.clip(-b / a, -1.0, 1.0)) if a > 0 else -1.0
+        cal.library_platt[kind] = fit_platt(x, y, balanced=True)
+        cal.no_match_below[kind] = _midpoint(cal.library_platt[kind])  # where P(library has a match) = 1/2
         cal.fitted_on[kind] |= {"top1_present": int(len(present)), "top1_absent": int(len(absent))}
     if wording is not None:
         bank, known, unknown = (np.asarray(x, dtype=np.float32) for x in wording)

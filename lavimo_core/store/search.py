@@ -213,9 +213,7 @@ def _text_only(parts: Sequence[QueryPart]) -> bool:
 
 def knows_wording(calibration: Calibration | None, parts: Sequence[QueryPart]) -> bool:
     """False when a text-only query is worded unlike anything the model learned (model/known_wording.py)."""
-    if calibration is None or not _text_only(parts) or getattr(calibration, "wording_bank", None) is None:
-        return True
-    return all(calibration.knows_wording(p.embedding) for p in parts)
+    return calibration is None or not _text_only(parts) or all(calibration.knows_wording(p.embedding) for p in parts)
 
 
 def hit_embedding(rows: Rows, row: int, parts: Sequence[QueryPart]) -> np.ndarray:
