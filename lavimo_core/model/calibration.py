@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .errors import CheckpointError
 from .known_wording import nearest_caption
 
 KINDS = ("text", "video", "motion")
@@ -132,12 +133,18 @@ class Calibration:
                   {k: float(v) for k, v in data.get("no_match_below", {}).items()}, data.get("fitted_on", {}),
                   {k: (float(v[0]), float(v[1])) for k, v in data.get("library_platt", {}).items()})
         if (w := data.get("wording")) is not None:
-            n, d = (int(x) for x in w["shape"])
-            raw = base64.b64decode(w["float16_base64"])
+            fix = "run `lavimo recalibrate CKPT` to refit it, or copy the checkpoint folder again"
+            try:
+                n, d = (int(x) for x in w["shape"])
+                raw = base64.b64decode(w["float16_base64"], validate=True)
+                cal.wording_platt = (float(w["platt"][0]), float(w["platt"][1]))
+            except (KeyError, TypeError, ValueError) as exc:  # binascii.Error is a ValueError
+                raise CheckpointError(f"checkpoint.json: the calibration's wording bank is damaged "
+                                      f"({type(exc).__name__}: {exc}); {fix}") from None
             if len(raw) != n * d * 2:
-                raise ValueError(f"calibration wording bank: {len(raw)} bytes for shape ({n}, {d}) float16")
+                raise CheckpointError(f"checkpoint.json: the calibration's wording bank has {len(raw)} bytes for "
+                                      f"shape ({n}, {d}) float16; {fix}")
             cal.wording_bank = np.frombuffer(raw, dtype="<f2").reshape(n, d).astype(np.float32)
-            cal.wording_platt = (float(w["platt"][0]), float(w["platt"][1]))
         return cal
 
 

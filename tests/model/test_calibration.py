@@ -112,9 +112,18 @@ def test_wording_bank_round_trips_through_json_and_decides_known_wording():
 def test_a_damaged_wording_bank_is_refused():
     cal = fit_calibration({"text": (np.r_[0.9, 0.1], np.r_[True, False])},
                           wording=(np.eye(4, dtype=np.float32), np.r_[0.9, 0.8], np.r_[0.2, 0.3]))
+    from lavimo_core.model.errors import CheckpointError
     data = cal.to_dict()
     data["wording"]["shape"] = [5, 4]
-    with pytest.raises(ValueError, match="wording bank"):
+    with pytest.raises(CheckpointError, match="wording bank has 32 bytes for shape \\(5, 4\\).*lavimo recalibrate"):
+        Calibration.from_dict(data)
+    data = cal.to_dict()
+    data["wording"]["float16_base64"] = "not base64!"
+    with pytest.raises(CheckpointError, match="wording bank is damaged.*lavimo recalibrate"):
+        Calibration.from_dict(data)
+    data = cal.to_dict()
+    del data["wording"]["platt"]
+    with pytest.raises(CheckpointError, match="wording bank is damaged"):
         Calibration.from_dict(data)
 
 
