@@ -27,6 +27,7 @@ FORMAT = "lavimo-checkpoint"
 VERSION = 1
 WEIGHTS, CONFIG, META = "model.safetensors", "config.json", "checkpoint.json"
 RESUME_DIR = "resume"
+AVERAGED = "averaged.safetensors"   # in resume/: the weight average of a run with train.ema_decay
 
 
 def save_checkpoint(folder: str | Path, model: Lavimo, config: LavimoConfig, meta: dict[str, Any]) -> Path:
@@ -74,8 +75,9 @@ def weights_sha256(folder: str | Path) -> str:
     return file_sha256(Path(folder) / WEIGHTS)
 
 
-def save_train_state(folder: str | Path, model: Lavimo, optimizer: torch.optim.Optimizer, state: dict[str, Any]) -> None:
-    """Save what resuming needs: latest weights, AdamW moments and the loop's counters, in folder/resume/."""
+def save_train_state(folder: str | Path, model: Lavimo, optimizer: torch.optim.Optimizer, state: dict[str, Any],
+                     averaged: torch.nn.Module | None = None) -> None:
+    """Save what resuming needs: latest weights, AdamW moments, the weight average and the loop's counters, in folder/resume/."""
     out = Path(folder) / RESUME_DIR
     out.mkdir(parents=True, exist_ok=True)
     opt = optimizer.state_dict()
@@ -90,17 +92,22 @@ def save_train_state(folder: str | Path, model: Lavimo, optimizer: torch.optim.O
                 layout[str(idx)][name] = value
     _save_tensors(out / "optimizer.safetensors", tensors)
     _save_tensors(out / WEIGHTS, _module_state(model))
+    if averaged is not None:   # its own state_dict: the averaged copy's weights and how many steps it has seen
+        _save_tensors(out / AVERAGED, {k: v.detach().cpu().contiguous() for k, v in averaged.state_dict().items()})
     write_atomic(out / "state.json", _json({**state, "optimizer": {"param_groups": opt["param_groups"], "layout": layout}}))
 
 
-def load_train_state(folder: str | Path, model: Lavimo, optimizer: torch.optim.Optimizer) -> dict[str, Any] | None:
-    """Restore weights and optimizer from folder/resume/ into `model`/`optimizer`; None when there is none."""
+def load_train_state(folder: str | Path, model: Lavimo, optimizer: torch.optim.Optimizer,
+                     averaged: torch.nn.Module | None = None) -> dict[str, Any] | None:
+    """Restore weights, optimizer and weight average from folder/resume/; None when there is none."""
     out = Path(folder) / RESUME_DIR
     if not (out / "state.json").is_file():
         return None
     state = read_json(out / "state.json")
     tensors = _load_tensors(out / "optimizer.safetensors")
     _load_module_state(model, _load_tensors(out / WEIGHTS), out / WEIGHTS)
+    if averaged is not None:
+        _load_module_state(averaged, _load_tensors(out / AVERAGED), out / AVERAGED)
     opt_state: dict[int, dict[str, Any]] = {}
     for idx, entries in state["optimizer"]["layout"].items():
         opt_state[int(idx)] = {}

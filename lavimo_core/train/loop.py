@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from ..model.calibration import fit_calibration
 from ..model.checkpoint import RESUME_DIR, load_train_state, read_json, save_checkpoint, save_train_state
@@ -167,9 +168,10 @@ class _Run:
         model.set_normalizer(norm.mean, norm.std)
         model.to(self.device)
         optimizer = torch.optim.AdamW(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
+        self.averaged = weight_average(model, t.ema_decay)
         state = {"step": 0, "best_score": -1.0, "best_step": 0, "bad_evals": 0, "seconds": 0.0, "history": []}
         if not self.restart:
-            state = load_train_state(self.out, model, optimizer) or state
+            state = load_train_state(self.out, model, optimizer, self.averaged) or state
         net = model
         if self.dist.world > 1:
             net = torch.nn.parallel.DistributedDataParallel(
@@ -220,6 +222,8 @@ class _Run:
             if t.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
             optimizer.step()
+            if self.averaged is not None:
+                self.averaged.update_parameters(model)
             state["step"] = step + 1
             state["seconds"] = seconds_before + time.perf_counter() - started
             state["cpu_seconds"] = cpu_before + time.process_time() - cpu_start  # all threads; robust to a busy machine
@@ -234,7 +238,7 @@ class _Run:
                     stop_reason = "early stop"
                 state["done"] = bool(stop_reason) or last or out_of_time
                 if dist.main:
-                    save_train_state(self.out, model, optimizer, self._resume_state(state))
+                    save_train_state(self.out, model, optimizer, self._resume_state(state), self.averaged)
                 if out_of_time:
                     stop_reason = "time limit"
                 if dist.main and not t.progress:
@@ -244,18 +248,20 @@ class _Run:
                           file=sys.stderr, flush=True)
             if interrupted:
                 if dist.main:
-                    save_train_state(self.out, model, optimizer, self._resume_state(state))
+                    save_train_state(self.out, model, optimizer, self._resume_state(state), self.averaged)
                 bar.close()
                 raise TrainingInterrupted(state["step"], self.out)
         bar.close()
         if stop_reason != "finished":    # a finished run that is merely reopened keeps its own reason
             state["stop_reason"] = stop_reason or "max steps"
             if dist.main:
-                save_train_state(self.out, model, optimizer, self._resume_state(state))
+                save_train_state(self.out, model, optimizer, self._resume_state(state), self.averaged)
 
     def _validate(self, model, validator, state) -> bool:
         """Validate on rank 0, keep the best checkpoint, and say (to every rank) whether to stop early."""
         stop = False
+        if self.averaged is not None:
+            model = self.averaged.module   # the weights that are validated are the ones kept
         if self.dist.main:
             metrics = validator.metrics(model)
             score = validator.score(metrics)
@@ -335,6 +341,13 @@ class _Run:
                 raise KeyboardInterrupt
             self.stop_requested = True
         return {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+
+def weight_average(model: Lavimo, decay: float) -> AveragedModel | None:
+    """An exponential moving average of `model`'s weights (train.ema_decay), or None when decay is 0."""
+    if decay <= 0:
+        return None
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
 
 
 def _summary(state: dict) -> dict:

@@ -38,6 +38,8 @@ def test_missing_file_and_inconsistent_sizes():
         LavimoConfig.from_dict({"model": {"hidden_dim": 66, "heads": 4}})
     with pytest.raises(ConfigError, match="unknown preset"):
         preset("huge")
+    with pytest.raises(ConfigError, match=r"train\.ema_decay.*\[0, 1\)"):
+        LavimoConfig.from_dict({"train": {"ema_decay": 1.0}})
 
 
 def test_partial_config_keeps_defaults():
