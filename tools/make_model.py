@@ -33,6 +33,7 @@ RECIPE = {
         "train.threads": 2,             # CPU results are bit-identical only for the same thread count
         "train.seed": 0,
         "train.video_randomize": True,  # any frame size, frame rate, upper body only (synthesis/capture.py)
+        "train.ema_decay": 0.998,       # keep an average of the last ~500 steps' weights, not one step's
     },
 }
 

@@ -35,9 +35,9 @@ LIBRARY_PARTS = (DEFAULT_DATASET, "bandai-namco-2-dev")
 TEXT_QUERIES = ("a person walks backwards looking sad", "someone kicks", "a person bows politely",
                 "a person juggles three balls")
 # Nothing in either library juggles: with the default model this query shows the "no good match" state
-# (P(library has a match) 12%: no training caption is worded like it, model/known_wording.py; "a person
-# swims" 30%). Not every absent action is caught: "a person plays the piano" lands on a wave performed "like
-# in a musical" at 72% (the demo's query until that model), "a person rides a horse" on a run at 70%.
+# (P(library has a match) 7%: no training caption is worded like it, model/known_wording.py; "a person
+# swims" 25%). Not every absent action is caught: "a person plays the piano" lands on a wave performed "like
+# in a musical" at 62% (the demo's query until the wording check), "a person rides a horse" on a run at 70%.
 VIDEO_QUERY_CONTENT = "bye"         # the video query shows a held-out test clip of this content (waving)
 APPLY_QUERY = 0                     # the query whose best hit goes onto the armature in demo.blend
 TOP_K = 5

@@ -102,7 +102,8 @@ class TrainConfig:
     video_randomize: bool = False
     # Of those, the share filmed by a camera travelling with the person (tracking shot, treadmill, exercise in
     # place: no root travel in the picture). 0 in the shipped recipe: at 0.2, one run found real in-place
-    # walks and runs but lost other real clips and 10 points of free-caption text R@1 (one seed; see issue 14).
+    # walks and runs but lost other real clips and 10 points of free-caption text R@1; a second, with the
+    # weight average, found no in-place walk and 3 real clips of 12 instead of 5 (see issue 14).
     video_in_place_prob: float = 0.0
     # Optionally mix in real render -> MediaPipe tracks (cached on disk by the video module; slow to
     # prepare the first time).
@@ -112,7 +113,7 @@ class TrainConfig:
     # Validation, early stopping, checkpoints.
     # The weights validated, kept and shipped: an exponential moving average of the trained ones, with this
     # decay per step (0 = the trained weights themselves). It averages over the last ~1/(1 - decay) steps,
-    # smoothing the step-to-step noise of small batches that made two seeds of one recipe 15 points apart.
+    # smoothing the step-to-step noise of small batches (two seeds of one recipe: 65% and 82% free captions).
     ema_decay: float = 0.0
     eval_every: int = 100            # steps between validations (and checkpoints)
     patience: int = 8                # validations without improvement before stopping; 0 = never stop early

@@ -13,7 +13,8 @@ or tracking shot, a treadmill, a stage exercise) shows the legs walking but no t
 features read "stayed put". Without such clips in training, real walks filmed that way go to walk-back or a
 standing action. Applied to the joints before projection, so the camera, occlusions and noise see the body
 as such a camera would. Off in the shipped recipe: one run at 0.2 found the real in-place walk and run but
-missed two other real clips and lost text R@1, on one seed (issue 14's note has the figures).
+missed two other real clips and lost text R@1; a second run at 0.2 (with the weight average, train.ema_decay)
+found neither and 3 real clips of 12 instead of 5 (issue 14's notes have the figures).
 """
 
 from __future__ import annotations
