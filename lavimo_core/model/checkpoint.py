@@ -77,7 +77,7 @@ def weights_sha256(folder: str | Path) -> str:
 
 def save_train_state(folder: str | Path, model: Lavimo, optimizer: torch.optim.Optimizer, state: dict[str, Any],
                      averaged: torch.nn.Module | None = None) -> None:
-    """Save what resuming needs: latest weights, AdamW moments, the weight average and the loop's counters, in folder/resume/."""
+    """Save what resuming needs in folder/resume/: latest weights, AdamW moments, weight average, counters."""
     out = Path(folder) / RESUME_DIR
     out.mkdir(parents=True, exist_ok=True)
     opt = optimizer.state_dict()

@@ -122,7 +122,6 @@ class TrainConfig:
     eval_batch: int = 64             # clips per forward pass when embedding for validation
     progress: bool = True            # tqdm bar; off: one plain line per validation on stderr (logs, CI)
 
-
     def __post_init__(self) -> None:
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"train.ema_decay ({self.ema_decay}) must be in [0, 1): 0 = off, e.g. 0.998")
