@@ -324,9 +324,11 @@ class _Run:
             return
         saved = read_json(path).get("config", {})
         now = self.cfg.to_dict()
+        # A key added since the run was saved counts as its default: new keys default to the old behaviour.
+        default = LavimoConfig().to_dict()
         diffs = [f"{section}.{k}" for section in ("model", "loss", "train")
                  for k in now[section] if (section != "train" or k not in _RUNTIME_KEYS)
-                 and saved.get(section, {}).get(k) != now[section][k]]
+                 and saved.get(section, {}).get(k, default[section][k]) != now[section][k]]
         if diffs:
             raise CheckpointError(f"{self.out} holds an unfinished run with a different config ({', '.join(diffs[:6])}); "
                                   "use another --out folder, or --restart to start over in this one.")
