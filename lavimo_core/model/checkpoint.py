@@ -92,8 +92,8 @@ def save_train_state(folder: str | Path, model: Lavimo, optimizer: torch.optim.O
                 layout[str(idx)][name] = value
     _save_tensors(out / "optimizer.safetensors", tensors)
     _save_tensors(out / WEIGHTS, _module_state(model))
-    if averaged is not None:   # its own state_dict: the averaged copy's weights and how many steps it has seen
-        _save_tensors(out / AVERAGED, {k: v.detach().cpu().contiguous() for k, v in averaged.state_dict().items()})
+    if averaged is not None:   # unwrapped: the averaged copy's weights and how many steps it has seen
+        _save_tensors(out / AVERAGED, _tensors(averaged))
     write_atomic(out / "state.json", _json({**state, "optimizer": {"param_groups": opt["param_groups"], "layout": layout}}))
 
 
@@ -141,8 +141,11 @@ def read_json(path: Path) -> dict[str, Any]:
 
 def _module_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     # DDP wraps the model as .module; checkpoints always hold the bare model's names.
-    model = getattr(model, "module", model)
-    return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    return _tensors(getattr(model, "module", model))
+
+
+def _tensors(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
 
 
 def _load_module_state(model: torch.nn.Module, state: dict[str, torch.Tensor], path: Path) -> None:

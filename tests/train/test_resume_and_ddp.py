@@ -73,6 +73,7 @@ def test_resume_accepts_a_run_saved_before_a_key_existed(tmp_path):
     # A run interrupted under an older version lacks keys added since; at their defaults they are no change.
     from lavimo_core.model.checkpoint import RESUME_DIR
     from lavimo_core.model.config import preset
+    from lavimo_core.model.errors import CheckpointError
     from lavimo_core.train.loop import _Run
     out = tmp_path / "run"
     (out / RESUME_DIR).mkdir(parents=True)
@@ -82,7 +83,6 @@ def test_resume_accepts_a_run_saved_before_a_key_existed(tmp_path):
     _Run(preset("tiny"), out, None, None, restart=False)._check_resumable()      # no error
     changed = preset("tiny")
     changed.train.ema_decay = 0.99
-    from lavimo_core.model.errors import CheckpointError
     with pytest.raises(CheckpointError, match="train.ema_decay"):
         _Run(changed, out, None, None, restart=False)._check_resumable()
 
