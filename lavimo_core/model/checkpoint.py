@@ -19,6 +19,7 @@ import torch
 
 from ..atomic import atomic_write, write_atomic
 from .config import LavimoConfig
+from .ensemble import Ensemble, build_model
 from .errors import CheckpointError, ConfigError
 from .lavimo import Lavimo
 from .text_backbone import file_sha256
@@ -30,7 +31,7 @@ RESUME_DIR = "resume"
 AVERAGED = "averaged.safetensors"   # in resume/: the weight average of a run with train.ema_decay
 
 
-def save_checkpoint(folder: str | Path, model: Lavimo, config: LavimoConfig, meta: dict[str, Any]) -> Path:
+def save_checkpoint(folder: str | Path, model: Lavimo | Ensemble, config: LavimoConfig, meta: dict[str, Any]) -> Path:
     """Write model weights, config and metadata into `folder` (each file atomically); returns the folder."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -46,7 +47,8 @@ def update_meta(folder: str | Path, **entries: Any) -> None:
     write_atomic(path, _json(read_json(path) | entries))
 
 
-def load_checkpoint(folder: str | Path, device: str | torch.device = "cpu") -> tuple[Lavimo, LavimoConfig, dict[str, Any]]:
+def load_checkpoint(folder: str | Path, device: str | torch.device = "cpu") -> tuple[Lavimo | Ensemble, LavimoConfig,
+                                                                                dict[str, Any]]:
     """Rebuild the model from a checkpoint folder (eval mode); raises CheckpointError saying what is wrong."""
     folder = Path(folder)
     if not folder.is_dir():
@@ -64,7 +66,7 @@ def load_checkpoint(folder: str | Path, device: str | torch.device = "cpu") -> t
         config = LavimoConfig.load(folder / CONFIG)
     except ConfigError as exc:
         raise CheckpointError(f"checkpoint config is invalid: {exc}") from None
-    model = Lavimo(config.model, int(meta["text_dim"]))
+    model = build_model(config.model, int(meta["text_dim"]))
     state = _load_tensors(folder / WEIGHTS)
     _load_module_state(model, state, folder / WEIGHTS)
     return model.to(device).eval(), config, meta

@@ -42,8 +42,13 @@ class ModelConfig:
     use_video: bool = True           # False = the bi-modal (text-motion) ablation
     use_fusion: bool = True          # paper Fig. 2 fusion before the decoder; False = decode from motion alone
     use_decoder: bool = True         # reconstruct the motion (the paper's auxiliary task)
+    # Models trained alike from seeds train.seed, train.seed + 1, ... and used as one (model/ensemble.py): a
+    # cosine is the mean of theirs, so one seed's luck (which clips and words it happens to get right) averages out.
+    members: int = 1
 
     def __post_init__(self) -> None:
+        if self.members < 1:
+            raise ConfigError(f"model.members ({self.members}) must be at least 1 (1 = a single model)")
         if self.hidden_dim % self.heads:
             raise ConfigError(f"model.hidden_dim ({self.hidden_dim}) must be divisible by model.heads ({self.heads})")
         if self.use_fusion and not self.use_video:

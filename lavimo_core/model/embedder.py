@@ -17,6 +17,7 @@ import torch
 from .calibration import Calibration
 from .checkpoint import load_checkpoint, weights_sha256
 from .encoder_inputs import check_motion_features, motion_features, video_windows
+from .ensemble import Ensemble
 from .errors import InputShapeError, TextModelError
 from .lavimo import Lavimo, normalized
 from .padding import pad_sequences
@@ -32,7 +33,7 @@ BATCH = 32
 class Embedder:
     """Embeds queries and motions with one trained model; all outputs are float32 (N, dim), unit length."""
 
-    def __init__(self, model: Lavimo, meta: dict, folder: Path, device: str | torch.device = "cpu",
+    def __init__(self, model: Lavimo | Ensemble, meta: dict, folder: Path, device: str | torch.device = "cpu",
                  window_frames: int = 0):
         self.model = model.eval()
         # Motions longer than the crops seen in training are embedded as overlapping windows of this many
@@ -41,7 +42,7 @@ class Embedder:
         self.meta = meta
         self.folder = folder
         self.device = torch.device(device)
-        self.dim = int(model.cfg.latent_dim)
+        self.dim = model.embedding_dim
         self.weights_hash = weights_sha256(folder)
         self.model_id = f"lavimo-{meta.get('preset', 'custom')}-{self.weights_hash[:12]}"
         self.calibration = Calibration.from_dict(meta.get("calibration", {}))
@@ -56,7 +57,7 @@ class Embedder:
     @property
     def has_video(self) -> bool:
         """Whether this model embeds videos (False for the bi-modal ablation)."""
-        return self.model.video_encoder is not None
+        return self.model.has_video
 
     def _text_backbone(self):
         if self._backbone is None:

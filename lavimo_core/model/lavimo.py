@@ -58,6 +58,16 @@ class Lavimo(nn.Module):
         self.decoder = MotionDecoder(cfg) if cfg.use_decoder else None
         self.decoder_in = None if cfg.use_fusion or not cfg.use_decoder else nn.Linear(cfg.latent_dim, cfg.hidden_dim)
 
+    @property
+    def embedding_dim(self) -> int:
+        """Size of the unit vectors retrieval compares."""
+        return int(self.cfg.latent_dim)
+
+    @property
+    def has_video(self) -> bool:
+        """Whether the model embeds videos (False for the bi-modal ablation)."""
+        return self.video_encoder is not None
+
     def set_normalizer(self, mean, std) -> None:
         """Store the motion normaliser's statistics (fitted on the training split)."""
         self.motion_mean.copy_(torch.as_tensor(mean, dtype=torch.float32))

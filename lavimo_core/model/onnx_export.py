@@ -20,6 +20,7 @@ from torch import nn
 
 from ..runtime import onnx_files
 from .checkpoint import load_checkpoint
+from .ensemble import Ensemble
 from .lavimo import Lavimo, normalized
 from .text_backbone import TextBackbone
 
@@ -27,7 +28,7 @@ OPSET = 18
 
 
 class _Text(nn.Module):
-    def __init__(self, backbone: nn.Module, model: Lavimo):
+    def __init__(self, backbone: nn.Module, model: Lavimo | Ensemble):
         super().__init__()
         self.backbone, self.model = backbone, model
 
@@ -37,7 +38,7 @@ class _Text(nn.Module):
 
 
 class _Motion(nn.Module):
-    def __init__(self, model: Lavimo):
+    def __init__(self, model: Lavimo | Ensemble):
         super().__init__()
         self.model = model
 
@@ -46,7 +47,7 @@ class _Motion(nn.Module):
 
 
 class _Video(nn.Module):
-    def __init__(self, model: Lavimo):
+    def __init__(self, model: Lavimo | Ensemble):
         super().__init__()
         self.model = model
 
@@ -79,7 +80,7 @@ def export_onnx(checkpoint: str | Path, *, text_float16: bool = True) -> Path:
     if text_float16:
         store_weights_float16(partial / files["text"])
     _export(_Motion(model), (motion, mask), ("features", "mask"), "motion_embedding", partial / files["motion"])
-    if model.video_encoder is not None:
+    if model.has_video:
         video = torch.randn(3, 29, cfg.video_feature_dim, generator=gen)
         present = torch.ones(3, 29, dtype=torch.bool)
         present[2, ::3] = False
@@ -88,9 +89,9 @@ def export_onnx(checkpoint: str | Path, *, text_float16: bool = True) -> Path:
     backbone.tokenizer.backend_tokenizer.save(str(partial / files["tokenizer"]))
     shutil.rmtree(folder, ignore_errors=True)
     partial.replace(folder)
-    info = {"dim": int(cfg.latent_dim), "text_max_tokens": int(cfg.text_max_tokens),
+    info = {"dim": model.embedding_dim, "text_max_tokens": int(cfg.text_max_tokens),
             "window_frames": int(config.train.crop_max_frames), "motion_feature_dim": int(cfg.motion_feature_dim),
-            "video_feature_dim": int(cfg.video_feature_dim), "has_video": model.video_encoder is not None,
+            "video_feature_dim": int(cfg.video_feature_dim), "has_video": model.has_video,
             "text_model": meta["text_model"], "text_weights": "float16" if text_float16 else "float32",
             "opset": OPSET, "torch": torch.__version__}
     onnx_files.write_manifest(checkpoint, files, info)

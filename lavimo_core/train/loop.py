@@ -28,13 +28,14 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from ..model.calibration import fit_calibration
 from ..model.checkpoint import RESUME_DIR, load_train_state, read_json, save_checkpoint, save_train_state
 from ..model.config import LavimoConfig
-from ..model.errors import CheckpointError
+from ..model.errors import CheckpointError, ConfigError
 from ..model.lavimo import Lavimo
 from ..model.text_backbone import TextBackbone, TokenFeatureCache
 from .batching import BatchMaker
 from .clips import all_captions, prepare_clips, training_wording
 from .data import load_splits
 from .distributed import Dist, close_distributed, init_distributed, resolve_device, set_threads
+from .ensemble import train_ensemble
 from .validation import Validator
 
 # Settings that change how fast or how visibly a run goes, but not its result: a resumed run may differ here.
@@ -50,7 +51,17 @@ class TrainingInterrupted(Exception):
 
 
 def train(config: LavimoConfig, out: str | Path, *, restart: bool = False) -> Path:
-    """Train (or resume) a model into folder `out`; returns the checkpoint folder."""
+    """Train (or resume) a model into folder `out`; returns the checkpoint folder. An ensemble (model.members > 1)
+    trains member by member (ensemble.py)."""
+    if config.model.members > 1:
+        return train_ensemble(config, out, train_one, restart=restart)
+    return train_one(config, out, restart=restart)
+
+
+def train_one(config: LavimoConfig, out: str | Path, *, restart: bool = False) -> Path:
+    """Train (or resume) one model into folder `out`; returns the checkpoint folder."""
+    if config.model.members != 1:
+        raise ConfigError(f"train_one trains one model, not model.members={config.model.members}; use train()")
     device = resolve_device(config.train.device)
     dist = init_distributed(device)
     try:
