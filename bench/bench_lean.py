@@ -104,13 +104,22 @@ def torch_path_bytes() -> tuple[int, int]:
     return total, count
 
 
+def blender_env(scenario: str, tmp: str, model: Path, store: Path, extra: dict) -> dict:
+    """The environment of one Blender run: the source scenario imports lavimo_blender from this checkout (its
+    script's folder is blender_tests/, so the root must be on PYTHONPATH); a zip scenario sees only the zip."""
+    env = dict(os.environ, BLENDER_USER_RESOURCES=str(Path(tmp) / "user"), LAVIMO_TEST_MODEL=str(model),
+               LAVIMO_TEST_STORE=str(store), **extra)
+    if scenario == "source":
+        env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in [env.get("PYTHONPATH")] if p])
+    else:
+        env.pop("PYTHONPATH", None)
+    return env
+
+
 def _blender(scenario: str, zip_path: Path | None, video: Path, model: Path, store: Path, env: dict) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "out.json"
-        env = dict(os.environ, BLENDER_USER_RESOURCES=str(Path(tmp) / "user"), LAVIMO_TEST_MODEL=str(model),
-                   LAVIMO_TEST_STORE=str(store), **env)
-        if scenario != "source":
-            env.pop("PYTHONPATH", None)
+        env = blender_env(scenario, tmp, model, store, env)
         t0 = time.perf_counter()
         proc = subprocess.run([sys.executable, str(ROOT / "blender_tests" / "bundled_run.py"), str(zip_path or ""),
                                scenario, str(video), str(report)], env=env, capture_output=True, text=True,
