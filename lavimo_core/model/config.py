@@ -110,6 +110,9 @@ class TrainConfig:
     # walks and runs but lost other real clips and 10 points of free-caption text R@1; a second, with the
     # weight average, found no in-place walk and 3 real clips of 12 instead of 5 (see issue 14).
     video_in_place_prob: float = 0.0
+    # Of those, the share whose lens zooms in or out during the clip (synthesis/capture.py): the body's image
+    # size then changes without the body moving, so the translation features' depth cue cannot be trusted.
+    video_zoom_prob: float = 0.0
     # Optionally mix in real render -> MediaPipe tracks (cached on disk by the video module; slow to
     # prepare the first time).
     rendered_cameras: int = 0        # cached rendered views per clip (and per mirror); 0 = projected only
@@ -130,6 +133,9 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"train.ema_decay ({self.ema_decay}) must be in [0, 1): 0 = off, e.g. 0.998")
+        for name in (f.name for f in dataclasses.fields(self) if f.name.endswith("_prob")):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"train.{name} ({getattr(self, name)}) is a probability: it must be in [0, 1]")
 
 
 @dataclass

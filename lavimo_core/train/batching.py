@@ -97,7 +97,7 @@ class BatchMaker:
             capture = None
             if self.cfg.video_randomize:
                 from ..synthesis.capture import random_capture
-                capture = random_capture(rng, self.cfg.video_in_place_prob)
+                capture = random_capture(rng, self.cfg.video_in_place_prob, self.cfg.video_zoom_prob)
                 camera = random_camera(rng, capture.size, capture.fill)
             else:
                 camera = random_camera(rng)

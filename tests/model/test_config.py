@@ -40,6 +40,9 @@ def test_missing_file_and_inconsistent_sizes():
         preset("huge")
     with pytest.raises(ConfigError, match=r"train\.ema_decay.*\[0, 1\)"):
         LavimoConfig.from_dict({"train": {"ema_decay": 1.0}})
+    for key in ("video_zoom_prob", "mirror_prob"):       # 2.0 would silently mean "always"
+        with pytest.raises(ConfigError, match=rf"train\.{key}.*probability"):
+            LavimoConfig.from_dict({"train": {key: 2.0}})
 
 
 def test_partial_config_keeps_defaults():

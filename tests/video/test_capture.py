@@ -13,6 +13,7 @@ from lavimo_core.synthesis.capture import (
     hold_frames,
     pixel_jitter,
     random_capture,
+    zoom_track,
 )
 from lavimo_core.synthesis.projected import motion_to_video_features
 from lavimo_core.video.features import POSE_FEATURE_DIM
@@ -42,9 +43,13 @@ def test_random_captures_span_what_users_film():
     assert min(heights) == 64 and max(heights) == 1080 and len(heights) == len(HEIGHTS)
     assert min(c.fps for c in caps) == 5 and max(c.fps for c in caps) == 60
     assert 0.08 < np.mean([c.upper_body for c in caps]) < 0.25
-    assert not any(c.in_place for c in caps)                  # only when asked for ...
-    again = [random_capture(np.random.default_rng(i), in_place_prob=0.2) for i in range(400)]
+    assert not any(c.in_place or c.zoom != (1.0, 1.0) for c in caps)     # only when asked for ...
+    again = [random_capture(np.random.default_rng(i), in_place_prob=0.2, zoom_prob=0.3) for i in range(400)]
     assert 0.1 < np.mean([c.in_place for c in again]) < 0.3
+    zooms = [c.zoom for c in again if c.zoom != (1.0, 1.0)]
+    assert 0.2 < len(zooms) / len(again) < 0.4
+    assert all(max(z) == 1.0 and 0.5 <= min(z) <= 0.8 for z in zooms)       # framed at the tightest zoom
+    assert 0.3 < np.mean([z[0] < 1.0 for z in zooms]) < 0.7                 # zooming in and out
     # ... and asking changes nothing else that is drawn
     assert [(c.fps, c.size, c.fill, c.upper_body) for c in caps] == [(c.fps, c.size, c.fill, c.upper_body) for c in again]
     assert any(c.size[0] < c.size[1] for c in caps)          # portrait phone video too
@@ -111,3 +116,20 @@ def test_training_batches_with_randomised_video(walk):
     cache = TokenFeatureCache(TextBackbone(cfg.model.text_model), all_captions(clips))
     batch = BatchMaker(clips, cache, cfg, use_video=True).make([0, 1], np.random.default_rng(0))
     assert batch.video.shape[-1] == POSE_FEATURE_DIM and batch.video_present.any()
+
+
+def test_a_zoom_reads_as_depth_motion_only(track):
+    """Zooming in scales the image about its centre: the body's pose and its sideways position are unchanged,
+    its distance to the camera reads as shrinking (the cue a zooming lens fakes), and it stays in the frame."""
+    from lavimo_core.video.normalize import NUM_LANDMARKS, root_positions, track_to_features
+    zoomed = zoom_track(track, Capture(size=track.size, zoom=(0.6, 1.0), zoom_at=(0.2, 0.6)))
+    assert np.array_equal(zoomed.world, track.world) and np.array_equal(zoomed.image[-1], track.image[-1])
+    w, h = track.size
+    assert (zoomed.image >= 0).all() and (zoomed.image[..., 0] <= w).all() and (zoomed.image[..., 1] <= h).all()
+    pose = slice(0, NUM_LANDMARKS * 3)
+    assert np.allclose(track_to_features(track)[:, pose], track_to_features(zoomed)[:, pose])
+    plain, fake = root_positions(track), root_positions(zoomed)
+    assert np.allclose(plain[:, :2], fake[:, :2], atol=1e-3)             # sideways and up: as filmed
+    assert np.allclose(fake[0, 2], plain[0, 2] / 0.6, rtol=1e-3)         # zoomed out: looks 1/0.6 as far
+    assert np.allclose(fake[-1, 2], plain[-1, 2], rtol=1e-3)
+    assert zoom_track(track, Capture(size=track.size)) is track
