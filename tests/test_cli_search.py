@@ -144,8 +144,30 @@ def test_index_bad_input(capsys, trained_model, tmp_path):
     empty.mkdir()
     rc, _, err = lavimo(capsys, "index", empty, "--model", trained_model, "--out", tmp_path / "s")
     assert rc == 2 and not (tmp_path / "s").exists()
-    rc, _, err = lavimo(capsys, "index", empty, "--out", tmp_path / "s")
-    assert rc == 2 and "--model" in err
+    rc, _, err = lavimo(capsys, "index", "--out", tmp_path / "s")
+    assert rc == 2 and "needs SOURCE" in err
+
+
+def test_index_without_model_uses_the_store_s_or_the_shipped_one(capsys, trained_model, bvh_folder, tmp_path,
+                                                                monkeypatch):
+    """A new user's `lavimo index FOLDER --out STORE` needs no --model: the shipped default model is used and
+    named; appending to a store uses the model it was built with (the shipped one would not be comparable)."""
+    from lavimo_core.demo import shipped
+    from lavimo_core.store import format as fmt
+
+    files = sorted(bvh_folder.glob("*.bvh"))
+    rc, text, err = lavimo(capsys, "index", files[0], "--out", tmp_path / "default")
+    assert rc == 0, err
+    assert "shipped default model" in err and "1 motions" in text
+    assert fmt.read_manifest(tmp_path / "default")["model"]["path"] == str(shipped.SHIPPED_DIR)
+    rc, _, err = lavimo(capsys, "index", files[0], "--model", trained_model, "--out", tmp_path / "mine")
+    assert rc == 0, err
+    rc, text, err = lavimo(capsys, "index", files[1], "--out", tmp_path / "mine", "--append")
+    assert rc == 0, err
+    assert "2 motions (1 added" in text and "shipped" not in err
+    monkeypatch.setattr(shipped, "SHIPPED_DIR", tmp_path / "no-model-here")
+    rc, _, err = lavimo(capsys, "index", files[0], "--out", tmp_path / "s")
+    assert rc == 2 and "--model" in err and "SHA256SUMS is missing" in err and not (tmp_path / "s").exists()
 
 
 def test_search_help_explains_the_library_probability(capsys):

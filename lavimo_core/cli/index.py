@@ -1,8 +1,12 @@
-"""`lavimo index SOURCE --model CKPT --out STORE`: encode a motion library into a searchable store."""
+"""`lavimo index SOURCE [--model CKPT] --out STORE`: encode a motion library into a searchable store.
+
+Without --model it uses the model an existing store was built with (--append), else the shipped default model.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 HELP = "encode a motion library (a dataset, a folder of BVH files, or one file) into a store"
@@ -11,7 +15,8 @@ HELP = "encode a motion library (a dataset, a folder of BVH files, or one file) 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of `lavimo index`."""
     p.add_argument("source", nargs="?", help='"bandai-namco-1", a HumanML3D root, a folder of .bvh files, or a .bvh file')
-    p.add_argument("--model", help="checkpoint folder (from `lavimo train`)")
+    p.add_argument("--model", help="checkpoint folder (from `lavimo train`); default: the store's own model when "
+                   "appending, else the shipped default model (models/default)")
     p.add_argument("--out", required=True, help="store folder to create (or to change with --append/--remove)")
     p.add_argument("--dtype", choices=("float32", "float16"), default="float32",
                    help="embedding storage; float16 halves memory for very large libraries")
@@ -37,6 +42,26 @@ def positive_int(text: str) -> int:
     return value
 
 
+def default_model(args: argparse.Namespace) -> str:
+    """--model; else, appending, the checkpoint the store was built with; else the shipped default model."""
+    from ..demo.shipped import SHIPPED_DIR, problems, shipped_model
+    from ..errors import LavimoError
+    from .search import model_path_for
+
+    if args.model:
+        return args.model
+    if args.append and os.path.isfile(os.path.join(args.out, "store.json")):
+        if recorded := model_path_for(args.out, None):
+            return recorded
+        raise LavimoError(f"{args.out} was built with a model that is no longer where it was; pass --model CKPT "
+                          "(the checkpoint the store was built with)")
+    if (shipped := shipped_model()) is None:
+        raise LavimoError("no --model given and the shipped default model cannot be used ("
+                          + "; ".join(problems(SHIPPED_DIR)[:2]) + "): pass --model CKPT")
+    print(f"model: the shipped default model ({shipped})", file=sys.stderr)
+    return str(shipped)
+
+
 def run(args: argparse.Namespace) -> int:
     """Build, extend or prune a store."""
     from ..errors import LavimoError
@@ -49,14 +74,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"removed {len(args.remove)} motion(s) from {args.out}; {len(store)} left"
               + (f"; freed {freed / 1e6:.1f} MB" if args.compact else ""))
         return 0
-    if not args.source or not args.model:
-        raise LavimoError("lavimo index needs SOURCE and --model CKPT (or --remove ID ... to remove motions)")
+    if not args.source:
+        raise LavimoError("lavimo index needs SOURCE: a dataset name, a folder of .bvh files or a .bvh file "
+                          "(or --remove ID ... to remove motions)")
     from tqdm import tqdm
 
     from ..model.embedder import Embedder
     from ..store.build import build_store, check_output, load_source
 
     check_output(args.out, append=args.append, overwrite=args.overwrite)  # before minutes of loading
+    args.model = default_model(args)
     embedder = Embedder.from_checkpoint(args.model, device=args.device)
     print(f"loading motions from {args.source} ...", file=sys.stderr)
     motions, skipped = load_source(args.source, progress=True)
