@@ -44,20 +44,21 @@ def positive_int(text: str) -> int:
 
 def default_model(args: argparse.Namespace) -> str:
     """--model; else, appending, the checkpoint the store was built with; else the shipped default model."""
-    from ..demo.shipped import SHIPPED_DIR, problems, shipped_model
+    from ..demo.shipped import problems, shipped_model
     from ..errors import LavimoError
+    from ..store.format import MANIFEST
     from .search import model_path_for
 
     if args.model:
         return args.model
-    if args.append and os.path.isfile(os.path.join(args.out, "store.json")):
+    if args.append and os.path.isfile(os.path.join(args.out, MANIFEST)):
         if recorded := model_path_for(args.out, None):
             return recorded
         raise LavimoError(f"{args.out} was built with a model that is no longer where it was; pass --model CKPT "
                           "(the checkpoint the store was built with)")
     if (shipped := shipped_model()) is None:
         raise LavimoError("no --model given and the shipped default model cannot be used ("
-                          + "; ".join(problems(SHIPPED_DIR)[:2]) + "): pass --model CKPT")
+                          + "; ".join(problems()[:2]) + "): pass --model CKPT")
     print(f"model: the shipped default model ({shipped})", file=sys.stderr)
     return str(shipped)
 
@@ -83,8 +84,8 @@ def run(args: argparse.Namespace) -> int:
     from ..store.build import build_store, check_output, load_source
 
     check_output(args.out, append=args.append, overwrite=args.overwrite)  # before minutes of loading
-    args.model = default_model(args)
-    embedder = Embedder.from_checkpoint(args.model, device=args.device)
+    model = default_model(args)
+    embedder = Embedder.from_checkpoint(model, device=args.device)
     print(f"loading motions from {args.source} ...", file=sys.stderr)
     motions, skipped = load_source(args.source, progress=True)
     for f, reason in skipped:
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         bar.refresh()
 
     try:
-        report = build_store(motions, embedder, args.out, model_path=args.model, dtype=args.dtype, append=args.append,
+        report = build_store(motions, embedder, args.out, model_path=model, dtype=args.dtype, append=args.append,
                              overwrite=args.overwrite, batch_size=args.batch_size, progress=progress)
     finally:
         bar.close()

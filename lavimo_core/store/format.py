@@ -435,7 +435,8 @@ def read_segment(root: Path, seg: dict, dtype: str, dim: int) -> tuple[list[Moti
                                 "Rebuild the store with `lavimo index`")
     where = str(d / RECORDS_FILE)     # once, not per record: a Path join per row was a fifth of opening a store
     records = [MotionRecord.from_dict(r, where) for r in raw]
-    bogus = [i for i in seg["removed"] if i not in {r.id for r in records}]
+    ids = {r.id for r in records}     # once, not once per removed id
+    bogus = [i for i in seg["removed"] if i not in ids]
     if bogus:  # counted against the segment, they would get its live motions dropped with it
         raise StoreCorruptError(f"store {root} is damaged: store.json lists removed motions {bogus[:3]} that segment "
                                 f"{seg['name']} does not hold. Rebuild the store with `lavimo index`, or restore "

@@ -92,9 +92,7 @@ def zoom_track(track: PoseTrack, capture: Capture) -> PoseTrack:
         return track
     centre = np.array(track.size, np.float32) / 2
     s = zoom_scales(capture, len(track)).astype(np.float32)[:, None, None]
-    image = track.image.copy()
-    image[..., :2] = centre + (image[..., :2] - centre) * s
-    return PoseTrack(image, track.world, track.visibility, track.present, track.size, track.fps)
+    return PoseTrack(centre + (track.image - centre) * s, track.world, track.visibility, track.present, track.size, track.fps)
 
 
 def hold_frames(track: PoseTrack, source_fps: float) -> PoseTrack:

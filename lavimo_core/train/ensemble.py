@@ -58,7 +58,7 @@ def join(config: LavimoConfig, folders: list[Path], out: Path) -> Path:
     loaded = [load_checkpoint(f) for f in folders]
     # The members' saved config, not `config`: training resolves sizes left to it (model.video_feature_dim 0).
     config = LavimoConfig.from_dict(loaded[0][1].to_dict())
-    config.model.members, config.train.seed = len(folders), loaded[0][1].train.seed
+    config.model.members = len(folders)
     metas = [meta for _, _, meta in loaded]
     ensemble = join_members(config.model, [model for model, _, _ in loaded])
     validator, trained = validation_of(config, progress=config.train.progress)
