@@ -7,7 +7,8 @@
     body and a tracking camera; bench/workbench_render.py), beside the same clips through the training renderer;
 (d) real-video-dev camera clips (measured only: never trained on, never copied);
 (e) "no good match" on actions the library lacks (text and video), and false alarms on ones it holds;
-(f) tri-modal vs bi-modal (same preset and data; seeds 0 and 1), with bootstrap 95% intervals over queries.
+(f) tri-modal vs bi-modal (same preset and data; seeds 0 and 1), with bootstrap 95% intervals over queries; here
+    on Bandai-1, and on Bandai-1 + Bandai-2 in its own section (bench_modalities.py).
 
 Run: `.venv/bin/python bench/run_all.py generalization`. Models: $LAVIMO_BENCH_GEN_PRESET (default `recipe`: the
 shipped model's recipe from tools/make_model.py with only the dataset changed; or a config preset name)
@@ -169,29 +170,37 @@ def left_right(emb: dict, libs: dict, q: dict, quick: bool) -> tuple[list[str], 
              "|---|---|---:|---:|---:|---:|"]
     out = {}
     for role, label in _roles(emb, ("on_b1", "trained on Bandai-1"), ("on_b2", "trained on Bandai-2")):
-        for gallery in (B2, B1):
-            pairs = [p for p in q["left_right_pairs"] if p["dataset"] == gallery][: 2 if quick else None]
-            lib = libs[f"{gallery}-test"]
-            if not pairs:
-                continue
-            motion = lib.embeddings(emb[role])
-            side_ok, pair_ok, content_ok = [], [], []
-            for p in pairs:
-                mask = {s: np.isin(lib.contents, p["contents"][s]) for s in ("left", "right")}
-                if not (mask["left"].any() and mask["right"].any()):
-                    continue
-                sims = emb[role].embed_text([p["left"], p["right"]]) @ motion.T
-                ok = []
-                for s_i, s in enumerate(("left", "right")):
-                    other = "right" if s == "left" else "left"
-                    ok.append(sims[s_i][mask[s]].max() > sims[s_i][mask[other]].max())
-                    content_ok.append(bool(mask[s][sims[s_i].argmax()]))
-                side_ok += ok
-                pair_ok.append(all(ok))
-            out[(role, gallery)] = np.array(side_ok)
-            lines.append(f"| {label} | {gallery} test | {len(pair_ok)} | {_fmt(np.array(side_ok))} | "
-                         f"{_fmt(np.array(pair_ok))} | {_fmt(np.array(content_ok))} |")
+        for gallery, (side_ok, pair_ok, content_ok) in left_right_hits(emb[role], libs, q, quick).items():
+            out[(role, gallery)] = side_ok
+            lines.append(f"| {label} | {gallery} test | {len(pair_ok)} | {_fmt(side_ok)} | "
+                         f"{_fmt(pair_ok)} | {_fmt(content_ok)} |")
     return lines, out
+
+
+def left_right_hits(embedder, libs: dict, q: dict, quick: bool) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per gallery with pairs: (side right per query, both sides right per pair, content right per query)."""
+    out = {}
+    for gallery in (B2, B1):
+        pairs = [p for p in q["left_right_pairs"] if p["dataset"] == gallery][: 2 if quick else None]
+        lib = libs[f"{gallery}-test"]
+        if not pairs:
+            continue
+        motion = lib.embeddings(embedder)
+        side_ok, pair_ok, content_ok = [], [], []
+        for p in pairs:
+            mask = {s: np.isin(lib.contents, p["contents"][s]) for s in ("left", "right")}
+            if not (mask["left"].any() and mask["right"].any()):
+                continue
+            sims = embedder.embed_text([p["left"], p["right"]]) @ motion.T
+            ok = []
+            for s_i, s in enumerate(("left", "right")):
+                other = "right" if s == "left" else "left"
+                ok.append(sims[s_i][mask[s]].max() > sims[s_i][mask[other]].max())
+                content_ok.append(bool(mask[s][sims[s_i].argmax()]))
+            side_ok += ok
+            pair_ok.append(all(ok))
+        out[gallery] = (np.array(side_ok), np.array(pair_ok), np.array(content_ok))
+    return out
 
 
 def _crop(joints: np.ndarray, seconds: float = 6.0) -> np.ndarray:
@@ -481,7 +490,7 @@ def run(quick: bool = False, models: Models | None = None) -> str:
             "no-match threshold, or, for models with a wording bank, wording unlike every training caption; present = "
             "the free captions):", ""] + e_lines
     out += ["", "**(f) Tri-modal vs bi-modal** (both trained on Bandai-1 with the same preset, per seed; 'mean': "
-            "per query, the share of seeds that found it):", ""] + f_lines
+            "per query, the share of seeds that found it; on Bandai-1 + Bandai-2: the modalities section):", ""] + f_lines
     out += ["", "**In distribution** (Bandai-1 test, 23 clips: template captions; rendered videos through decode -> "
             "MediaPipe; issue 14: may not fall below 87% / 70%):", ""] + in_distribution(models, emb, quick)
     out += ["", f"Measured in {(time.perf_counter() - started) / 60:.1f} min (models trained beforehand or cached)."]
