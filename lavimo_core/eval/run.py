@@ -41,12 +41,7 @@ def evaluate(checkpoint: str | Path, split: str = "test", *, video: bool = True,
 
     labels = [dict(m.labels) for m in motions]
     labelled = all("content" in lab for lab in labels)
-    captions, content_caps = [], []
-    for m in motions:
-        rng = np.random.default_rng(clip_seed(seed, m.name))
-        captions.append(m.captions[rng.integers(len(m.captions))] if m.captions else m.name)
-        cc = content_captions(m) if labelled else []
-        content_caps.append(cc[rng.integers(len(cc))] if cc else captions[-1])
+    captions, content_caps = query_captions(motions, seed, labelled)
 
     e = {"m": emb.embed_motion(motions), "t": emb.embed_text(captions), "tc": emb.embed_text(content_caps)}
     info: dict[str, Any] = {"checkpoint": str(checkpoint), "model_id": emb.model_id, "split": split,
@@ -73,6 +68,18 @@ def evaluate(checkpoint: str | Path, split: str = "test", *, video: bool = True,
         results[direction] = r
     info["seconds"] = time.perf_counter() - started
     return results, info
+
+
+def query_captions(motions: list, seed: int = 0, labelled: bool = True) -> tuple[list[str], list[str]]:
+    """Per motion, the text query evaluation asks with: one of its captions, and one content-only caption (its
+    caption again without labels), each drawn by a generator seeded by `seed` and the clip's name."""
+    captions, content_caps = [], []
+    for m in motions:
+        rng = np.random.default_rng(clip_seed(seed, m.name))
+        captions.append(m.captions[rng.integers(len(m.captions))] if m.captions else m.name)
+        cc = content_captions(m) if labelled else []
+        content_caps.append(cc[rng.integers(len(cc))] if cc else captions[-1])
+    return captions, content_caps
 
 
 def _dataset_of(checkpoint: str | Path) -> str:

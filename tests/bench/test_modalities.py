@@ -20,7 +20,7 @@ def bench():
 def test_quick_run_compares_every_query_set_per_seed_and_over_seeds(bench, trained_model):
     text = bench.run(quick=True, pairs={0: (trained_model, trained_model), 1: (trained_model, trained_model)})
     for what in ("free captions, bandai-namco-2 test", "free captions, bandai-namco-1 test",
-                 "left/right pairs, side right per query"):
+                 "left/right pairs, side right per query", "template captions, content+style"):
         rows = [line for line in text.splitlines() if line.startswith(f"| {what}")]
         assert [r.split("|")[2].strip() for r in rows] == ["0", "1", "mean of 2"], what
         assert all("+0.0 [+0, +0]" in r for r in rows), rows    # one model on both sides: no difference
