@@ -118,6 +118,19 @@ def _library(parts: list[tuple[str, list]]) -> Library:
     return Library([m for _, ms in parts for m in ms], [name for name, ms in parts for _ in ms])
 
 
+def free_caption_queries(lib: Library, q: dict, quick: bool) -> tuple[list[str], np.ndarray]:
+    """The free captions of the actions `lib` holds (an action it lacks cannot be found), and per caption which of
+    its clips show that action ((Q, N) bool)."""
+    caps, rel = [], []
+    for action, texts in q["free_captions"].items():
+        r = lib.relevant(q["actions"][action])
+        if r.any():
+            texts = texts[:2] if quick else texts
+            caps += texts
+            rel += [r] * len(texts)
+    return caps, np.array(rel)
+
+
 def top1_hits(sim: np.ndarray, relevant: np.ndarray) -> np.ndarray:
     """Per query (rows of sim), whether its best clip is relevant (relevant: (Q, N) or (N,) for all)."""
     rel = np.broadcast_to(relevant, sim.shape)
@@ -143,14 +156,7 @@ def cross_dataset(emb: dict, libs: dict, q: dict, quick: bool) -> tuple[list[str
     hits_all = {}
     for gallery, own, other in ((B2, "on_b2", "on_b1"), (B1, "on_b1", "on_b2")):
         lib = libs[f"{gallery}-test"]
-        caps, rel = [], []
-        for action, texts in q["free_captions"].items():
-            r = lib.relevant(q["actions"][action])
-            if r.any():                       # an action this gallery does not hold cannot be found
-                texts = texts[:2] if quick else texts
-                caps += texts
-                rel += [r] * len(texts)
-        rel = np.array(rel)
+        caps, rel = free_caption_queries(lib, q, quick)
         res = {}
         for role in (other, own) + (("shipped",) if shipped else ()):
             if role not in emb:
@@ -347,14 +353,7 @@ def tri_vs_bi(emb: dict, libs: dict, q: dict, quick: bool) -> tuple[list[str], d
     for gallery, what in ((B2, "free captions, Bandai-2 test (cross-dataset)"),
                           (B1, "free captions, Bandai-1 test (in-dataset)")):
         lib = libs[f"{gallery}-test"]
-        caps, rel = [], []
-        for action, texts in q["free_captions"].items():
-            r = lib.relevant(q["actions"][action])
-            if r.any():
-                texts = texts[:2] if quick else texts
-                caps += texts
-                rel += [r] * len(texts)
-        rel = np.array(rel)
+        caps, rel = free_caption_queries(lib, q, quick)
         if not seeds:
             lines.append(f"| {what} | | not measured: the bi-modal model was not trained for this run | | |")
             continue

@@ -42,18 +42,6 @@ def default_pairs() -> dict[int, tuple[Path | None, Path | None]]:
     return pairs
 
 
-def _free_caption_queries(lib, q: dict, quick: bool) -> tuple[list[str], np.ndarray]:
-    """The free captions of the actions `lib` holds, and per caption which clips show its action."""
-    caps, rel = [], []
-    for action, texts in q["free_captions"].items():
-        r = lib.relevant(q["actions"][action])
-        if r.any():
-            texts = texts[:2] if quick else texts
-            caps += texts
-            rel += [r] * len(texts)
-    return caps, np.array(rel)
-
-
 def template_queries(motions: list, quick: bool) -> tuple[list[str], np.ndarray]:
     """The in-distribution text queries `lavimo eval` asks on a test split (one template caption per clip, seed 0),
     and per query the clips with its content and style (its own clip always)."""
@@ -81,7 +69,7 @@ def run(quick: bool = False, pairs: dict[int, tuple[Path | None, Path | None]] |
     for tri, bi in measured.values():
         for gallery in (gen.B2, gen.B1):
             lib = libs[f"{gallery}-test"]
-            caps, rel = _free_caption_queries(lib, q, quick)
+            caps, rel = gen.free_caption_queries(lib, q, quick)
             hits = [gen.top1_hits(e.embed_text(caps) @ lib.embeddings(e).T, rel) for e in (tri, bi)]
             per_set.setdefault(f"free captions, {gallery} test", []).append(tuple(hits))
         per_set.setdefault("left/right pairs, side right per query (both test splits)", []).append(
