@@ -96,4 +96,10 @@ def run(quick: bool = False, pairs: dict[int, tuple[Path | None, Path | None]] |
 
 
 def _name(path: Path | None) -> str:
-    return "(not trained for this run)" if path is None else ("models/default" if path.name == "default" else path.name)
+    """A model's folder name and the step early stopping kept (runs of one recipe stop at very different steps)."""
+    if path is None:
+        return "(not trained for this run)"
+    from lavimo_core.model.checkpoint import read_json
+    t = read_json(path / "checkpoint.json").get("training", {})
+    steps = f" (best step {t['best_step']} of {t['step']})" if "best_step" in t and "step" in t else ""
+    return ("models/default" if path.name == "default" else path.name) + steps
