@@ -345,8 +345,7 @@ def no_match_text(emb: dict, libs: dict, library: Library, q: dict, quick: bool)
 def tri_vs_bi(emb: dict, libs: dict, q: dict, quick: bool) -> tuple[list[str], dict]:
     """(f) text->motion R@1 of the tri-modal and bi-modal models trained alike, on the same queries, per seed
     and averaged over the seeds (one seed's free-caption R@1 on ~50 queries moves by up to 18 points)."""
-    lines = ["| queries | seed | tri-modal R@1 | bi-modal R@1 | tri - bi (paired bootstrap 95%) |",
-             "|---|---|---:|---:|---:|"]
+    lines = list(TRI_BI_HEADER)
     seeds = [(s, tri, bi) for s, tri, bi in ((0, "on_b1", "bimodal_b1"), (1, "on_b1_seed1", "bimodal_b1_seed1"))
              if tri in emb and bi in emb]
     out = {}
@@ -357,16 +356,24 @@ def tri_vs_bi(emb: dict, libs: dict, q: dict, quick: bool) -> tuple[list[str], d
         if not seeds:
             lines.append(f"| {what} | | not measured: the bi-modal model was not trained for this run | | |")
             continue
-        per_seed = []
-        for seed, tri_role, bi_role in seeds:
-            tri, bi = (top1_hits(emb[r].embed_text(caps) @ lib.embeddings(emb[r]).T, rel) for r in (tri_role, bi_role))
-            per_seed.append((tri, bi))
-            lines.append(_tri_bi_row(what, str(seed), tri, bi))
-        if len(per_seed) > 1:     # per query, the share of seeds that found it
-            tri, bi = (np.mean([p[k] for p in per_seed], axis=0) for k in (0, 1))
-            lines.append(_tri_bi_row(what, f"mean of {len(per_seed)}", tri, bi))
+        per_seed = [tuple(top1_hits(emb[r].embed_text(caps) @ lib.embeddings(emb[r]).T, rel) for r in (tri, bi))
+                    for _, tri, bi in seeds]
+        lines += tri_bi_rows(what, [seed for seed, _, _ in seeds], per_seed)
         out[gallery] = per_seed
     return lines, out
+
+
+TRI_BI_HEADER = ("| queries | seed | tri-modal R@1 | bi-modal R@1 | tri - bi (paired bootstrap 95%) |",
+                 "|---|---|---:|---:|---:|")
+
+
+def tri_bi_rows(what: str, seeds: list, runs: list[tuple[np.ndarray, np.ndarray]]) -> list[str]:
+    """Table rows of one query set: per seed (tri-modal, bi-modal hits), and with several seeds their per-query mean
+    (the share of seeds that found the query)."""
+    rows = [_tri_bi_row(what, str(seed), tri, bi) for seed, (tri, bi) in zip(seeds, runs, strict=True)]
+    if len(runs) > 1:
+        rows.append(_tri_bi_row(what, f"mean of {len(runs)}", *(np.mean([r[k] for r in runs], axis=0) for k in (0, 1))))
+    return rows
 
 
 def _tri_bi_row(what: str, seed: str, tri: np.ndarray, bi: np.ndarray) -> str:

@@ -15,6 +15,7 @@ given checkpoints (tests/bench/test_modalities.py keeps it working).
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -29,8 +30,6 @@ SEEDS = (0, 1)
 def default_pairs() -> dict[int, tuple[Path | None, Path | None]]:
     """seed -> (tri-modal, bi-modal) checkpoint folders on the larger data; None where not trained for this run
     (LAVIMO_BENCH_GEN_TRAINED_ONLY=1 trains nothing)."""
-    import os
-
     from generalization_models import RECIPE, trained_model
 
     from lavimo_core.demo.shipped import shipped_model
@@ -74,23 +73,19 @@ def run(quick: bool = False, pairs: dict[int, tuple[Path | None, Path | None]] |
             per_set.setdefault(f"free captions, {gallery} test", []).append(tuple(hits))
         per_set.setdefault("left/right pairs, side right per query (both test splits)", []).append(
             tuple(np.concatenate([h[0] for h in gen.left_right_hits(e, libs, q, quick).values()]) for e in (tri, bi)))
-        caps, rel = template_queries(libs[f"{gen.B1}-test"].motions, quick)
+        lib = libs[f"{gen.B1}-test"]
+        caps, rel = template_queries(lib.motions, quick)
         per_set.setdefault("template captions, content+style, bandai-namco-1 test (in distribution)", []).append(
-            tuple(gen.top1_hits(e.embed_text(caps) @ libs[f"{gen.B1}-test"].embeddings(e).T, rel) for e in (tri, bi)))
+            tuple(gen.top1_hits(e.embed_text(caps) @ lib.embeddings(e).T, rel) for e in (tri, bi)))
     lines = [f"Both models: the shipped recipe on {DATASET} (train takes; each dataset's val/test takes held out), "
              f"bi-modal without video encoder and fusion. Query file sha256 {gen.queries_sha256()[:16]}"
              + (" (QUICK mode: a few queries, not a measurement)" if quick else "") + ". Models: "
              + "; ".join(f"seed {s}: tri-modal {_name(t)}, bi-modal {_name(b)}" for s, (t, b) in pairs.items())
-             + ". Figures in %, 95% intervals: bootstrap over queries.", "",
-             "| queries | seed | tri-modal R@1 | bi-modal R@1 | tri - bi (paired bootstrap 95%) |",
-             "|---|---|---:|---:|---:|"]
+             + ". Figures in %, 95% intervals: bootstrap over queries.", "", *gen.TRI_BI_HEADER]
     if not measured:
         lines.append("| all | | not measured: no seed has both models trained for this run | | |")
     for what, runs in per_set.items():
-        for seed, (tri, bi) in zip(measured, runs):
-            lines.append(gen._tri_bi_row(what, str(seed), tri, bi))
-        if len(runs) > 1:   # per query, the share of seeds that found it
-            lines.append(gen._tri_bi_row(what, f"mean of {len(runs)}", *(np.mean([r[k] for r in runs], axis=0) for k in (0, 1))))
+        lines += gen.tri_bi_rows(what, list(measured), runs)
     lines += ["", f"Measured in {(time.perf_counter() - started) / 60:.1f} min (models trained beforehand or cached)."]
     return "\n".join(lines)
 
